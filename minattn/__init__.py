@@ -1,0 +1,18 @@
+"""minattn: attention, and the deep-learning engine under it, in pure NumPy + autograd.
+
+    from minattn import Input, Model
+    from minattn.layers import Dense, Multiply
+    from minattn.optimizers import Adam
+"""
+from . import activations, gradcheck, initializers, layers, losses, metrics, optimizers
+from .config import floatx, rng, set_floatx, set_random_seed
+from .graph import Input
+from .layers.base import clear_session
+from .model import Model
+from .training import History
+
+__version__ = "0.1.0"
+
+__all__ = ["Input", "Model", "History", "floatx", "set_floatx", "set_random_seed", "rng",
+           "clear_session", "activations", "gradcheck", "initializers", "layers", "losses",
+           "metrics", "optimizers"]

@@ -1,0 +1,108 @@
+"""Activation functions, each a few lines of ``autograd.numpy``.
+
+Every function maps an array to an array of the same shape, is written so it
+never overflows (no warning, finite gradient even at |x| = 1e4), and gets its
+gradient from autograd. ``get(name)`` turns the Keras names into functions.
+"""
+import autograd.numpy as anp
+
+
+def linear(x):
+    """Identity: ``f(x) = x``."""
+    return x
+
+
+def sigmoid(x):
+    """Logistic sigmoid ``1 / (1 + exp(-x))``.
+
+    Computed as ``0.5 * (tanh(x / 2) + 1)``, the same function, because tanh
+    never overflows: ``exp(-x)`` would for x = -1e4.
+    """
+    return 0.5 * (anp.tanh(0.5 * x) + 1.0)
+
+
+def tanh(x):
+    """Hyperbolic tangent ``(e^x - e^-x) / (e^x + e^-x)``."""
+    return anp.tanh(x)
+
+
+def relu(x):
+    """Rectified linear unit ``max(x, 0)``."""
+    return anp.maximum(x, 0.0)
+
+
+def relu6(x):
+    """ReLU capped at 6: ``min(max(x, 0), 6)`` (MobileNet)."""
+    return anp.clip(x, 0.0, 6.0)
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis``: ``exp(x_i) / sum_j exp(x_j)``.
+
+    The maximum is subtracted first (softmax is unchanged by a shift), so
+    ``exp`` only ever sees numbers <= 0 and cannot overflow.
+    """
+    shifted = x - anp.max(x, axis=axis, keepdims=True)
+    exps = anp.exp(shifted)
+    return exps / anp.sum(exps, axis=axis, keepdims=True)
+
+
+def hard_sigmoid(x):
+    """Piecewise-linear sigmoid, Keras 3 form: ``clip(x / 6 + 0.5, 0, 1)``."""
+    return anp.clip(x / 6.0 + 0.5, 0.0, 1.0)
+
+
+def legacy_hard_sigmoid(x):
+    """Keras 2's hard sigmoid: ``clip(0.2 x + 0.5, 0, 1)``.
+
+    This was the default ``recurrent_activation`` of Keras 2's LSTM.
+    """
+    return anp.clip(0.2 * x + 0.5, 0.0, 1.0)
+
+
+def hard_swish(x):
+    """MobileNetV3's hard swish: ``x * relu6(x + 3) / 6 = x * hard_sigmoid(x)``."""
+    return x * hard_sigmoid(x)
+
+
+_BY_NAME = {
+    "linear": linear,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "relu": relu,
+    "relu6": relu6,
+    "softmax": softmax,
+    "hard_sigmoid": hard_sigmoid,
+    "legacy_hard_sigmoid": legacy_hard_sigmoid,
+    "hard_swish": hard_swish,
+}
+
+
+def get(activation, where="activation"):
+    """Return the activation function for a name, a callable, or None (linear).
+
+    Args:
+        activation: a name such as "relu", a function, or None.
+        where: who asks (e.g. the layer's name), used in the error message.
+    """
+    if activation is None:
+        return linear
+    if callable(activation):
+        return activation
+    if isinstance(activation, str) and activation in _BY_NAME:
+        return _BY_NAME[activation]
+    raise ValueError(f"{where}: unknown activation {activation!r}; "
+                     f"expected one of {sorted(_BY_NAME)} or a function")
+
+
+def name_of(fn):
+    """The name ``get`` knows a function by (for summaries and errors)."""
+    for name, known in _BY_NAME.items():
+        if known is fn:
+            return name
+    return getattr(fn, "__name__", repr(fn))
+
+
+def all_activations():
+    """Every named activation, as a dict name -> function (used by the tests)."""
+    return dict(_BY_NAME)

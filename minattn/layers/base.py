@@ -1,0 +1,160 @@
+"""The one way to define a layer: settings in ``__init__``, then two pure methods.
+
+* ``init(rng, input_shape) -> (output_shape, params)`` infers the output shape
+  and creates the weights (Keras's ``build`` and ``compute_output_shape``).
+* ``apply(params, x) -> y`` is the maths, in ``autograd.numpy``, with no side
+  effects, so autograd can differentiate it.
+
+Shapes never include the batch axis: a Dense layer on a batch of shape
+(32, 10) has ``input_shape == (10,)``; ``None`` marks a size unknown until
+run time (e.g. the number of time steps). A layer with several inputs gets a
+list of shapes and a list of arrays; one with several outputs returns a list.
+
+Calling a layer on a symbolic tensor (from ``Input``) records a node in the
+graph and builds the layer's weights once; calling it on a NumPy array runs
+it at once (handy to try a layer out).
+"""
+import re
+
+import numpy as np
+
+from .. import config
+
+_NAME_COUNTS = {}
+
+
+def unique_name(prefix):
+    """Keras-2 style names: dense_1, dense_2, ... (one counter per prefix)."""
+    _NAME_COUNTS[prefix] = _NAME_COUNTS.get(prefix, 0) + 1
+    return f"{prefix}_{_NAME_COUNTS[prefix]}"
+
+
+def clear_session():
+    """Restart layer-name numbering (dense_1, ...), as ``keras.backend.clear_session``."""
+    _NAME_COUNTS.clear()
+
+
+def snake_case(class_name):
+    """'RepeatVector' -> 'repeat_vector', 'LSTM' -> 'lstm'."""
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", class_name)
+    return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", words).lower()
+
+
+def shapes_match(expected, actual):
+    """True when two shapes agree, a ``None`` in either matching any size."""
+    if len(expected) != len(actual):
+        return False
+    return all(e is None or a is None or e == a for e, a in zip(expected, actual))
+
+
+class Layer:
+    """Base class of every layer. Subclasses override ``init`` and ``apply``.
+
+    Class attributes a subclass may set:
+        accepts_mask: ``apply`` takes ``mask=`` (a boolean (batch, time) array or None).
+        accepts_training: ``apply`` takes ``training=`` and ``rng=`` (e.g. Dropout).
+        propagates_mask: the input mask is passed on unchanged to the output.
+    """
+    accepts_mask = False
+    accepts_training = False
+    propagates_mask = False
+
+    def __init__(self, name=None):
+        self.name = name if name is not None else unique_name(snake_case(type(self).__name__))
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"{type(self).__name__}: name must be a non-empty string, got {name!r}")
+        self.params = None            # the weights, a dict, once built
+        self.input_shape = None       # the shape it was built for
+        self.output_shape = None
+        self.inbound_nodes = []       # one Node per call on symbolic tensors
+
+    def __repr__(self):
+        return f"<{type(self).__name__} '{self.name}'>"
+
+    # -- to override -------------------------------------------------------
+    def init(self, rng, input_shape):
+        """Return ``(output_shape, params)``; the default keeps the shape, no weights."""
+        return input_shape, {}
+
+    def apply(self, params, x):
+        """Return the layer's output for input ``x`` with weights ``params``."""
+        raise NotImplementedError(f"{type(self).__name__} must define apply()")
+
+    def compute_mask(self, x, mask):
+        """The mask of the output, given the input ``x`` and its ``mask``."""
+        return mask if self.propagates_mask else None
+
+    # -- building ----------------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights for ``input_shape`` (once), return the output shape.
+
+        A layer called again must get a compatible shape: it shares its weights.
+        """
+        if self.params is None:
+            output_shape, params = self.init(config.rng(), input_shape)
+            self.params, self.input_shape, self.output_shape = params, input_shape, output_shape
+            return output_shape
+        if not _all_shapes_match(self.input_shape, input_shape):
+            raise ValueError(f"{type(self).__name__} '{self.name}' was built for input shape "
+                             f"{_show(self.input_shape)} and cannot be called on {_show(input_shape)}")
+        output_shape, _ = self.init(np.random.default_rng(0), input_shape)
+        return output_shape
+
+    def __call__(self, inputs, **kwargs):
+        from ..graph import SymbolicTensor, call_symbolic
+        flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        if all(isinstance(t, SymbolicTensor) for t in flat):
+            return call_symbolic(self, inputs)
+        if any(isinstance(t, SymbolicTensor) for t in flat):
+            raise TypeError(f"{type(self).__name__} '{self.name}': inputs mix symbolic tensors and arrays")
+        return self._call_eager(inputs)
+
+    def _call_eager(self, inputs):
+        arrays = [np.asarray(a) for a in inputs] if isinstance(inputs, (list, tuple)) else np.asarray(inputs)
+        shapes = [a.shape[1:] for a in arrays] if isinstance(arrays, list) else arrays.shape[1:]
+        self.build(shapes)
+        return self.apply(self.params, arrays)
+
+    # -- weights in Keras order --------------------------------------------
+    def get_weights(self):
+        """The layer's weights as a list of arrays, in Keras's order."""
+        return [np.array(w) for w in (self.params or {}).values()]
+
+    def set_weights(self, weights):
+        """Set the weights from a list of arrays in Keras's order and layout."""
+        current = self.params or {}
+        if len(weights) != len(current):
+            raise ValueError(f"{type(self).__name__} '{self.name}': expected {len(current)} weight "
+                             f"arrays {list(current)}, got {len(weights)}")
+        new = {}
+        for (key, old), value in zip(current.items(), weights):
+            value = np.asarray(value)
+            if value.shape != old.shape:
+                raise ValueError(f"{type(self).__name__} '{self.name}': weight '{key}' has shape "
+                                 f"{old.shape}, got an array of shape {value.shape}")
+            new[key] = value.astype(old.dtype)
+        self.params = new
+
+    def count_params(self):
+        """Number of scalars in the layer's weights."""
+        return int(sum(np.size(w) for w in (self.params or {}).values()))
+
+
+def _all_shapes_match(expected, actual):
+    if isinstance(expected, list) != isinstance(actual, list):
+        return False
+    if isinstance(expected, list):
+        return len(expected) == len(actual) and all(shapes_match(e, a) for e, a in zip(expected, actual))
+    return shapes_match(expected, actual)
+
+
+def _show(shape):
+    """A shape as Keras prints it, with the batch axis: (None, 10)."""
+    if isinstance(shape, list):
+        return "[" + ", ".join(_show(s) for s in shape) + "]"
+    return str((None,) + tuple(shape))
+
+
+def show_shape(shape):
+    """Public form of the shape printer used in error messages and summaries."""
+    return _show(shape)

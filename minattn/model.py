@@ -1,0 +1,224 @@
+"""``Model(inputs, outputs)``: a graph of layers, run as one pure function.
+
+    params = model.params                       # {layer_name: {weight_name: array}}
+    y = model.apply(params, x)                  # pure: autograd can differentiate it
+    grads = autograd.grad(lambda p: np.mean(model.apply(p, x) ** 2))(params)
+
+The weights live on the layers, so a second Model over tensors of the first
+(``Model(inputs, attention_probs)``) uses the same, trained, weights.
+Training (compile / fit / evaluate / predict) comes from ``training.Trainable``.
+"""
+import os
+
+import numpy as np
+
+from .graph import InputLayer, SymbolicTensor
+from .layers.base import show_shape, unique_name
+from .summary import format_summary
+from .training import Trainable
+
+
+def _as_tensor_list(tensors, what):
+    items = list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
+    for t in items:
+        if not isinstance(t, SymbolicTensor):
+            raise TypeError(f"Model: {what} must be tensors from Input() or from calling a layer, "
+                            f"got {type(t).__name__}")
+    if not items:
+        raise ValueError(f"Model: no {what} given")
+    return items
+
+
+class Model(Trainable):
+    """A model from its input tensor(s) to its output tensor(s).
+
+    Args:
+        inputs: a tensor from ``Input`` or a list of them.
+        outputs: a tensor (or list) computed from ``inputs`` by layers.
+        name: default model_1, model_2, ...
+
+    Attributes:
+        layers: the layers in the order they run (inputs first).
+        params: the weights pytree ``{layer_name: {weight_name: array}}``.
+    """
+
+    def __init__(self, inputs, outputs, name=None):
+        self.name = name or unique_name("model")
+        self.inputs = _as_tensor_list(inputs, "inputs")
+        self.outputs = _as_tensor_list(outputs, "outputs")
+        self._single_output = not isinstance(outputs, (list, tuple))
+        self.nodes = self._collect_nodes()
+        self.layers = list(dict.fromkeys(node.layer for node in self.nodes))
+        names = [layer.name for layer in self.layers]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"Model '{self.name}': layer names must be unique, {duplicated} "
+                             "appear more than once")
+        self.compiled = None
+
+    def _collect_nodes(self):
+        """Every node between the inputs and the outputs, in creation order."""
+        input_nodes = {t.node for t in self.inputs}
+        seen, stack = set(), [t.node for t in self.outputs]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            if node in input_nodes:
+                continue
+            if isinstance(node.layer, InputLayer):
+                raise ValueError(f"Model '{self.name}': graph disconnected -- the outputs need "
+                                 f"input '{node.layer.name}', which is not among the model's inputs "
+                                 f"{[t.layer.name for t in self.inputs]}")
+            stack.extend(t.node for t in node.inputs)
+        missing = input_nodes - seen
+        if missing:
+            raise ValueError(f"Model '{self.name}': input(s) {[n.layer.name for n in missing]} "
+                             "are not used by any output")
+        return sorted(seen, key=lambda node: node.id)
+
+    # -- the pure forward pass ----------------------------------------------
+    def apply(self, params, *inputs, training=False, rng=None):
+        """Run the model on arrays with weights ``params``; pure, differentiable.
+
+        Args:
+            params: pytree like ``model.params``.
+            *inputs: one array per model input, each ``(batch,) + input shape``.
+            training: True during ``fit`` (switches Dropout on).
+            rng: the random generator Dropout draws from.
+
+        Returns:
+            The output array, or a list of them for a model with several outputs.
+        """
+        if len(inputs) != len(self.inputs):
+            raise ValueError(f"Model '{self.name}': expected {len(self.inputs)} input arrays, "
+                             f"got {len(inputs)}")
+        values = {t: x for t, x in zip(self.inputs, inputs)}
+        masks = {t: None for t in self.inputs}
+        for node in self.nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            self._run_node(node, params, values, masks, training, rng)
+        outputs = [values[t] for t in self.outputs]
+        return outputs[0] if self._single_output else outputs
+
+    @staticmethod
+    def _run_node(node, params, values, masks, training, rng):
+        layer = node.layer
+        xs = [values[t] for t in node.inputs]
+        ms = [masks[t] for t in node.inputs]
+        x, mask = (xs, ms) if node.takes_list else (xs[0], ms[0])
+        kwargs = {}
+        if layer.accepts_mask:
+            kwargs["mask"] = mask
+        if layer.accepts_training:
+            kwargs.update(training=training, rng=rng)
+        out = layer.apply(params.get(layer.name, {}), x, **kwargs)
+        out_mask = layer.compute_mask(x, mask)
+        outs = out if node.returns_list else [out]
+        out_masks = out_mask if node.returns_list and isinstance(out_mask, list) else [out_mask] * len(outs)
+        for tensor, value, m in zip(node.outputs, outs, out_masks):
+            values[tensor] = value
+            masks[tensor] = m
+
+    # -- weights -------------------------------------------------------------
+    @property
+    def params(self):
+        """The weights pytree ``{layer_name: {weight_name: array}}`` (layers without weights left out)."""
+        return {layer.name: dict(layer.params) for layer in self.layers if layer.params}
+
+    def set_params(self, params):
+        """Give every layer its weights from a pytree shaped like ``model.params``."""
+        self._check_params(params)
+        for layer in self.layers:
+            if layer.params:
+                layer.params = {k: np.asarray(v) for k, v in params[layer.name].items()}
+
+    def _check_params(self, params):
+        current = self.params
+        for name, weights in current.items():
+            if name not in params:
+                raise ValueError(f"Model '{self.name}': no weights given for layer '{name}'")
+            for key, old in weights.items():
+                new = params[name].get(key) if isinstance(params[name], dict) else None
+                if new is None or np.shape(new) != old.shape:
+                    raise ValueError(f"Model '{self.name}': weight '{name}/{key}' must have shape "
+                                     f"{old.shape}, got {None if new is None else np.shape(new)}")
+
+    def get_layer(self, name):
+        """The layer called ``name``."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"Model '{self.name}': no layer named {name!r}; layers are "
+                         f"{[layer.name for layer in self.layers]}")
+
+    def get_weights(self):
+        """All weights as a list of arrays, layer by layer, in Keras's order."""
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights):
+        """Set all weights from a list in ``get_weights`` order (checked before any change)."""
+        expected = self.get_weights()
+        if len(weights) != len(expected):
+            raise ValueError(f"Model '{self.name}': expected {len(expected)} weight arrays, "
+                             f"got {len(weights)}")
+        for i, (old, new) in enumerate(zip(expected, weights)):
+            if np.shape(new) != old.shape:
+                raise ValueError(f"Model '{self.name}': weight array {i} must have shape "
+                                 f"{old.shape}, got {np.shape(new)}")
+        position = 0
+        for layer in self.layers:
+            count = len(layer.params or {})
+            layer.set_weights(weights[position:position + count])
+            position += count
+
+    def count_params(self):
+        """Total number of weights (scalars)."""
+        return sum(layer.count_params() for layer in self.layers)
+
+    # -- saving ----------------------------------------------------------------
+    def save_weights(self, path):
+        """Save the weights to an ``.npz`` file, one array per ``layer/weight``."""
+        arrays = {f"{lname}/{key}": value for lname, weights in self.params.items()
+                  for key, value in weights.items()}
+        with open(path, "wb") as handle:
+            np.savez(handle, **arrays)
+
+    def load_weights(self, path):
+        """Load weights saved by ``save_weights``.
+
+        Every array is checked (names and shapes) before any is used; a file
+        that does not fit raises ``ValueError`` and leaves the model as it was.
+        """
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"Model '{self.name}': no weights file at {path!r}")
+        try:
+            with np.load(path) as data:
+                arrays = {key: data[key] for key in data.files}
+        except Exception as err:
+            raise ValueError(f"Model '{self.name}': could not read weights file {path!r}: {err}") from err
+        expected = {f"{lname}/{key}": value for lname, weights in self.params.items()
+                    for key, value in weights.items()}
+        problems = [f"missing '{k}'" for k in expected if k not in arrays]
+        problems += [f"unexpected '{k}'" for k in arrays if k not in expected]
+        problems += [f"'{k}' has shape {arrays[k].shape}, the model needs {v.shape}"
+                     for k, v in expected.items() if k in arrays and arrays[k].shape != v.shape]
+        if problems:
+            raise ValueError(f"Model '{self.name}': weights file {path!r} does not fit this model "
+                             f"(nothing was loaded): " + "; ".join(problems))
+        for layer in self.layers:
+            if layer.params:
+                layer.params = {key: arrays[f"{layer.name}/{key}"].astype(old.dtype)
+                                for key, old in layer.params.items()}
+
+    # -- display -----------------------------------------------------------------
+    def summary(self, print_fn=print):
+        """Print the Keras-2 table: Layer (type), Output Shape, Param #, Connected to."""
+        print_fn(format_summary(self))
+
+    def __repr__(self):
+        ins = ", ".join(show_shape(t.shape) for t in self.inputs)
+        outs = ", ".join(show_shape(t.shape) for t in self.outputs)
+        return f"<Model '{self.name}': {ins} -> {outs}, {self.count_params()} params>"
