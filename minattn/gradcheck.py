@@ -13,6 +13,8 @@ exceeds ``tol``. Use it on your own layers:
     >>> from minattn import gradcheck
     >>> gradcheck.check_layer(MyLayer(4), np.random.randn(2, 3, 5))
 """
+import copy
+
 import numpy as np
 from autograd import grad
 
@@ -102,7 +104,7 @@ def _central_difference(f, params, array, index, eps):
 
 
 def check_layer(layer, inputs, eps=1e-6, tol=1e-5, max_elements=None, seed=0,
-                wrt_inputs=True, training=False, mask=None):
+                wrt_inputs=True, training=False, mask=None, rng=None):
     """Gradient-check a layer with respect to its inputs and each of its weights.
 
     The layer is built for the inputs' shapes (in float64) if it is not built
@@ -114,6 +116,10 @@ def check_layer(layer, inputs, eps=1e-6, tol=1e-5, max_elements=None, seed=0,
         inputs: an array ``(batch, ...)`` or a list of arrays (several inputs).
         wrt_inputs: also check d/d inputs (set False for integer inputs, e.g. Embedding).
         mask: passed to layers that take one.
+        training, rng: passed to layers that take them (Dropout). ``rng`` is a
+            seed or a ``numpy.random.Generator`` (default: ``seed``); every
+            evaluation gets a fresh copy of it, so all of them draw the same
+            dropout mask and the finite differences see one function.
 
     Returns:
         ``{"inputs...": err, "params/kernel": err, ...}`` worst relative errors.
@@ -129,21 +135,29 @@ def check_layer(layer, inputs, eps=1e-6, tol=1e-5, max_elements=None, seed=0,
     finally:
         config.set_floatx(previous)
     kwargs = {"mask": mask} if layer.accepts_mask else {}
-    if layer.accepts_training:
-        kwargs.update(training=training)
-    outputs = layer.apply(_to_float64(layer.params), _to_float64(inputs) if wrt_inputs else inputs,
-                          **kwargs)
+
+    def run(params, x):
+        if layer.accepts_training:       # a fresh copy of the same generator: the same mask each time
+            kwargs.update(training=training, rng=_fresh_rng(seed if rng is None else rng))
+        return layer.apply(params, x, **kwargs)
+
+    outputs = run(_to_float64(layer.params), _to_float64(inputs) if wrt_inputs else inputs)
     projections = tree_map(lambda o: np.random.default_rng(seed + 1).standard_normal(np.shape(o)),
                            _as_dict(outputs))
 
     def projected(tree):
-        out = layer.apply(tree["params"], tree["inputs"] if wrt_inputs else inputs, **kwargs)
+        out = run(tree["params"], tree["inputs"] if wrt_inputs else inputs)
         return sum((o * r).sum() for o, r in zip(_flat(out), _flat(projections)))
 
     tree = {"params": _to_float64(layer.params)}
     if wrt_inputs:
         tree["inputs"] = _to_float64(inputs)
     return check_grads(projected, tree, eps=eps, tol=tol, max_elements=max_elements, seed=seed)
+
+
+def _fresh_rng(rng):
+    """A new Generator in the same state as ``rng`` (a seed or a Generator)."""
+    return copy.deepcopy(rng) if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 def _as_dict(outputs):

@@ -27,9 +27,11 @@ class History:
     def __init__(self):
         self.history = {}
         self.epoch = []
+        self.seconds = []         # wall-clock seconds of each epoch (training + validation)
 
-    def append(self, epoch, logs):
+    def append(self, epoch, logs, seconds):
         self.epoch.append(epoch)
+        self.seconds.append(seconds)
         for name, value in logs.items():
             self.history.setdefault(name, []).append(value)
 
@@ -132,13 +134,14 @@ class Trainable:
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
             progress = ProgressLine(n_train, verbose)
+            started = time.perf_counter()
             params, logs = self._train_epoch(params, xs, ys, batch_size, shuffle, epoch, progress)
             self.set_params(params)
             if val is not None:
                 val_logs = self._evaluate_arrays(*val, batch_size)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             progress.finish(logs)
-            history.append(epoch, logs)
+            history.append(epoch, logs, time.perf_counter() - started)
         return history
 
     def _split_validation(self, xs, ys, n, validation_split, validation_data):

@@ -1,0 +1,347 @@
+"""The registry of gradient-check cases: one or more per layer, activation and loss.
+
+``tests/test_gradients.py`` runs every case through ``minattn.gradcheck`` and
+fails when a layer class, an activation or a loss in the package has no case
+here -- so when you add one to minattn, add its case below:
+
+* a layer: a function ``() -> (layer, inputs, check_layer_kwargs)`` decorated
+  with ``@layer_case("id")``; build the layer with ``built(...)`` so its
+  weights are float64 and seeded;
+* an activation: an entry in ``ACTIVATION_CASES``;
+* a loss: an entry in ``LOSS_CASES``.
+
+Inputs are small (batch 2-3, a few features), float64, seeded, and chosen away
+from kinks (relu at 0, relu6 at 0 and 6, hard sigmoids at +-2.5 / +-3) and
+clip points (the losses' 1e-7), where a finite difference straddles two
+pieces and disagrees with any one-sided derivative.
+"""
+import autograd.numpy as anp
+import numpy as np
+
+from minattn import config
+from minattn.activations import all_activations
+from minattn.layers import (LSTM, Activation, Add, Concatenate, Dense, Dropout, Embedding, Flatten,
+                            Lambda, Multiply, Permute, RepeatVector, Reshape)
+
+BATCH = 3
+
+
+def rand(*shape, seed=0, scale=1.0):
+    """Seeded standard-normal float64 array ``(shape) * scale``."""
+    return scale * np.random.default_rng(seed).standard_normal(shape)
+
+
+def built(layer, input_shape, seed=0):
+    """Build ``layer`` for ``input_shape`` (no batch axis) with float64 weights from a seeded rng.
+
+    Biases start at zero in Keras; here every weight gets a small seeded
+    perturbation so no gradient is checked only at a special point.
+    """
+    previous = config.floatx()
+    config.set_floatx("float64")
+    try:
+        rng = np.random.default_rng(seed)
+        output_shape, params = layer.init(rng, input_shape)
+    finally:
+        config.set_floatx(previous)
+    params = {k: v + 0.1 * rng.standard_normal(v.shape) for k, v in params.items()}
+    layer.params, layer.input_shape, layer.output_shape = params, input_shape, output_shape
+    return layer
+
+
+def _shape(inputs):
+    if isinstance(inputs, (list, tuple)):
+        return [np.shape(a)[1:] for a in inputs]
+    return np.shape(inputs)[1:]
+
+
+def case(layer, inputs, seed=0, **kwargs):
+    """``(layer built for inputs, inputs, check_layer kwargs)``."""
+    return built(layer, _shape(inputs), seed), inputs, kwargs
+
+
+# ---------------------------------------------------------------------------
+# Layers: id -> factory () -> (layer, inputs, kwargs for gradcheck.check_layer)
+# ---------------------------------------------------------------------------
+LAYER_CASES = {}
+
+
+def layer_case(case_id):
+    def register(factory):
+        if case_id in LAYER_CASES:
+            raise ValueError(f"duplicate layer case id {case_id!r}")
+        LAYER_CASES[case_id] = factory
+        return factory
+    return register
+
+
+# Activations are checked inside Dense and Activation too. Inputs of Activation
+# cases avoid the kinks (see KINK_FREE_INPUTS).
+KINK_FREE_INPUTS = np.array([[-7.3, -4.1, -2.8, -1.2, -0.4],
+                             [0.3, 1.7, 2.65, 3.9, 6.8],
+                             [-0.9, 0.6, -2.2, 2.2, 5.1]])      # (3, 5)
+
+
+@layer_case("dense_2d")
+def _():
+    return case(Dense(4), rand(BATCH, 5))
+
+
+@layer_case("dense_3d")
+def _():
+    return case(Dense(3), rand(BATCH, 4, 5))
+
+
+@layer_case("dense_no_bias")
+def _():
+    return case(Dense(4, use_bias=False), rand(BATCH, 5))
+
+
+@layer_case("dense_3d_no_bias_tanh")
+def _():
+    return case(Dense(2, activation="tanh", use_bias=False), rand(2, 3, 4))
+
+
+def _dense_activation(name):
+    def factory():
+        return case(Dense(4, activation=name), rand(BATCH, 5, seed=3))
+    return factory
+
+
+def _activation_layer(name):
+    def factory():
+        return case(Activation(name), KINK_FREE_INPUTS.copy())
+    return factory
+
+
+for _name in all_activations():
+    layer_case(f"dense_{_name}")(_dense_activation(_name))
+    layer_case(f"activation_{_name}")(_activation_layer(_name))
+
+
+@layer_case("activation_softmax_3d")
+def _():
+    return case(Activation("softmax"), rand(2, 3, 4))
+
+
+@layer_case("permute_3d")
+def _():
+    return case(Permute((2, 1)), rand(BATCH, 3, 4))
+
+
+@layer_case("permute_4d")
+def _():
+    return case(Permute((3, 1, 2)), rand(2, 2, 3, 4))
+
+
+@layer_case("reshape")
+def _():
+    return case(Reshape((4, 3)), rand(BATCH, 2, 6))
+
+
+@layer_case("reshape_minus_one")
+def _():
+    return case(Reshape((3, -1)), rand(BATCH, 2, 6))
+
+
+@layer_case("flatten")
+def _():
+    return case(Flatten(), rand(BATCH, 2, 3, 2))
+
+
+@layer_case("repeat_vector")
+def _():
+    return case(RepeatVector(3), rand(BATCH, 4))
+
+
+@layer_case("lambda_mean_axis1")
+def _():
+    return case(Lambda(lambda x: anp.mean(x, axis=1)), rand(BATCH, 4, 3))
+
+
+@layer_case("lambda_two_inputs")
+def _():
+    return case(Lambda(lambda xs: xs[0] * anp.tanh(xs[1]) + xs[0] ** 2),
+                [rand(BATCH, 4, seed=1), rand(BATCH, 4, seed=2)])
+
+
+@layer_case("multiply_2")
+def _():
+    return case(Multiply(), [rand(BATCH, 4, seed=1), rand(BATCH, 4, seed=2)])
+
+
+@layer_case("multiply_3")
+def _():
+    return case(Multiply(), [rand(BATCH, 2, 3, seed=s) for s in (1, 2, 3)])
+
+
+@layer_case("multiply_broadcast")
+def _():
+    # (H, W, C) * (1, 1, C), as in squeeze-and-excitation
+    return case(Multiply(), [rand(2, 2, 3, 4, seed=1), rand(2, 1, 1, 4, seed=2)])
+
+
+@layer_case("add_2")
+def _():
+    return case(Add(), [rand(BATCH, 4, seed=1), rand(BATCH, 4, seed=2)])
+
+
+@layer_case("add_3")
+def _():
+    return case(Add(), [rand(BATCH, 2, 3, seed=s) for s in (1, 2, 3)])
+
+
+@layer_case("add_broadcast")
+def _():
+    return case(Add(), [rand(BATCH, 3, 4, seed=1), rand(BATCH, 1, 4, seed=2), rand(BATCH, 3, 1, seed=3)])
+
+
+@layer_case("concatenate_last")
+def _():
+    return case(Concatenate(), [rand(BATCH, 3, 2, seed=1), rand(BATCH, 3, 4, seed=2)])
+
+
+@layer_case("concatenate_axis1")
+def _():
+    return case(Concatenate(axis=1), [rand(BATCH, 2, 4, seed=1), rand(BATCH, 3, 4, seed=2)])
+
+
+@layer_case("concatenate_axis2_three")
+def _():
+    return case(Concatenate(axis=2), [rand(2, 3, s, seed=s) for s in (1, 2, 3)])
+
+
+@layer_case("concatenate_2d")
+def _():
+    return case(Concatenate(axis=1), [rand(BATCH, 2, seed=1), rand(BATCH, 3, seed=2)])
+
+
+@layer_case("embedding")
+def _():
+    ids = np.array([[1, 4, 4, 0], [2, 2, 3, 1], [0, 0, 4, 2]])      # repeats: gradients add up
+    return case(Embedding(5, 3), ids, wrt_inputs=False)
+
+
+@layer_case("dropout_training")
+def _():
+    return case(Dropout(0.5), rand(BATCH, 6), training=True, rng=7)
+
+
+@layer_case("dropout_inference")
+def _():
+    return case(Dropout(0.5), rand(BATCH, 6), training=False)
+
+
+# LSTM: x is scaled by 0.3 and the weights are Keras-sized (glorot, orthogonal,
+# forget bias 1) so every gate pre-activation stays well inside (-2.5, 2.5),
+# off the kinks of both hard sigmoids.
+def _seq(batch=BATCH, time=4, features=3, seed=0):
+    return rand(batch, time, features, seed=seed, scale=0.3)
+
+
+@layer_case("lstm")
+def _():
+    return case(LSTM(3), _seq())
+
+
+@layer_case("lstm_return_sequences")
+def _():
+    return case(LSTM(3, return_sequences=True), _seq())
+
+
+@layer_case("lstm_return_state")
+def _():
+    return case(LSTM(2, return_state=True), _seq())
+
+
+@layer_case("lstm_sequences_and_state")
+def _():
+    return case(LSTM(2, return_sequences=True, return_state=True), _seq())
+
+
+@layer_case("lstm_initial_state")
+def _():
+    x, h0, c0 = _seq(), rand(BATCH, 3, seed=5, scale=0.3), rand(BATCH, 3, seed=6, scale=0.3)
+    return case(LSTM(3, return_sequences=True, return_state=True), [x, h0, c0])
+
+
+@layer_case("lstm_mask")
+def _():
+    mask = np.array([[True, True, True, True],
+                     [True, True, False, False],       # padded at the end
+                     [False, True, True, False]])       # masked at both ends
+    return case(LSTM(3, return_sequences=True), _seq(), mask=mask)
+
+
+@layer_case("lstm_mask_initial_state")
+def _():
+    mask = np.array([[True, False, True, True], [False, False, True, True], [True, True, True, False]])
+    x, h0, c0 = _seq(), rand(BATCH, 2, seed=5, scale=0.3), rand(BATCH, 2, seed=6, scale=0.3)
+    return case(LSTM(2, return_state=True), [x, h0, c0], mask=mask)
+
+
+@layer_case("lstm_legacy_hard_sigmoid")
+def _():
+    return case(LSTM(3, recurrent_activation="legacy_hard_sigmoid", return_sequences=True), _seq())
+
+
+@layer_case("lstm_hard_sigmoid")
+def _():
+    return case(LSTM(3, recurrent_activation="hard_sigmoid", return_sequences=True), _seq())
+
+
+@layer_case("lstm_no_bias")
+def _():
+    return case(LSTM(3, use_bias=False, return_sequences=True), _seq())
+
+
+@layer_case("lstm_relu_activation")
+def _():
+    return case(LSTM(2, activation="relu", return_sequences=True), _seq(seed=3))
+
+
+# ---------------------------------------------------------------------------
+# Activations: (case id, activation name, x, keyword arguments)
+# ---------------------------------------------------------------------------
+ACTIVATION_CASES = [(name, name, KINK_FREE_INPUTS.copy(), {}) for name in all_activations()] + [
+    ("softmax_axis0", "softmax", rand(3, 4, seed=1), {"axis": 0}),
+    ("softmax_axis1_3d", "softmax", rand(2, 3, 4, seed=2), {"axis": 1}),
+    ("softmax_large", "softmax", 30.0 * rand(2, 5, seed=3), {}),
+]
+
+
+# ---------------------------------------------------------------------------
+# Losses: (case id, loss name as in all_losses(), y_true, y_pred, check wrt y_true too)
+# ---------------------------------------------------------------------------
+def _probabilities(*shape, seed):
+    return np.random.default_rng(seed).uniform(0.05, 0.95, size=shape)
+
+
+def _positive_rows(*shape, seed):
+    return np.random.default_rng(seed).uniform(0.1, 1.0, size=shape)     # rows need not sum to 1
+
+
+_Y_REG = rand(BATCH, 4, seed=10)
+_ONE_HOT = np.eye(4)[[2, 0, 3]]                                       # (3, 4)
+
+LOSS_CASES = [
+    ("mse", "mean_squared_error", _Y_REG, rand(BATCH, 4, seed=11), True),
+    ("mse_3d", "mean_squared_error", rand(2, 3, 4, seed=12), rand(2, 3, 4, seed=13), True),
+    # |y_pred - y_true| >= 0.1 everywhere: off the kink of abs
+    ("mae", "mean_absolute_error", _Y_REG, _Y_REG + np.where(rand(BATCH, 4, seed=14) > 0, 1, -1)
+     * np.random.default_rng(15).uniform(0.1, 1.0, (BATCH, 4)), True),
+    ("binary_crossentropy", "binary_crossentropy", np.array([[0., 1, 1], [1, 0, 0], [0, 0, 1]]),
+     _probabilities(BATCH, 3, seed=16), True),
+    ("binary_crossentropy_soft_labels", "binary_crossentropy", _probabilities(BATCH, 3, seed=17),
+     _probabilities(BATCH, 3, seed=18), True),
+    ("binary_crossentropy_from_logits", "binary_crossentropy_from_logits",
+     np.array([[0., 1, 1], [1, 0, 0], [0, 0, 1]]), rand(BATCH, 3, seed=19, scale=3.0), True),
+    ("categorical_crossentropy", "categorical_crossentropy", _ONE_HOT, _positive_rows(BATCH, 4, seed=20),
+     True),
+    ("categorical_crossentropy_3d", "categorical_crossentropy", np.eye(3)[[[0, 2], [1, 1]]],
+     _positive_rows(2, 2, 3, seed=21), True),
+    ("sparse_categorical_crossentropy", "sparse_categorical_crossentropy", np.array([2, 0, 3]),
+     _positive_rows(BATCH, 4, seed=22), False),
+    ("sparse_categorical_crossentropy_column", "sparse_categorical_crossentropy",
+     np.array([[1], [3], [0]]), _positive_rows(BATCH, 4, seed=23), False),
+]
