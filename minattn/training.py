@@ -170,13 +170,17 @@ class Trainable:
             xb, yb = [a[index] for a in xs], [a[index] for a in ys]
             keep = {}
             loss, grads = compiled.loss_and_grad(params, xb, yb, rng, keep)
-            if not np.isfinite(loss):
+            new_params, new_state = compiled.optimizer.step(params, grads, compiled.state)
+            if not np.isfinite(loss) or not all(np.all(np.isfinite(w)) for w in
+                                                optimizers.tree_leaves(new_params)):
                 self.set_params(params)
+                what = (f"loss became {loss}" if not np.isfinite(loss) else
+                        f"a weight update became non-finite (loss {loss})")
                 raise FloatingPointError(
-                    f"Model '{self.name}': loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; "
+                    f"Model '{self.name}': {what} at epoch {epoch + 1}, batch {batch + 1}; "
                     "training stopped and the weights keep their last finite values "
                     "(try a smaller learning rate or clipnorm)")
-            params, compiled.state = compiled.optimizer.step(params, grads, compiled.state)
+            params, compiled.state = new_params, new_state
             sums += len(index) * np.array([loss] + compiled.metric_values(yb, keep["preds"]))
             progress.update(start + len(index), self._logs(sums / (start + len(index))))
         return params, self._logs(sums / n)

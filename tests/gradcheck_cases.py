@@ -7,7 +7,7 @@ here -- so when you add one to minattn, add its case below:
 * a layer: a function ``() -> (layer, inputs, check_layer_kwargs)`` decorated
   with ``@layer_case("id")``; build the layer with ``built(...)`` so its
   weights are float64 and seeded;
-* an activation: an entry in ``ACTIVATION_CASES``;
+* an activation: an entry in ``ACTIVATION_INPUTS`` (and in ``KINKS`` if it bends);
 * a loss: an entry in ``LOSS_CASES``.
 
 Inputs are small (batch 2-3, a few features), float64, seeded, and chosen away
@@ -19,7 +19,6 @@ import autograd.numpy as anp
 import numpy as np
 
 from minattn import config
-from minattn.activations import all_activations
 from minattn.layers import (LSTM, Activation, Add, Concatenate, Dense, Dropout, Embedding, Flatten,
                             Lambda, Multiply, Permute, RepeatVector, Reshape)
 
@@ -49,7 +48,7 @@ def built(layer, input_shape, seed=0):
     return layer
 
 
-def _shape(inputs):
+def shape_of(inputs):
     if isinstance(inputs, (list, tuple)):
         return [np.shape(a)[1:] for a in inputs]
     return np.shape(inputs)[1:]
@@ -57,7 +56,7 @@ def _shape(inputs):
 
 def case(layer, inputs, seed=0, **kwargs):
     """``(layer built for inputs, inputs, check_layer kwargs)``."""
-    return built(layer, _shape(inputs), seed), inputs, kwargs
+    return built(layer, shape_of(inputs), seed), inputs, kwargs
 
 
 # ---------------------------------------------------------------------------
@@ -75,31 +74,36 @@ def layer_case(case_id):
     return register
 
 
-# Activations are checked inside Dense and Activation too. Inputs of Activation
-# cases avoid the kinks (see KINK_FREE_INPUTS).
-KINK_FREE_INPUTS = np.array([[-7.3, -4.1, -2.8, -1.2, -0.4],
-                             [0.3, 1.7, 2.65, 3.9, 6.8],
-                             [-0.9, 0.6, -2.2, 2.2, 5.1]])      # (3, 5)
+# ---------------------------------------------------------------------------
+# Activations: name -> inputs, written out one by one (a new activation needs
+# its own line here, with inputs chosen away from its kinks). Each is checked
+# on its own (ACTIVATION_CASES) and inside a Dense and an Activation layer.
+# ---------------------------------------------------------------------------
+WIDE = np.array([[-7.3, -4.1, -2.8, -1.2, -0.4],
+                 [0.3, 1.7, 2.65, 3.9, 6.8],
+                 [-0.9, 0.6, -2.2, 2.2, 5.1]])      # (3, 5): both tails, off every kink below
 
+ACTIVATION_INPUTS = {
+    "linear": WIDE,
+    "sigmoid": WIDE,                  # includes the flat tails (derivative ~7e-4)
+    "tanh": WIDE,                     # tanh'(-7.3) ~ 2e-6: exercises the checker's floor
+    "relu": WIDE,
+    "relu6": WIDE,
+    "softmax": WIDE,
+    "hard_sigmoid": WIDE,
+    "legacy_hard_sigmoid": WIDE,
+    "hard_swish": WIDE,
+}
 
-@layer_case("dense_2d")
-def _():
-    return case(Dense(4), rand(BATCH, 5))
-
-
-@layer_case("dense_3d")
-def _():
-    return case(Dense(3), rand(BATCH, 4, 5))
-
-
-@layer_case("dense_no_bias")
-def _():
-    return case(Dense(4, use_bias=False), rand(BATCH, 5))
-
-
-@layer_case("dense_3d_no_bias_tanh")
-def _():
-    return case(Dense(2, activation="tanh", use_bias=False), rand(2, 3, 4))
+# Where each piecewise activation bends. The tests check that no input of an
+# activation case, and no pre-activation inside any layer case, comes near one.
+KINKS = {
+    "relu": (0.0,),
+    "relu6": (0.0, 6.0),
+    "hard_sigmoid": (-3.0, 3.0),
+    "legacy_hard_sigmoid": (-2.5, 2.5),
+    "hard_swish": (-3.0, 3.0),
+}
 
 
 def _dense_activation(name):
@@ -110,11 +114,11 @@ def _dense_activation(name):
 
 def _activation_layer(name):
     def factory():
-        return case(Activation(name), KINK_FREE_INPUTS.copy())
+        return case(Activation(name), ACTIVATION_INPUTS[name].copy())
     return factory
 
 
-for _name in all_activations():
+for _name in ACTIVATION_INPUTS:
     layer_case(f"dense_{_name}")(_dense_activation(_name))
     layer_case(f"activation_{_name}")(_activation_layer(_name))
 
@@ -297,13 +301,13 @@ def _():
 
 @layer_case("lstm_relu_activation")
 def _():
-    return case(LSTM(2, activation="relu", return_sequences=True), _seq(seed=3))
+    # from c0 = 0 a step with relu(z_c) = 0 would leave c exactly on relu's kink: start from c0 != 0
+    x, h0, c0 = _seq(seed=3), rand(BATCH, 2, seed=8, scale=0.3), rand(BATCH, 2, seed=9, scale=0.3)
+    return case(LSTM(2, activation="relu", return_sequences=True), [x, h0, c0])
 
 
-# ---------------------------------------------------------------------------
-# Activations: (case id, activation name, x, keyword arguments)
-# ---------------------------------------------------------------------------
-ACTIVATION_CASES = [(name, name, KINK_FREE_INPUTS.copy(), {}) for name in all_activations()] + [
+# (case id, activation name, x, keyword arguments for the activation)
+ACTIVATION_CASES = [(name, name, x.copy(), {}) for name, x in ACTIVATION_INPUTS.items()] + [
     ("softmax_axis0", "softmax", rand(3, 4, seed=1), {"axis": 0}),
     ("softmax_axis1_3d", "softmax", rand(2, 3, 4, seed=2), {"axis": 1}),
     ("softmax_large", "softmax", 30.0 * rand(2, 5, seed=3), {}),

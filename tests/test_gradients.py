@@ -78,7 +78,7 @@ def test_every_activation_has_a_gradcheck_case():
     covered = {name for _, name, _, _ in cases.ACTIVATION_CASES}
     missing = sorted(set(activations.all_activations()) - covered)
     assert not missing, (f"activations without a gradient-check case: {missing}; add an entry to "
-                         "ACTIVATION_CASES in tests/gradcheck_cases.py")
+                         "ACTIVATION_INPUTS in tests/gradcheck_cases.py (and to KINKS if it bends)")
 
 
 def test_every_activation_is_checked_inside_dense_and_activation_layers():
@@ -96,6 +96,7 @@ def test_every_loss_has_a_gradcheck_case():
 def test_cases_name_only_things_that_exist():
     """A renamed activation or loss must not leave a stale case that silently checks nothing."""
     assert {n for _, n, _, _ in cases.ACTIVATION_CASES} <= set(activations.all_activations())
+    assert set(cases.ACTIVATION_INPUTS) | set(cases.KINKS) <= set(activations.all_activations())
     assert {n for _, n, _, _, _ in cases.LOSS_CASES} <= set(losses.all_losses())
 
 
@@ -123,7 +124,7 @@ def _no_batch(shapes):
 def test_init_shape_is_apply_shape(case_id):
     """The shape ``init`` promises is the shape ``apply`` returns (batch axis excluded)."""
     layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
-    input_shape = cases._shape(inputs)
+    input_shape = cases.shape_of(inputs)
     promised, params = layer.init(np.random.default_rng(0), input_shape)
     assert {k: np.shape(v) for k, v in params.items()} == {k: np.shape(v) for k, v in layer.params.items()}
     extra = {}
@@ -149,29 +150,65 @@ def test_dropout_case_really_drops_something():
 
 
 def test_lstm_mask_case_masks_steps():
+    """The mask changes exactly the samples it masks (so the masked gradients are really checked)."""
     layer, inputs, kwargs = cases.LAYER_CASES["lstm_mask"]()
-    assert not kwargs["mask"].all()
-    out = layer.apply(layer.params, inputs, mask=kwargs["mask"])           # (batch, time, units)
-    np.testing.assert_array_equal(out[1, 2], out[1, 1])                     # masked: h carried over
-    np.testing.assert_array_equal(out[2, 0], np.zeros(layer.units))         # masked first step: h0 = 0
+    mask = kwargs["mask"]
+    assert not mask.all() and mask.any(axis=1).all()     # some steps masked, no sample wholly
+    masked = layer.apply(layer.params, inputs, mask=mask)           # (batch, time, units)
+    unmasked = layer.apply(layer.params, inputs)
+    for b in range(len(mask)):
+        assert np.allclose(masked[b], unmasked[b]) == bool(mask[b].all()), b
 
 
-@pytest.mark.parametrize("case_id", ["lstm_legacy_hard_sigmoid", "lstm_hard_sigmoid"])
-def test_lstm_hard_sigmoid_cases_stay_off_the_kinks(case_id):
-    """Every gate pre-activation is at least 0.1 away from where the hard sigmoid bends."""
-    layer, inputs, _ = cases.LAYER_CASES[case_id]()
-    seen = []
-    gate = layer.recurrent_activation
+KINK_MARGIN = 1e-3        # >> eps = 1e-6: a finite difference never straddles a kink
 
-    def recording(z):
+
+def _recording(fn, seen):
+    def wrapper(z, *args, **kwargs):
         seen.append(np.array(z))
-        return gate(z)
+        return fn(z, *args, **kwargs)
+    return wrapper
 
-    layer.recurrent_activation = recording
-    layer.apply(layer.params, inputs)
-    kink = 2.5 if case_id == "lstm_legacy_hard_sigmoid" else 3.0
-    z = np.abs(np.concatenate([s.ravel() for s in seen]))
-    assert z.size and np.min(np.abs(z - kink)) > 0.1
+
+def _piecewise_activations(layer):
+    names = [activations.name_of(getattr(layer, attr, None))
+             for attr in ("activation", "recurrent_activation")]
+    return [n for n in names if n in cases.KINKS]
+
+
+PIECEWISE_CASES = sorted(c for c, factory in cases.LAYER_CASES.items()
+                         if _piecewise_activations(factory()[0]))
+
+
+def test_piecewise_cases_include_dense_activation_and_lstm():
+    assert {"dense_relu", "activation_hard_swish", "lstm_legacy_hard_sigmoid",
+            "lstm_hard_sigmoid"} <= set(PIECEWISE_CASES)
+
+
+@pytest.mark.parametrize("case_id", PIECEWISE_CASES)
+def test_layer_case_pre_activations_stay_off_the_kinks(case_id):
+    """Every value fed to a piecewise activation in a layer case is away from where it bends."""
+    layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
+    recorded = {}
+    for attr in ("activation", "recurrent_activation"):
+        name = activations.name_of(getattr(layer, attr, None))
+        if name in cases.KINKS:
+            recorded[name] = recorded.get(name, [])
+            setattr(layer, attr, _recording(getattr(layer, attr), recorded[name]))
+    extra = {"mask": kwargs["mask"]} if "mask" in kwargs else {}
+    layer.apply(layer.params, inputs, **extra)
+    for name, seen in recorded.items():
+        z = np.concatenate([v.ravel() for v in seen])
+        distance = min(np.min(np.abs(z - k)) for k in cases.KINKS[name])
+        assert z.size and distance > KINK_MARGIN, (
+            f"{case_id}: a {name} input is {distance:.1e} from a kink {cases.KINKS[name]}; "
+            "change the case's inputs or seed")
+
+
+@pytest.mark.parametrize("name", sorted(cases.KINKS))
+def test_activation_inputs_stay_off_the_kinks(name):
+    x = cases.ACTIVATION_INPUTS[name]
+    assert min(np.min(np.abs(x - k)) for k in cases.KINKS[name]) > 0.1
 
 
 # ---------------------------------------------------------------------------
@@ -202,6 +239,9 @@ def test_loss_gradients(case_id, name, y_true, y_pred, wrt_true):
 # Numerical stability
 # ---------------------------------------------------------------------------
 EXTREMES = [1e4, -1e4, 0.0]
+# Overflow, division by zero and invalid operations (nan) raise; underflow to 0
+# (exp(-1e4)) is the right answer, not an error, and NumPy ignores it by default.
+RAISE = dict(over="raise", divide="raise", invalid="raise", under="ignore")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -210,14 +250,14 @@ def test_activation_is_finite_and_silent_at_extremes(name, dtype):
     fn = activations.all_activations()[name]
     x = np.array([[1e4, -1e4, 0.0], [-1e4, 0.0, 1e4], [0.0, 0.0, 0.0]], dtype=dtype)
     r = np.array([[0.3, -1.2, 0.7], [1.1, 0.4, -0.8], [0.5, -0.2, 0.9]], dtype=dtype)
-    with warnings.catch_warnings(), np.errstate(all="raise"):
+    with warnings.catch_warnings(), np.errstate(**RAISE):
         warnings.simplefilter("error")
         y = fn(x)
         g = grad(lambda v: np.sum(fn(v) * r))(x)
     assert np.shape(y) == x.shape and np.all(np.isfinite(y)), y
     assert np.shape(g) == x.shape and np.all(np.isfinite(g)), g
     for value in EXTREMES:            # each extreme also alone, as a scalar
-        with warnings.catch_warnings(), np.errstate(all="raise"):
+        with warnings.catch_warnings(), np.errstate(**RAISE):
             warnings.simplefilter("error")
             assert np.isfinite(fn(dtype(value)))
             assert np.isfinite(grad(fn)(dtype(value)))
@@ -228,7 +268,7 @@ def test_activation_is_finite_and_silent_at_extremes(name, dtype):
 def test_softmax_sums_to_one_along_its_axis(axis, dtype):
     x = (np.random.default_rng(3).standard_normal((2, 3, 4)) * 50).astype(dtype)
     x[0, 0, 0], x[1, 2, 3] = 1e4, -1e4
-    with np.errstate(all="raise"):
+    with np.errstate(**RAISE):
         y = activations.softmax(x, axis=axis)
     assert y.shape == x.shape and np.all(y >= 0)
     np.testing.assert_allclose(np.sum(y, axis=axis), 1.0, rtol=1e-5 if dtype == np.float32 else 1e-12)
@@ -248,7 +288,7 @@ def test_loss_is_finite_at_predictions_exactly_zero_and_one(name, dtype):
         y_true = np.array([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype=dtype)
     if name == "binary_crossentropy_from_logits":
         y_pred = (y_pred * 2.0 - 1.0) * dtype(1e4)               # logits at +-1e4
-    with warnings.catch_warnings(), np.errstate(all="raise"):
+    with warnings.catch_warnings(), np.errstate(**RAISE):
         warnings.simplefilter("error")
         value = loss(y_true, y_pred)
         g = grad(lambda p: np.sum(loss(y_true, p)))(y_pred)
