@@ -7,7 +7,6 @@ input, so it can weight the positions; afterwards we read those weights.
     python demos/e1_dense_attention.py                 # the article's full run
     python demos/e1_dense_attention.py --quick         # a small run, seconds
 """
-import argparse
 import os
 
 import numpy as np
@@ -16,6 +15,7 @@ import minattn
 from minattn import Input, Model, datasets, plotting
 from minattn.layers import Dense, Multiply
 from minattn.optimizers import Adam
+from minattn.cli import experiment_parser, parse_experiment_args
 from minattn.results import write_results
 
 SAMPLES = 300_000
@@ -43,17 +43,8 @@ def build_model(input_dim=10):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=SAMPLES)
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--out", default=os.path.join("runs", "e1"))
-    parser.add_argument("--quick", action="store_true", help=f"small run: {QUICK}")
-    parser.add_argument("--verbose", type=int, default=1)
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.samples, args.epochs = QUICK["samples"], QUICK["epochs"]
-    return args
+    parser = experiment_parser(__doc__, SAMPLES, EPOCHS, SEED, os.path.join("runs", "e1"), QUICK)
+    return parse_experiment_args(parser, argv)
 
 
 def main(argv=None):

@@ -9,7 +9,6 @@ the features ("only_time_step"), so there is one weight per time step.
     python demos/e2_attention_before_lstm.py --per-feature    # one weight per step AND feature
     python demos/e2_attention_before_lstm.py --quick
 """
-import argparse
 import os
 
 import autograd.numpy as anp
@@ -19,6 +18,7 @@ import minattn
 from minattn import Input, Model, datasets, plotting
 from minattn.layers import LSTM, Dense, Lambda, Multiply, Permute, RepeatVector
 from minattn.optimizers import Adam
+from minattn.cli import experiment_parser, parse_experiment_args
 from minattn.results import write_results
 
 SAMPLES = 300_000
@@ -58,19 +58,10 @@ def build_model(only_time_step=True):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=SAMPLES)
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--out", default=os.path.join("runs", "e2"))
+    parser = experiment_parser(__doc__, SAMPLES, EPOCHS, SEED, os.path.join("runs", "e2"), QUICK)
     parser.add_argument("--per-feature", action="store_true",
                         help="only_time_step=False: one weight per time step and feature")
-    parser.add_argument("--quick", action="store_true", help=f"small run: {QUICK}")
-    parser.add_argument("--verbose", type=int, default=1)
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.samples, args.epochs = QUICK["samples"], QUICK["epochs"]
-    return args
+    return parse_experiment_args(parser, argv)
 
 
 def main(argv=None):
