@@ -13,6 +13,13 @@ after batch. One warm-up ``fit`` runs first; then ``fit`` runs on exactly
 
 For scale, the table repeats the throughput of the same models in PyTorch
 (CPU, same machine) and, for E2/E3, in a plain hand-written autograd script.
+
+BLAS threads: these matrices are tiny (at most 64 x 256), so a second BLAS
+thread only adds synchronisation -- and on a busy 2-core machine it made E2's
+step 10x slower (the backward pass of every ``dot`` multiplies by a transposed
+matrix, which OpenBLAS splits over threads). The script therefore asks for one
+thread unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS is already set; run
+``OPENBLAS_NUM_THREADS=2 python benchmarks/bench_train.py`` to compare.
 """
 import argparse
 import json
@@ -21,8 +28,12 @@ import platform
 import resource
 import sys
 import time
+from importlib import metadata
 
-import autograd
+BLAS_THREADS = "1"      # set before NumPy loads (if this script loads it first), unless already set
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, BLAS_THREADS)
+
 import autograd.numpy as anp
 import numpy as np
 
@@ -147,21 +158,23 @@ def bench(name, batches, warmup, repeats):
     minattn.set_random_seed(SEED)
     model = build()
     n_timed, n_warm = batches * batch_size, warmup * batch_size
-    x, y = data(max(n_timed, n_warm, 1))
+    x, y = data(max(n_timed, n_warm))
     x, y = x.astype(FLOATX), y.astype(FLOATX)           # fit would cast; do it once here
     if n_warm:
         model.fit(x[:n_warm], y[:n_warm], batch_size=batch_size, epochs=1, verbose=0)
-    times, loss = [], None
+    times, cpu_times, loss = [], [], None
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         history = model.fit(x[:n_timed], y[:n_timed], batch_size=batch_size, epochs=1, verbose=0)
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - start_cpu)
         loss = history.history["loss"][-1]
     seconds = float(np.median(times))
     rate = n_timed / seconds
-    return {"experiment": name, "batch_size": batch_size, "batches": batches, "params":
-            model.count_params(), "seconds": seconds, "all_seconds": times,
+    return {"experiment": name, "batch_size": batch_size, "batches": batches,
+            "params": model.count_params(), "seconds": seconds, "all_seconds": times,
             "samples_per_s": rate, "ms_per_step": 1000.0 * seconds / batches,
+            "cpu_over_wall": float(np.sum(cpu_times) / np.sum(times)),
             "torch_cpu_samples_per_s": TORCH_CPU.get(name),
             "plain_autograd_samples_per_s": PLAIN_AUTOGRAD.get(name),
             "ratio_to_torch": rate / TORCH_CPU[name] if name in TORCH_CPU else None,
@@ -170,12 +183,12 @@ def bench(name, batches, warmup, repeats):
 
 def format_table(results):
     header = (f"{'exp':<4} {'batch':>5} {'params':>7} {'samples/s':>10} {'ms/step':>8} "
-              f"{'torch cpu':>10} {'autograd':>9} {'minattn/torch':>13}")
+              f"{'cpu/wall':>8} {'torch cpu':>10} {'autograd':>9} {'minattn/torch':>13}")
     lines = [header, "-" * len(header)]
     for r in results:
         plain = r["plain_autograd_samples_per_s"]
         lines.append(f"{r['experiment']:<4} {r['batch_size']:>5} {r['params']:>7} "
-                     f"{r['samples_per_s']:>10,.0f} {r['ms_per_step']:>8.2f} "
+                     f"{r['samples_per_s']:>10,.0f} {r['ms_per_step']:>8.2f} {r['cpu_over_wall']:>8.2f} "
                      f"{r['torch_cpu_samples_per_s']:>10,} "
                      f"{(f'{plain:,}' if plain else '-'):>9} {r['ratio_to_torch']:>13.2f}")
     return "\n".join(lines)
@@ -199,9 +212,9 @@ def main(argv=None):
 
     minattn.set_floatx(FLOATX)
     env = {"python": platform.python_version(), "numpy": np.__version__,
-           "autograd": getattr(autograd, "__version__", "?"), "minattn": minattn.__version__,
+           "autograd": metadata.version("autograd"), "minattn": minattn.__version__,
            "floatx": FLOATX, "cpus": os.cpu_count(),
-           "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default")}
+           "blas_threads": os.environ["OPENBLAS_NUM_THREADS"]}
     print("minattn training throughput -- " + ", ".join(f"{k} {v}" for k, v in env.items()))
     print(f"{args.batches} timed batches after {args.warmup} warm-up batches, "
           f"median of {args.repeats} runs; model.fit(verbose=0), Adam(), {FLOATX}\n")
@@ -211,7 +224,8 @@ def main(argv=None):
     print(format_table(results))
     peak = peak_rss_mb()
     print(f"\npeak memory (ru_maxrss): {peak:.0f} MB")
-    print("reference columns: PyTorch CPU and plain autograd on this machine, samples/s")
+    print("torch cpu / autograd: the same models in PyTorch (CPU) and in plain autograd on this "
+          "machine, samples/s;\ncpu/wall well below 1 means other processes took the CPU (rerun).")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"env": env, "batches": args.batches, "warmup": args.warmup,
