@@ -90,6 +90,9 @@ class Lambda(Layer):
             zeros (a size that changes with an unknown input size stays None).
         name: layer name (default lambda_1, ...).
 
+    Input shape: whatever ``function`` takes (a list of tensors for a list).
+    Output shape: whatever it returns, inferred as above.
+
     Example (E2's mean over the feature axis):
         >>> Lambda(lambda x: anp.mean(x, axis=1), name="dim_reduction")
     """

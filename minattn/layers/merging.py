@@ -50,6 +50,9 @@ class Multiply(_Merge):
     The attention articles' ``merge([a, b], mode='mul')``: multiplying the
     inputs by attention probabilities of the same shape.
 
+    Args:
+        name: layer name (default multiply_1, ...).
+
     Input shape: a list of tensors of the same shape (a size of 1 in one of
     them is broadcast, e.g. (H, W, C) * (1, 1, C) in squeeze-excitation;
     any other mismatch is an error).
@@ -65,6 +68,9 @@ class Multiply(_Merge):
 
 class Add(_Merge):
     """Element-wise sum of a list of tensors: ``y = x_1 + x_2 + ...``.
+
+    Args:
+        name: layer name (default add_1, ...).
 
     Input shape: a list of tensors of the same shape (size-1 axes broadcast).
     Output shape: the common shape.
@@ -83,6 +89,7 @@ class Concatenate(Layer):
     Args:
         axis: the axis to join on, counting the batch axis as 0 like Keras
             (so -1 or, for sequences, 2 is the feature axis).
+        name: layer name (default concatenate_1, ...).
 
     Input shape: a list of tensors equal in every axis but ``axis``.
     Output shape: the same, with the sizes on ``axis`` added.

@@ -42,6 +42,11 @@ class Permute(Layer):
 class Reshape(Layer):
     """Reshape the non-batch axes to ``target_shape`` (one entry may be -1).
 
+    Args:
+        target_shape: the new shape without the batch axis, e.g. ``(1, 1, C)``;
+            one entry may be -1 (inferred from the number of values).
+        name: layer name (default reshape_1, ...).
+
     Input shape: ``(batch, ...)`` with the same number of elements.
     Output shape: ``(batch,) + target_shape``.
     """
@@ -75,7 +80,14 @@ class Reshape(Layer):
 
 
 class Flatten(Layer):
-    """Flatten the non-batch axes: ``(batch, d1, d2, ...) -> (batch, d1*d2*...)``."""
+    """Flatten the non-batch axes into one: ``y = reshape(x, (batch, -1))``.
+
+    Args:
+        name: layer name (default flatten_1, ...).
+
+    Input shape: ``(batch, d1, d2, ...)``, every size known.
+    Output shape: ``(batch, d1 * d2 * ...)``.
+    """
 
     def init(self, rng, input_shape):
         if None in input_shape:
@@ -93,6 +105,9 @@ class RepeatVector(Layer):
     Args:
         n: number of repetitions.
         name: layer name.
+
+    Input shape: ``(batch, d)``.
+    Output shape: ``(batch, n, d)``, ``y[:, i] = x`` for every i.
     """
 
     def __init__(self, n, name=None):
