@@ -1,4 +1,4 @@
-"""Training throughput of the articles' four models (E1-E4) in minattn.
+"""Training throughput of the articles' four models (E1-E4) in minattn, beside PyTorch.
 
 Each model is built exactly as its article writes it (see
 shared/EXPERIMENTS.md), compiled with ``Adam()`` in float32, and trained with
@@ -7,18 +7,34 @@ shared/EXPERIMENTS.md), compiled with ``Adam()`` in float32, and trained with
 after batch. One warm-up ``fit`` runs first; then ``fit`` runs on exactly
 ``--batches`` batches, ``--repeats`` times, and the median time is reported.
 
+If PyTorch is installed (it is optional, never a dependency of minattn), the
+same run trains the same four models in PyTorch (benchmarks/torch_models.py:
+a plain zero_grad / forward / loss / backward / step loop over the same NumPy
+data, starting from minattn's initial weights). Before timing, the script
+checks that both frameworks give the same outputs, loss and gradients. The
+timed runs alternate -- minattn, torch, minattn, torch, ... -- so both see the
+same machine load, and the table shows the ratio of the medians.
+
     python benchmarks/bench_train.py                      # all four, 300 batches each
     python benchmarks/bench_train.py --only E1,E3 --batches 100
+    python benchmarks/bench_train.py --no-torch           # minattn only (reference columns)
     python benchmarks/bench_train.py --json bench.json    # also save the numbers
 
-For scale, the table repeats the throughput of the same models in PyTorch
-(CPU, same machine) and, for E2/E3, in a plain hand-written autograd script.
+Memory: for each experiment and framework a fresh Python process (this script
+with ``--memory-child``) trains ``MEMORY_BATCHES`` batches and reports its
+resident memory before training and its peak (VmHWM, else ``ru_maxrss``) -- both include
+the interpreter, NumPy, autograd and minattn (the data comes from
+minattn.datasets), plus PyTorch in the torch process. For minattn it also
+reports the peak of the NumPy/Python allocations made during one ``fit``
+(``tracemalloc``), i.e. the training working set without the libraries.
+``--no-memory`` skips this.
 
 BLAS threads: these matrices are tiny (at most 64 x 256), so a second BLAS
 thread only adds synchronisation -- and on a busy 2-core machine it made E2's
 step 10x slower (the backward pass of every ``dot`` multiplies by a transposed
 matrix, which OpenBLAS splits over threads). The script therefore asks for one
-thread unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS is already set; run
+thread unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS is already set, and gives
+PyTorch the same number of intra-op threads (``torch.set_num_threads``); run
 ``OPENBLAS_NUM_THREADS=2 python benchmarks/bench_train.py`` to compare.
 """
 import argparse
@@ -26,8 +42,10 @@ import json
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
+import tracemalloc
 from importlib import metadata
 
 BLAS_THREADS = "1"      # set before NumPy loads (if this script loads it first), unless already set
@@ -36,8 +54,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import autograd.numpy as anp
 import numpy as np
+from autograd import value_and_grad
 
 import minattn
+import minattn.losses
 from minattn import Input, Model
 from minattn.datasets import abs_difference, planted_column, planted_time_step
 from minattn.layers import (LSTM, Activation, Dense, Flatten, Lambda, Multiply, Permute,
@@ -45,14 +65,19 @@ from minattn.layers import (LSTM, Activation, Dense, Flatten, Lambda, Multiply, 
 from minattn.optimizers import Adam
 
 BATCHES = 300           # timed batches per run
-WARMUP = 30             # batches of the untimed warm-up fit
-REPEATS = 3             # timed runs per experiment; the median is reported
+WARMUP = 30             # batches of the untimed warm-up (each framework)
+REPEATS = 3             # timed runs per experiment and framework; the median is reported
+MEMORY_BATCHES = 50     # batches trained by each memory-measuring child process
 SEED = 0
 FLOATX = "float32"
 TIME_STEPS, DIM = 10, 10
+CHECK_TOLERANCE = 1e-4  # max |difference| allowed between minattn and torch outputs, loss, gradients
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 BATCH_SIZE = {"E1": 32, "E2": 32, "E3": 64, "E4": 32}
-# Reference throughputs (samples/s) of the same models on this machine.
+LOSS = {"E1": "mse", "E2": "mse", "E3": "binary_crossentropy", "E4": "binary_crossentropy"}
+# Reference throughputs (samples/s) of the same models, shown when torch is not measured:
+# PyTorch on the CPU and a plain hand-written autograd script, measured earlier on this machine.
 TORCH_CPU = {"E1": 66_000, "E2": 15_700, "E3": 27_700, "E4": 62_000}
 PLAIN_AUTOGRAD = {"E2": 4_900, "E3": 9_300}
 
@@ -66,7 +91,7 @@ def build_e1():
     hidden = Dense(10, activation="sigmoid")(attention_mul)
     output = Dense(1, activation="sigmoid")(hidden)
     model = Model(inputs, output)
-    model.compile(optimizer=Adam(), loss="mse")
+    model.compile(optimizer=Adam(), loss=LOSS["E1"])
     return model
 
 
@@ -82,7 +107,7 @@ def build_e2():
     out = LSTM(64, return_sequences=False)(weighted)
     out = Dense(1, activation="sigmoid")(out)
     model = Model(inputs, out)
-    model.compile(optimizer=Adam(), loss="mse")
+    model.compile(optimizer=Adam(), loss=LOSS["E2"])
     return model
 
 
@@ -96,7 +121,7 @@ def build_e3():
     mul = Multiply(name="attention_mul")([lstm_out, a_probs])
     out = Dense(1, activation="sigmoid")(Flatten()(mul))
     model = Model(inputs, out)
-    model.compile(optimizer=Adam(), loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=Adam(), loss=LOSS["E3"], metrics=["accuracy"])
     return model
 
 
@@ -117,7 +142,7 @@ def build_e4():
     out = Dense(1, activation="sigmoid")(mul)                             # 17 weights
     model = Model(inputs, out)
     assert model.count_params() == 369, model.count_params()
-    model.compile(optimizer=Adam(), loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=Adam(), loss=LOSS["E4"], metrics=["accuracy"])
     return model
 
 
@@ -144,93 +169,314 @@ EXPERIMENTS = {"E1": (build_e1, data_e1), "E2": (build_e2, data_e2),
                "E3": (build_e3, data_e3), "E4": (build_e4, data_e4)}
 
 
-# -- measuring -------------------------------------------------------------------------
+# -- setting up ------------------------------------------------------------------------
+def import_torch_models(threads):
+    """benchmarks/torch_models.py with ``threads`` intra-op threads, or None without PyTorch."""
+    try:
+        import torch  # noqa: F401  (only to see whether it is installed)
+    except ImportError:
+        return None
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
+    import torch_models
+    torch_models.set_num_threads(threads)
+    return torch_models
+
+
+def blas_threads():
+    """BLAS threads NumPy uses (set at the top of this file unless given); torch gets as many."""
+    return int(os.environ["OPENBLAS_NUM_THREADS"])
+
+
+def setup_minattn(name, n):
+    """The minattn model of experiment ``name`` (seeded) and ``n`` float32 samples of its data."""
+    build, data = EXPERIMENTS[name]
+    minattn.set_random_seed(SEED)
+    model = build()
+    x, y = data(n)
+    return model, x.astype(FLOATX), y.astype(FLOATX)   # fit would cast; do it once here
+
+
+def setup_torch(tm, name, model, x, y):
+    """A torch Trainer on the same data, starting from the minattn model's initial weights."""
+    trainer = tm.Trainer(name, x, y, BATCH_SIZE[name], seed=SEED)
+    tm.set_weights(trainer.model, list(model.params.values()))
+    return trainer
+
+
+def check_same_model(tm, model, trainer, x, y):
+    """Largest |difference| of outputs, loss and gradients between the two frameworks on one batch.
+
+    minattn's side uses only public pieces -- ``Model.apply``, ``minattn.losses``
+    and autograd -- so the check does not depend on how ``fit`` is implemented.
+    """
+    name = trainer.name
+    xb, yb = x[:BATCH_SIZE[name]], y[:BATCH_SIZE[name]]
+    loss_fn = minattn.losses.get(LOSS[name])
+    loss, grads = value_and_grad(lambda p: anp.mean(loss_fn(yb, model.apply(p, xb))))(model.params)
+    torch_model = trainer.model
+    torch_model.zero_grad()
+    torch_out = torch_model(tm.torch.from_numpy(xb))
+    torch_loss = torch_model.loss(torch_out, tm.torch.from_numpy(yb))
+    torch_loss.backward()
+    torch_grads = tm.get_weights(torch_model, grads=True)
+    torch_model.zero_grad()
+    diffs = [np.max(np.abs(model.apply(model.params, xb) - torch_out.detach().numpy())),
+             abs(float(loss) - float(torch_loss.detach()))]
+    for ours, theirs in zip(grads.values(), torch_grads):
+        diffs += [np.max(np.abs(ours[k] - theirs[k])) for k in ours]
+    worst = float(max(diffs))
+    if worst > CHECK_TOLERANCE:
+        raise AssertionError(f"{name}: minattn and torch models differ by {worst:.3g} "
+                             f"(> {CHECK_TOLERANCE}); the comparison would be meaningless")
+    return worst
+
+
+# -- timing ----------------------------------------------------------------------------
+def time_minattn(model, x, y, batch_size):
+    """(wall seconds, cpu seconds, last loss) of one ``fit`` epoch over ``x``."""
+    start, start_cpu = time.perf_counter(), time.process_time()
+    history = model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    return time.perf_counter() - start, time.process_time() - start_cpu, history.history["loss"][-1]
+
+
+def time_torch(trainer, batches):
+    """(wall seconds, cpu seconds, last loss) of ``batches`` torch training steps."""
+    start_cpu = time.process_time()
+    seconds = trainer.run(batches)
+    return seconds, time.process_time() - start_cpu, trainer.last_loss
+
+
+def summarise(runs, samples, batches):
+    """Median throughput of a list of (wall, cpu, loss) runs."""
+    walls, cpus = [r[0] for r in runs], [r[1] for r in runs]
+    seconds = float(np.median(walls))
+    return {"seconds": seconds, "all_seconds": walls, "samples_per_s": samples / seconds,
+            "ms_per_step": 1000.0 * seconds / batches,
+            "cpu_over_wall": float(np.sum(cpus) / np.sum(walls)), "last_loss": runs[-1][2]}
+
+
+def bench(name, batches, warmup, repeats, tm=None):
+    """Warm up, then time ``batches`` batches ``repeats`` times, alternating minattn and torch."""
+    batch_size = BATCH_SIZE[name]
+    n_timed, n_warm = batches * batch_size, warmup * batch_size
+    model, x, y = setup_minattn(name, max(n_timed, n_warm))
+    trainer = setup_torch(tm, name, model, x[:n_timed], y[:n_timed]) if tm else None
+    check = check_same_model(tm, model, trainer, x, y) if tm else None
+    if n_warm:
+        model.fit(x[:n_warm], y[:n_warm], batch_size=batch_size, epochs=1, verbose=0)
+        if trainer:
+            trainer.run(warmup)
+    ours, theirs = [], []
+    for _ in range(repeats):
+        ours.append(time_minattn(model, x[:n_timed], y[:n_timed], batch_size))
+        if trainer:
+            theirs.append(time_torch(trainer, batches))
+    result = {"experiment": name, "batch_size": batch_size, "batches": batches,
+              "params": model.count_params(), "minattn": summarise(ours, n_timed, batches),
+              "torch": summarise(theirs, n_timed, batches) if trainer else None,
+              "torch_check_max_abs_diff": check,
+              "reference_torch_cpu_samples_per_s": TORCH_CPU.get(name),
+              "reference_plain_autograd_samples_per_s": PLAIN_AUTOGRAD.get(name)}
+    torch_rate = result["torch"]["samples_per_s"] if trainer else TORCH_CPU.get(name)
+    result["ratio_minattn_over_torch"] = (result["minattn"]["samples_per_s"] / torch_rate
+                                          if torch_rate else None)
+    result["ratio_against"] = "torch measured in this run" if trainer else "reference torch figure"
+    return result
+
+
+# -- memory (one fresh process per experiment and framework) ----------------------------------
 def peak_rss_mb():
-    """Peak resident memory of this process so far (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak resident memory of this process so far, in MB.
+
+    Linux's /proc VmHWM where available: ``ru_maxrss`` survives ``exec``, so
+    a child started from a big parent would report the parent's peak.
+    """
+    kib = proc_status_kib("VmHWM")
+    if kib is not None:
+        return kib / 1024.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss   # KiB on Linux, bytes on macOS
     return peak / (1024.0 ** 2 if sys.platform == "darwin" else 1024.0)
 
 
-def bench(name, batches, warmup, repeats):
-    """Warm up, then time ``fit`` on exactly ``batches`` batches; return a result dict."""
-    build, data = EXPERIMENTS[name]
+def current_rss_mb():
+    """Resident memory now, in MB (Linux /proc); the peak so far where /proc is missing."""
+    kib = proc_status_kib("VmRSS")
+    return kib / 1024.0 if kib is not None else peak_rss_mb()
+
+
+def proc_status_kib(field):
+    """A memory field of /proc/self/status in KiB, or None off Linux."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def memory_child(framework, name, batches):
+    """In a fresh process: train ``batches`` batches; return its memory figures (MB)."""
     batch_size = BATCH_SIZE[name]
-    minattn.set_random_seed(SEED)
-    model = build()
-    n_timed, n_warm = batches * batch_size, warmup * batch_size
-    x, y = data(max(n_timed, n_warm))
-    x, y = x.astype(FLOATX), y.astype(FLOATX)           # fit would cast; do it once here
-    if n_warm:
-        model.fit(x[:n_warm], y[:n_warm], batch_size=batch_size, epochs=1, verbose=0)
-    times, cpu_times, loss = [], [], None
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        history = model.fit(x[:n_timed], y[:n_timed], batch_size=batch_size, epochs=1, verbose=0)
-        times.append(time.perf_counter() - start)
-        cpu_times.append(time.process_time() - start_cpu)
-        loss = history.history["loss"][-1]
-    seconds = float(np.median(times))
-    rate = n_timed / seconds
-    return {"experiment": name, "batch_size": batch_size, "batches": batches,
-            "params": model.count_params(), "seconds": seconds, "all_seconds": times,
-            "samples_per_s": rate, "ms_per_step": 1000.0 * seconds / batches,
-            "cpu_over_wall": float(np.sum(cpu_times) / np.sum(times)),
-            "torch_cpu_samples_per_s": TORCH_CPU.get(name),
-            "plain_autograd_samples_per_s": PLAIN_AUTOGRAD.get(name),
-            "ratio_to_torch": rate / TORCH_CPU[name] if name in TORCH_CPU else None,
-            "last_loss": loss, "peak_rss_mb_so_far": peak_rss_mb()}
+    minattn.set_floatx(FLOATX)
+    tm = import_torch_models(blas_threads()) if framework == "torch" else None
+    model, x, y = setup_minattn(name, batches * batch_size)
+    trainer = setup_torch(tm, name, model, x, y) if tm else None
+    before, peak_before = current_rss_mb(), peak_rss_mb()
+    if trainer:
+        trainer.run(batches)
+    else:
+        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    out = {"rss_before_training_mb": before, "peak_rss_before_training_mb": peak_before,
+           "peak_rss_mb": peak_rss_mb()}
+    if not trainer:                       # after the peak is read: tracemalloc costs memory itself
+        tracemalloc.start()
+        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+        out["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2.0 ** 20
+        tracemalloc.stop()
+    return out
 
 
-def format_table(results):
+def measure_memory(framework, name, batches=MEMORY_BATCHES):
+    """Run ``memory_child`` in a fresh interpreter (same environment, so same threads)."""
+    command = [sys.executable, os.path.abspath(__file__), "--memory-child", f"{framework}:{name}",
+               "--batches", str(batches)] + ([] if minattn.fused_enabled() else ["--traced"])
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- reporting -------------------------------------------------------------------------------
+def format_torch_table(results):
+    header = (f"{'exp':<4} {'batch':>5} {'params':>7} {'minattn samples/s':>17} "
+              f"{'torch samples/s':>15} {'minattn/torch':>13} {'cpu/wall m, t':>13}")
+    lines = [header, "-" * len(header)]
+    for r in results:
+        ours, theirs = r["minattn"], r["torch"]
+        lines.append(f"{r['experiment']:<4} {r['batch_size']:>5} {r['params']:>7} "
+                     f"{ours['samples_per_s']:>17,.0f} {theirs['samples_per_s']:>15,.0f} "
+                     f"{r['ratio_minattn_over_torch']:>13.2f} "
+                     f"{ours['cpu_over_wall']:>8.2f}, {theirs['cpu_over_wall']:.2f}")
+    return "\n".join(lines)
+
+
+def format_reference_table(results):
     header = (f"{'exp':<4} {'batch':>5} {'params':>7} {'samples/s':>10} {'ms/step':>8} "
               f"{'cpu/wall':>8} {'torch cpu':>10} {'autograd':>9} {'minattn/torch':>13}")
     lines = [header, "-" * len(header)]
     for r in results:
-        plain = r["plain_autograd_samples_per_s"]
+        ours, plain = r["minattn"], r["reference_plain_autograd_samples_per_s"]
         lines.append(f"{r['experiment']:<4} {r['batch_size']:>5} {r['params']:>7} "
-                     f"{r['samples_per_s']:>10,.0f} {r['ms_per_step']:>8.2f} {r['cpu_over_wall']:>8.2f} "
-                     f"{r['torch_cpu_samples_per_s']:>10,} "
-                     f"{(f'{plain:,}' if plain else '-'):>9} {r['ratio_to_torch']:>13.2f}")
+                     f"{ours['samples_per_s']:>10,.0f} {ours['ms_per_step']:>8.2f} "
+                     f"{ours['cpu_over_wall']:>8.2f} {r['reference_torch_cpu_samples_per_s']:>10,} "
+                     f"{(f'{plain:,}' if plain else '-'):>9} {r['ratio_minattn_over_torch']:>13.2f}")
     return "\n".join(lines)
 
 
-def main(argv=None):
+def format_memory_table(results):
+    frameworks = [f for f in ("minattn", "torch") if results[0]["memory"].get(f)]
+    group = f"{'':<4} " + " ".join(f"{f + ' process (MB)':^23}" for f in frameworks)
+    header = f"{'exp':<4} " + " ".join(f"{'before':>7} {'peak':>7} {'+train':>7}" for _ in frameworks)
+    group, header = group + f" {'minattn fit':>13}", header + f" {'numpy (MB)':>13}"
+    lines = [group, header, "-" * len(header)]
+    for r in results:
+        cells = []
+        for f in frameworks:
+            m = r["memory"][f]
+            cells.append(f"{m['rss_before_training_mb']:>7.0f} {m['peak_rss_mb']:>7.0f} "
+                         f"{m['peak_rss_mb'] - m['rss_before_training_mb']:>+7.0f}")
+        lines.append(f"{r['experiment']:<4} {' '.join(cells)} "
+                     f"{r['memory']['minattn']['tracemalloc_peak_mb']:>13.2f}")
+    return "\n".join(lines)
+
+
+# -- the command line ------------------------------------------------------------------------
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batches", type=int, default=BATCHES, help="timed batches per run")
     parser.add_argument("--warmup", type=int, default=WARMUP, help="untimed warm-up batches")
     parser.add_argument("--repeats", type=int, default=REPEATS, help="timed runs (median reported)")
     parser.add_argument("--only", default=",".join(EXPERIMENTS),
                         help="comma-separated experiments, e.g. E1,E3")
+    parser.add_argument("--no-torch", action="store_true",
+                        help="do not measure PyTorch even if it is installed")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the per-framework memory measurement (fresh processes)")
+    parser.add_argument("--traced", action="store_true",
+                        help="time minattn's traced layers (the code to read) instead of the fused ones")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--memory-child", metavar="FRAMEWORK:EXP", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    names = [s.strip().upper() for s in args.only.split(",") if s.strip()]
-    unknown = [s for s in names if s not in EXPERIMENTS]
-    if unknown or not names:
+    args.names = [s.strip().upper() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in args.names if s not in EXPERIMENTS]
+    if unknown or not args.names:
         parser.error(f"--only: unknown experiment(s) {unknown}; choose from {list(EXPERIMENTS)}")
     if args.batches < 1 or args.warmup < 0 or args.repeats < 1:
         parser.error("--batches and --repeats must be >= 1, --warmup >= 0")
+    return args
 
-    minattn.set_floatx(FLOATX)
+
+def describe_environment(tm, no_torch):
     env = {"python": platform.python_version(), "numpy": np.__version__,
            "autograd": metadata.version("autograd"), "minattn": minattn.__version__,
-           "floatx": FLOATX, "cpus": os.cpu_count(),
-           "blas_threads": os.environ["OPENBLAS_NUM_THREADS"]}
-    print("minattn training throughput -- " + ", ".join(f"{k} {v}" for k, v in env.items()))
-    print(f"{args.batches} timed batches after {args.warmup} warm-up batches, "
-          f"median of {args.repeats} runs; model.fit(verbose=0), Adam(), {FLOATX}\n")
-    results = []
-    for name in names:
-        results.append(bench(name, args.batches, args.warmup, args.repeats))
-    print(format_table(results))
+           "floatx": FLOATX, "layers": "fused" if minattn.fused_enabled() else "traced",
+           "cpus": os.cpu_count(), "blas_threads": blas_threads()}
+    if tm:
+        env.update(torch=tm.torch.__version__, torch_threads=tm.torch.get_num_threads())
+    else:
+        env["torch"] = "not measured (--no-torch)" if no_torch else "not installed"
+    return env
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    minattn.set_fused(not args.traced)
+    if args.memory_child:                                   # internal: see measure_memory
+        framework, name = args.memory_child.split(":")
+        print(json.dumps(memory_child(framework, name, args.batches)))
+        return None
+
+    minattn.set_floatx(FLOATX)
+    tm = None if args.no_torch else import_torch_models(blas_threads())
+    env = describe_environment(tm, args.no_torch)
+    print("training throughput -- " + ", ".join(f"{k} {v}" for k, v in env.items()))
+    threads = f"{env['blas_threads']} BLAS thread(s)" + (
+        f", torch.set_num_threads({env['torch_threads']})" if tm else "")
+    print(f"{args.batches} timed batches after {args.warmup} warm-up batches, median of "
+          f"{args.repeats} runs{' (alternating minattn, torch)' if tm else ''}; {threads}; "
+          f"Adam, {FLOATX}\n")
+
+    results = [bench(name, args.batches, args.warmup, args.repeats, tm) for name in args.names]
+    print(format_torch_table(results) if tm else format_reference_table(results))
+    if tm:
+        worst = max(r["torch_check_max_abs_diff"] for r in results)
+        print(f"\nminattn/torch > 1 means minattn is faster. Both frameworks compute the same "
+              f"outputs, loss and gradients (max |diff| {worst:.1e}) from the same initial weights;\n"
+              "minattn runs model.fit (shuffles, per-batch loss/metrics), torch a bare loop.")
+    else:
+        print("\ntorch cpu / autograd: reference throughputs of the same models in PyTorch (CPU) "
+              "and in plain autograd, measured earlier on this machine, samples/s.")
+    print("cpu/wall well below 1 means other processes took the CPU (rerun).")
+
+    if not args.no_memory:
+        frameworks = ["minattn"] + (["torch"] if tm else [])
+        for r in results:
+            r["memory"] = {f: measure_memory(f, r["experiment"]) for f in frameworks}
+        print(f"\nmemory: each framework trains {MEMORY_BATCHES} batches in a fresh process holding the "
+              f"interpreter, NumPy, autograd, minattn,\nthe data and the model"
+              f"{' (and torch, in the torch process)' if tm else ''}: resident memory before training, "
+              "peak (VmHWM), and their difference.\nLast column: peak of minattn's NumPy/Python "
+              "allocations during one fit (tracemalloc) -- the training working set without the libraries.\n")
+        print(format_memory_table(results))
     peak = peak_rss_mb()
-    print(f"\npeak memory (ru_maxrss): {peak:.0f} MB")
-    print("torch cpu / autograd: the same models in PyTorch (CPU) and in plain autograd on this "
-          "machine, samples/s;\ncpu/wall well below 1 means other processes took the CPU (rerun).")
+    print(f"\npeak memory of this process (VmHWM, everything above together): {peak:.0f} MB")
+
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"env": env, "batches": args.batches, "warmup": args.warmup,
-                       "repeats": args.repeats, "peak_rss_mb": peak, "results": results},
-                      handle, indent=2)
+                       "repeats": args.repeats, "memory_batches": MEMORY_BATCHES,
+                       "peak_rss_mb": peak, "results": results}, handle, indent=2)
         print(f"results written to {args.json}")
     return results
 

@@ -4,8 +4,8 @@
     from minattn.layers import Dense, Multiply
     from minattn.optimizers import Adam
 """
-from . import activations, gradcheck, initializers, layers, losses, metrics, optimizers
-from .config import floatx, rng, set_floatx, set_random_seed
+from . import activations, fused, gradcheck, initializers, layers, losses, metrics, optimizers
+from .config import floatx, fused as fused_enabled, rng, set_floatx, set_fused, set_random_seed
 from .graph import Input
 from .layers.base import clear_session
 from .model import Model
@@ -13,6 +13,7 @@ from .training import History
 
 __version__ = "0.1.0"
 
-__all__ = ["Input", "Model", "History", "floatx", "set_floatx", "set_random_seed", "rng",
+__all__ = ["Input", "Model", "History", "floatx", "set_floatx", "set_random_seed", "rng", "set_fused",
+           "fused_enabled",
            "clear_session", "activations", "gradcheck", "initializers", "layers", "losses",
            "metrics", "optimizers"]

@@ -4,7 +4,7 @@
                            out="runs/e1", quick={"samples": 20_000, "epochs": 3})
 
 gives ``--samples``, ``--epochs``, ``--seed``, ``--out``, ``--quick`` and
-``--verbose``, with the article's values as defaults; bad values are refused
+``--verbose`` and ``--traced``, with the article's values as defaults; bad values are refused
 with a one-line message before anything runs.
 """
 import argparse
@@ -35,13 +35,18 @@ def experiment_parser(description, samples, epochs, seed, out, quick):
                         help="a small run: " + ", ".join(f"{k}={v}" for k, v in quick.items()))
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                         help="0 silent, 1 progress bar, 2 one line per epoch")
+    parser.add_argument("--traced", action="store_true",
+                        help="run the traced layers (every op recorded by autograd) instead of the "
+                             "fused ones; same numbers, several times slower")
     parser.set_defaults(quick_settings=quick)
     return parser
 
 
 def parse_experiment_args(parser, argv=None):
-    """Parse, then let ``--quick`` replace the sizes it names."""
+    """Parse, let ``--quick`` replace the sizes it names, and choose fused or traced layers."""
+    from . import config
     args = parser.parse_args(argv)
+    config.set_fused(not args.traced)
     if args.quick:
         for key, value in args.quick_settings.items():
             setattr(args, key, value)

@@ -51,3 +51,21 @@ def set_random_seed(seed):
 def rng():
     """Return minattn's random generator (reseeded by ``set_random_seed``)."""
     return _RNG
+
+
+_FUSED = False
+
+
+def fused():
+    """True when layers run as fused single ops (see ``minattn.fused``)."""
+    return _FUSED
+
+
+def set_fused(flag=True):
+    """Switch between the traced layers (default: every small op recorded by
+    autograd, the code to read) and the fused ones (whole layers as single ops
+    with hand-written gradients, several times faster). Both give the same
+    numbers up to float rounding; the tests check it.
+    """
+    global _FUSED
+    _FUSED = bool(flag)

@@ -18,7 +18,7 @@ import copy
 import numpy as np
 from autograd import grad
 
-from .optimizers import tree_map
+from .pytree import tree_map
 
 
 class GradientCheckError(AssertionError):

@@ -133,7 +133,7 @@ class Model(Trainable):
         self._check_params(params)
         for layer in self.layers:
             if layer.params:
-                layer.params = {k: np.asarray(v) for k, v in params[layer.name].items()}
+                layer.params = {k: np.array(v) for k, v in params[layer.name].items()}   # copies
 
     def _check_params(self, params):
         current = self.params

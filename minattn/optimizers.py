@@ -5,23 +5,14 @@ separate value, so one training step is a pure function:
 
     state = optimizer.init(params)
     params, state = optimizer.step(params, grads, state)
+
+Inside, every weight is one stretch of a single flat vector: ``update``
+changes that vector (and the state) in place with a few whole-vector NumPy
+operations, which is what ``fit`` calls on its own flat buffer each step.
 """
 import numpy as np
 
-
-def tree_map(fn, *trees):
-    """Apply ``fn`` leaf by leaf to nested dicts of the same structure."""
-    first = trees[0]
-    if isinstance(first, dict):
-        return {key: tree_map(fn, *(t[key] for t in trees)) for key in first}
-    return fn(*trees)
-
-
-def tree_leaves(tree):
-    """The arrays of a nested dict, in order."""
-    if isinstance(tree, dict):
-        return [leaf for value in tree.values() for leaf in tree_leaves(value)]
-    return [tree]
+from .pytree import flatten, tree_leaves, unflatten
 
 
 def _check_positive(name, value, where):
@@ -30,7 +21,7 @@ def _check_positive(name, value, where):
 
 
 class Optimizer:
-    """Shared settings: gradient clipping (``clipnorm`` per weight, as Keras)."""
+    """Shared parts: settings checks, per-weight gradient clipping, the pure ``step``."""
 
     def __init__(self, learning_rate, clipnorm=None):
         _check_positive("learning_rate", learning_rate, type(self).__name__)
@@ -39,15 +30,26 @@ class Optimizer:
         self.learning_rate = float(learning_rate)
         self.clipnorm = clipnorm
 
-    def clip(self, grads):
-        """Rescale each weight's gradient to norm <= clipnorm (no-op without clipnorm)."""
-        if self.clipnorm is None:
-            return grads
+    def init(self, params):
+        """The optimizer's state for these weights (moments as flat vectors)."""
+        return self.init_flat(flatten(params))
 
-        def clip_one(g):
-            norm = np.sqrt(np.sum(np.square(g)))
-            return g * (self.clipnorm / norm) if norm > self.clipnorm else g
-        return tree_map(clip_one, grads)
+    def step(self, params, grads, state):
+        """Pure update: returns new weights and new state, changes neither argument."""
+        flat = flatten(params).copy()
+        state = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+        sizes = np.array([np.size(leaf) for leaf in tree_leaves(params)])
+        self.update(flat, flatten(grads, dtype=flat.dtype), state, sizes)
+        return unflatten(flat, params), state
+
+    def clip(self, flat_grads, sizes):
+        """Rescale each weight's gradient to norm <= clipnorm (Keras's per-weight clipnorm)."""
+        if self.clipnorm is None:
+            return flat_grads
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        norms = np.sqrt(np.add.reduceat(flat_grads.astype(np.float64) ** 2, starts))   # one per weight
+        scales = np.where(norms > self.clipnorm, self.clipnorm / np.maximum(norms, 1e-300), 1.0)
+        return flat_grads * np.repeat(scales, sizes).astype(flat_grads.dtype)
 
 
 class SGD(Optimizer):
@@ -68,15 +70,16 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
 
-    def init(self, params):
-        return {"velocity": tree_map(np.zeros_like, params)}
+    def init_flat(self, flat):
+        return {"velocity": np.zeros_like(flat)}
 
-    def step(self, params, grads, state):
-        grads = self.clip(grads)
-        velocity = tree_map(lambda v, g: self.momentum * v - self.learning_rate * g,
-                            state["velocity"], grads)
-        params = tree_map(lambda p, v: (p + v).astype(p.dtype), params, velocity)
-        return params, {"velocity": velocity}
+    def update(self, flat, flat_grads, state, sizes):
+        """One step, in place on ``flat`` and ``state``."""
+        grads = self.clip(flat_grads, sizes)
+        velocity = state["velocity"]
+        velocity *= self.momentum
+        velocity -= self.learning_rate * grads
+        flat += velocity
 
 
 class Adam(Optimizer):
@@ -104,19 +107,22 @@ class Adam(Optimizer):
         _check_positive("epsilon", epsilon, "Adam")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
-    def init(self, params):
-        return {"t": 0, "m": tree_map(np.zeros_like, params), "v": tree_map(np.zeros_like, params)}
+    def init_flat(self, flat):
+        return {"t": 0, "m": np.zeros_like(flat), "v": np.zeros_like(flat)}
 
-    def step(self, params, grads, state):
-        grads = self.clip(grads)
-        t = state["t"] + 1
+    def update(self, flat, flat_grads, state, sizes):
+        """One step, in place on ``flat`` and ``state`` (m, v: flat vectors like ``flat``)."""
+        g = self.clip(flat_grads, sizes)
         b1, b2 = self.beta_1, self.beta_2
-        m = tree_map(lambda m_, g: b1 * m_ + (1.0 - b1) * g, state["m"], grads)
-        v = tree_map(lambda v_, g: b2 * v_ + (1.0 - b2) * g * g, state["v"], grads)
-        alpha = self.learning_rate * np.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
-        params = tree_map(lambda p, m_, v_: (p - alpha * m_ / (np.sqrt(v_) + self.epsilon)).astype(p.dtype),
-                          params, m, v)
-        return params, {"t": t, "m": m, "v": v}
+        state["t"] += 1
+        t = state["t"]
+        m, v = state["m"], state["v"]
+        m *= b1
+        m += (1.0 - b1) * g                                  # m = b1 m + (1 - b1) g
+        v *= b2
+        v += (1.0 - b2) * (g * g)                            # v = b2 v + (1 - b2) g^2
+        alpha = float(self.learning_rate * np.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t))
+        flat -= alpha * m / (np.sqrt(v) + self.epsilon)
 
 
 _BY_NAME = {"adam": Adam, "sgd": SGD}

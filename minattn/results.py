@@ -46,8 +46,9 @@ def write_results(path, settings, history, **extra):
     """
     seconds = list(history.seconds)
     samples = settings.get("train_samples")
+    from . import config
     record = {
-        "settings": settings,
+        "settings": {**settings, "fused": config.fused()},
         "history": history.history,
         "seconds_per_epoch": seconds,
         "samples_per_second": [samples / s for s in seconds] if samples else None,

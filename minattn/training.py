@@ -15,10 +15,15 @@ import numpy as np
 from autograd import value_and_grad
 from autograd.tracer import getval
 
-from . import config, losses, metrics, optimizers
+from . import config, fused, losses, metrics, optimizers
 from .data import (as_list, check_lengths, check_positive_int, check_x_shapes, check_y_shapes,
                    prepare_arrays)
 from .progress import ProgressLine
+from .pytree import FlatParams, flatten
+
+# Losses with a fused single-op form (used when ``config.fused()``): same value, one recorded op.
+FUSED_LOSSES = {losses.mean_squared_error: fused.mean_squared_error,
+                losses.binary_crossentropy: fused.binary_crossentropy}
 
 
 class History:
@@ -61,7 +66,10 @@ class Compiled:
         keep["preds"] = [getval(p) for p in preds]
         total = 0.0
         for loss_fn, y, p in zip(self.losses, ys, preds):
-            total = total + anp.mean(loss_fn(y, p))
+            if config.fused() and loss_fn in FUSED_LOSSES:
+                total = total + FUSED_LOSSES[loss_fn](y, p)
+            else:
+                total = total + anp.mean(loss_fn(y, p))
         return total
 
     def metric_values(self, ys, preds):
@@ -126,17 +134,17 @@ class Trainable:
         n_train = len(ys[0])
         if verbose and val is not None:
             print(f"Train on {n_train} samples, validate on {len(val[1][0])} samples")
-        params = self.params
+        weights = FlatParams(self.params)        # one flat buffer; weights.tree holds views into it
         if compiled.state is None:
-            compiled.state = compiled.optimizer.init(params)
+            compiled.state = compiled.optimizer.init_flat(weights.flat)
         history = History()
         for epoch in range(epochs):
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
             progress = ProgressLine(n_train, verbose)
             started = time.perf_counter()
-            params, logs = self._train_epoch(params, xs, ys, batch_size, shuffle, epoch, progress)
-            self.set_params(params)
+            logs = self._train_epoch(weights, xs, ys, batch_size, shuffle, epoch, progress)
+            self.set_params(weights.tree)
             if val is not None:
                 val_logs = self._evaluate_arrays(*val, batch_size)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -160,7 +168,8 @@ class Trainable:
         tail = ([a[split_at:] for a in xs], [a[split_at:] for a in ys])
         return head, tail
 
-    def _train_epoch(self, params, xs, ys, batch_size, shuffle, epoch, progress):
+    def _train_epoch(self, weights, xs, ys, batch_size, shuffle, epoch, progress):
+        """One pass over the data; updates ``weights.flat`` in place, returns the epoch's logs."""
         compiled, rng = self.compiled, config.rng()
         n = len(ys[0])
         order = rng.permutation(n) if shuffle else np.arange(n)
@@ -169,21 +178,28 @@ class Trainable:
             index = order[start:start + batch_size]
             xb, yb = [a[index] for a in xs], [a[index] for a in ys]
             keep = {}
-            loss, grads = compiled.loss_and_grad(params, xb, yb, rng, keep)
-            new_params, new_state = compiled.optimizer.step(params, grads, compiled.state)
-            if not np.isfinite(loss) or not all(np.all(np.isfinite(w)) for w in
-                                                optimizers.tree_leaves(new_params)):
-                self.set_params(params)
-                what = (f"loss became {loss}" if not np.isfinite(loss) else
-                        f"a weight update became non-finite (loss {loss})")
-                raise FloatingPointError(
-                    f"Model '{self.name}': {what} at epoch {epoch + 1}, batch {batch + 1}; "
-                    "training stopped and the weights keep their last finite values "
-                    "(try a smaller learning rate or clipnorm)")
-            params, compiled.state = new_params, new_state
+            loss, grads = compiled.loss_and_grad(weights.tree, xb, yb, rng, keep)
+            flat_grads = flatten(grads, dtype=weights.flat.dtype)
+            if not np.isfinite(loss) or not np.all(np.isfinite(flat_grads)):
+                self._stop_training(weights, f"loss became {loss}" if not np.isfinite(loss) else
+                                    f"a weight update became non-finite (loss {loss})", epoch, batch)
+            before = weights.flat.copy()
+            compiled.optimizer.update(weights.flat, flat_grads, compiled.state, weights.sizes)
+            if not np.all(np.isfinite(weights.flat)):
+                weights.flat[:] = before
+                compiled.state = None                   # the moments are spoilt: start afresh next fit
+                self._stop_training(weights, f"a weight update became non-finite (loss {loss})",
+                                    epoch, batch)
             sums += len(index) * np.array([loss] + compiled.metric_values(yb, keep["preds"]))
             progress.update(start + len(index), self._logs(sums / (start + len(index))))
-        return params, self._logs(sums / n)
+        return self._logs(sums / n)
+
+    def _stop_training(self, weights, what, epoch, batch):
+        self.set_params(weights.tree)
+        raise FloatingPointError(
+            f"Model '{self.name}': {what} at epoch {epoch + 1}, batch {batch + 1}; "
+            "training stopped and the weights keep their last finite values "
+            "(try a smaller learning rate or clipnorm)")
 
     def _logs(self, values):
         names = ["loss"] + self.compiled.metric_names

@@ -79,3 +79,21 @@ def test_demo_rejects_bad_settings(tmp_path, flag, value):
                "--out", str(tmp_path)]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 2 and "expected an integer" in completed.stderr, completed.stderr
+
+
+@pytest.mark.parametrize("script,size", [
+    ("e1_dense_attention.py", ["--samples", "3000", "--epochs", "2"]),
+    ("e2_attention_before_lstm.py", ["--samples", "2000"]),
+    ("e3_lstm_attention.py", ["--samples", "2000"]),
+    ("e4_stacked_dense_attention.py", ["--samples", "2000", "--epochs", "3"]),
+])
+def test_fused_and_traced_paths_train_to_the_same_losses(tmp_path, script, size):
+    """Same seed, same data: the fast path must not change the numbers (beyond float32 rounding)."""
+    fused, _ = run_demo(tmp_path / "fused", script, *size, "--epochs", "1") if "--epochs" not in size else \
+        run_demo(tmp_path / "fused", script, *size)
+    traced, _ = run_demo(tmp_path / "traced", script, *size, "--traced") if "--epochs" in size else \
+        run_demo(tmp_path / "traced", script, *size, "--epochs", "1", "--traced")
+    assert fused["settings"]["fused"] is True and traced["settings"]["fused"] is False
+    for key, values in traced["history"].items():
+        assert np.allclose(fused["history"][key], values, rtol=1e-5, atol=1e-7), key
+    assert np.allclose(fused["attention"], traced["attention"], rtol=1e-5, atol=1e-7)

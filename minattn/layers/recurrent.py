@@ -14,7 +14,7 @@ before the loop; the loop does one matmul per step (``h U``).
 """
 import autograd.numpy as anp
 
-from .. import activations, config, initializers
+from .. import activations, config, fused, initializers
 from .base import Layer, show_shape
 from .core import _positive_int
 
@@ -117,6 +117,8 @@ class LSTM(Layer):
         if states is None:
             zeros = anp.zeros((x.shape[0], self.units), dtype=inputs_proj.dtype)
             states = [zeros] * self.state_count
+        if config.fused() and type(self) is LSTM and fused.supports(self.activation, self.recurrent_activation):
+            return self._apply_fused(params, inputs_proj, states, mask)
         outputs = []
         for t in range(x.shape[1]):
             new_states = self.step(params, inputs_proj[:, t], states)
@@ -127,6 +129,13 @@ class LSTM(Layer):
             outputs.append(states[0])
         output = anp.stack(outputs, axis=1) if self.return_sequences else states[0]  # (b, t, u) | (b, u)
         return [output] + list(states) if self.return_state else output
+
+    def _apply_fused(self, params, inputs_proj, states, mask):
+        """The same loop as one op with a hand-written backward pass (``fused.lstm``)."""
+        hs, cs, _ = fused.lstm(inputs_proj, params["recurrent_kernel"], states[0], states[1], mask=mask,
+                               activation=self.activation, recurrent_activation=self.recurrent_activation)
+        output = hs if self.return_sequences else hs[:, -1]                  # (b, t, u) | (b, u)
+        return [output, hs[:, -1], cs[:, -1]] if self.return_state else output
 
     def step(self, params, input_proj_t, states):
         """One LSTM step: ``input_proj_t = x_t W + b`` (batch, 4u); states [h, c]."""
