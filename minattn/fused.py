@@ -16,36 +16,60 @@ from autograd.extend import defvjp, defvjp_argnums, primitive
 
 from . import activations as act
 
-# d activation / d x, written as a function of the activation's output y.
-DERIVATIVE_FROM_OUTPUT = {
-    act.linear: lambda y: 1.0,
-    act.sigmoid: lambda y: y * (1.0 - y),
-    act.tanh: lambda y: 1.0 - y * y,
-    act.relu: lambda y: (y > 0).astype(y.dtype),
-    act.relu6: lambda y: ((y > 0) & (y < 6)).astype(y.dtype),
-    act.hard_sigmoid: lambda y: ((y > 0) & (y < 1)).astype(y.dtype) / 6.0,
-    act.legacy_hard_sigmoid: lambda y: ((y > 0) & (y < 1)).astype(y.dtype) * 0.2,
+# Each activation the fused ops support, as (plain NumPy forward, derivative from
+# the output y). Plain NumPy because inside a fused op nothing is recorded:
+# calling the autograd-wrapped functions there would only add overhead.
+def _np_sigmoid(x):
+    return 0.5 * np.tanh(0.5 * x) + 0.5
+
+
+ELEMENTWISE = {
+    act.linear: (lambda x: x, lambda y: 1.0),
+    act.sigmoid: (_np_sigmoid, lambda y: y * (1.0 - y)),
+    act.tanh: (np.tanh, lambda y: 1.0 - y * y),
+    act.relu: (lambda x: np.maximum(x, 0.0), lambda y: (y > 0).astype(y.dtype)),
+    act.relu6: (lambda x: np.clip(x, 0.0, 6.0), lambda y: ((y > 0) & (y < 6)).astype(y.dtype)),
+    act.hard_sigmoid: (lambda x: np.clip(x / 6.0 + 0.5, 0.0, 1.0),
+                       lambda y: ((y > 0) & (y < 1)).astype(y.dtype) / 6.0),
+    act.legacy_hard_sigmoid: (lambda x: np.clip(0.2 * x + 0.5, 0.0, 1.0),
+                              lambda y: ((y > 0) & (y < 1)).astype(y.dtype) * 0.2),
 }
 
 
 def supports(*activation_fns):
-    """True when every activation is one the fused ops can differentiate (or softmax for Dense)."""
-    return all(fn in DERIVATIVE_FROM_OUTPUT for fn in activation_fns)
+    """True when every activation is one the fused ops can run and differentiate."""
+    return all(fn in ELEMENTWISE for fn in activation_fns)
+
+
+def _forward(fn, x):
+    """The activation in plain NumPy (softmax over the last axis included)."""
+    if fn is act.softmax:
+        return _np_softmax(x, -1)
+    return ELEMENTWISE[fn][0](x)
+
+
+def _derivative(fn, y):
+    """d activation / d x at the output y."""
+    return ELEMENTWISE[fn][1](y)
 
 
 def _activation_vjp(fn, y, g):
     """Gradient wrt the pre-activation, given the output y and the gradient g wrt y."""
     if fn is act.softmax:                      # Jacobian of softmax over the last axis
         return y * (g - np.sum(g * y, axis=-1, keepdims=True))
-    return g * DERIVATIVE_FROM_OUTPUT[fn](y)
+    return g * _derivative(fn, y)
+
+
+def _np_softmax(x, axis):
+    exps = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return exps / np.sum(exps, axis=axis, keepdims=True)
 
 
 # -- softmax -------------------------------------------------------------------------
 @primitive
 def softmax(x, axis=-1):
     """``exp(x - max) / sum exp(x - max)`` along ``axis``, as one op."""
-    exps = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return exps / np.sum(exps, axis=axis, keepdims=True)
+    return _np_softmax(x, axis)
 
 
 defvjp(softmax, lambda y, x, axis=-1: lambda g: y * (g - np.sum(g * y, axis=axis, keepdims=True)))
@@ -59,10 +83,10 @@ def dense(params, x, activation):
     ``params`` is the layer's dict ({"kernel", optional "bias"}); the VJP
     returns a dict of the same structure, so no per-weight lookups are traced.
     """
-    z = np.dot(x, params["kernel"])
+    z = np.matmul(x, params["kernel"])                  # np.dot would be slow on 3-D x
     if "bias" in params:
-        z = z + params["bias"]
-    return activation(z)
+        z += params["bias"]
+    return _forward(activation, z)
 
 
 def _dense_vjp_params(y, params, x, activation):
@@ -80,7 +104,7 @@ def _dense_vjp_params(y, params, x, activation):
 def _dense_vjp_x(y, params, x, activation):
     def vjp(g):
         dz = _activation_vjp(activation, y, g)
-        return np.dot(dz, params["kernel"].T).astype(x.dtype)   # (..., in)
+        return np.matmul(dz, params["kernel"].T).astype(x.dtype)   # (..., in)
     return vjp
 
 
@@ -119,22 +143,27 @@ defvjp(binary_crossentropy, None, _bce_vjp)
 
 # -- LSTM through time ------------------------------------------------------------------
 @primitive
-def lstm(inputs_proj, recurrent_kernel, h0, c0, mask=None, activation=act.tanh,
+def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.tanh,
          recurrent_activation=act.sigmoid):
     """Run an LSTM over all time steps as one op.
 
     Args:
-        inputs_proj: ``x_t W + b`` for every step, (batch, time, 4u), gates i, f, c, o.
-        recurrent_kernel: U, (u, 4u).
+        x: inputs, (batch, time, features).
+        kernel: W, (features, 4u); recurrent_kernel: U, (u, 4u); bias: (4u,)
+            or None -- gates in the order i, f, c, o.
         h0, c0: initial states, (batch, u).
         mask: optional bool (batch, time); a masked step keeps the old state.
 
     Returns:
         ``(hs, cs, gates)``: every step's h and c, (batch, time, u), and the
-        activated gates (batch, time, 4u), kept for the backward pass.
+        activated gates (batch, time, 4u), which the backward pass reuses.
     """
+    inputs_proj = np.matmul(x, kernel)                                    # (batch, time, 4u)
+    if bias is not None:
+        inputs_proj += bias
     batch, steps, four_u = inputs_proj.shape
     u = four_u // 4
+    rec_act, cand_act = ELEMENTWISE[recurrent_activation][0], ELEMENTWISE[activation][0]
     hs = np.empty((batch, steps, u), dtype=inputs_proj.dtype)
     cs = np.empty_like(hs)
     gates = np.empty_like(inputs_proj)
@@ -142,12 +171,10 @@ def lstm(inputs_proj, recurrent_kernel, h0, c0, mask=None, activation=act.tanh,
     for t in range(steps):
         z = inputs_proj[:, t] + np.dot(h, recurrent_kernel)              # (batch, 4u)
         gate = gates[:, t]
-        gate[:, :2 * u] = recurrent_activation(z[:, :2 * u])            # i, f
-        gate[:, 2 * u:3 * u] = activation(z[:, 2 * u:3 * u])            # candidate g
-        gate[:, 3 * u:] = recurrent_activation(z[:, 3 * u:])            # o
-        i, f, g, o = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u], gate[:, 3 * u:]
-        c_new = f * c + i * g
-        h_new = o * activation(c_new)
+        gate[:] = rec_act(z)                                             # i, f, o (and c, replaced:)
+        gate[:, 2 * u:3 * u] = cand_act(z[:, 2 * u:3 * u])               # candidate g
+        c_new = gate[:, u:2 * u] * c + gate[:, :u] * gate[:, 2 * u:3 * u]        # f c + i g
+        h_new = gate[:, 3 * u:] * cand_act(c_new)                                # o act(c)
         if mask is not None:
             keep = mask[:, t, None]
             c_new, h_new = np.where(keep, c_new, c), np.where(keep, h_new, h)
@@ -156,50 +183,61 @@ def lstm(inputs_proj, recurrent_kernel, h0, c0, mask=None, activation=act.tanh,
     return hs, cs, gates
 
 
-def _lstm_backward(outputs, inputs_proj, recurrent_kernel, h0, c0, mask, activation,
+def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, activation,
                    recurrent_activation, output_grads):
-    """Backpropagation through time. Returns grads of (inputs_proj, U, h0, c0)."""
+    """Backpropagation through time. Returns grads of (x, kernel, recurrent_kernel, bias, h0, c0).
+
+    For each step, going back, with dh and dc the gradients arriving at h_t and c_t:
+        dc += dh * o * act'(c_t)
+        dz  = [dc * g, dc * c_{t-1}, dc * i, dh * act(c_t)] * gate'     # i, f, c, o
+        dh  = dz U^T ;  dc = dc * f                                        # to step t-1
+    Everything that does not depend on the running dh, dc is computed for all
+    steps at once, before or after the loop.
+    """
     hs, cs, gates = outputs
     g_hs, g_cs, g_gates = output_grads
-    batch, steps, four_u = inputs_proj.shape
+    batch, steps, four_u = gates.shape
     u = four_u // 4
-    dz_all = np.empty_like(inputs_proj)                  # d loss / d z_t for every step
-    dh = np.zeros_like(h0)
-    dc = np.zeros_like(c0)
+    cand_act = ELEMENTWISE[activation][0]
+    c_prevs = np.concatenate([c0[:, None], cs[:, :-1]], axis=1)          # (batch, time, u)
+    h_prevs = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)
+    act_cs = cand_act(cs)                                                 # act(c_t), (batch, time, u)
+    act_cs_grad = _derivative(activation, act_cs)
+    gate_grad = _derivative(recurrent_activation, gates)                 # gate'(z) for i, f, o ...
+    gate_grad[..., 2 * u:3 * u] = _derivative(activation, gates[..., 2 * u:3 * u])   # ... and for g
+    dz_all = np.empty_like(gates)
+    dh, dc = np.zeros_like(h0), np.zeros_like(c0)
+    recurrent_t = np.ascontiguousarray(recurrent_kernel.T)                # (4u, u)
     for t in reversed(range(steps)):
-        h_prev = hs[:, t - 1] if t else h0
-        c_prev = cs[:, t - 1] if t else c0
         dh = dh + g_hs[:, t]
         dc = dc + g_cs[:, t]
-        if mask is not None:                             # masked: the gradient skips this step
+        if mask is not None:                    # a masked step hands its gradients straight back
             keep = mask[:, t, None]
-            dh_step, dc_step = np.where(keep, dh, 0.0), np.where(keep, dc, 0.0)
-            dh_carry, dc_carry = dh - dh_step, dc - dc_step
-        else:
-            dh_step, dc_step, dh_carry, dc_carry = dh, dc, 0.0, 0.0
+            dh_carry, dc_carry = np.where(keep, 0.0, dh), np.where(keep, 0.0, dc)
+            dh, dc = dh - dh_carry, dc - dc_carry
         gate = gates[:, t]
-        i, f, g, o = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u], gate[:, 3 * u:]
-        c_new = f * c_prev + i * g
-        tanh_c = activation(c_new)
-        dc_total = dc_step + _activation_vjp(activation, tanh_c, dh_step * o)
-        d_gate = np.concatenate([dc_total * g, dc_total * c_prev, dc_total * i, dh_step * tanh_c], axis=1)
-        d_gate = d_gate + g_gates[:, t]
-        dz = np.empty_like(d_gate)
-        dz[:, :2 * u] = _activation_vjp(recurrent_activation, gate[:, :2 * u], d_gate[:, :2 * u])
-        dz[:, 2 * u:3 * u] = _activation_vjp(activation, g, d_gate[:, 2 * u:3 * u])
-        dz[:, 3 * u:] = _activation_vjp(recurrent_activation, o, d_gate[:, 3 * u:])
+        dc = dc + dh * gate[:, 3 * u:] * act_cs_grad[:, t]
+        d_gate = np.concatenate([dc * gate[:, 2 * u:3 * u], dc * c_prevs[:, t], dc * gate[:, :u],
+                                 dh * act_cs[:, t]], axis=1) + g_gates[:, t]
+        dz = d_gate * gate_grad[:, t]                                    # (batch, 4u)
         dz_all[:, t] = dz
-        dh = np.dot(dz, recurrent_kernel.T) + dh_carry
-        dc = dc_total * f + dc_carry
-    h_prevs = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)              # (batch, time, u)
-    d_kernel = np.dot(h_prevs.reshape(-1, u).T, dz_all.reshape(-1, four_u))  # (u, 4u)
-    return dz_all, d_kernel.astype(recurrent_kernel.dtype), dh, dc
+        dh = np.dot(dz, recurrent_t)
+        dc = dc * gate[:, u:2 * u]
+        if mask is not None:
+            dh, dc = dh + dh_carry, dc + dc_carry
+    dz_rows = dz_all.reshape(-1, four_u)                                   # (batch * time, 4u)
+    d_recurrent = np.dot(h_prevs.reshape(-1, u).T, dz_rows)                # (u, 4u)
+    d_kernel = np.dot(x.reshape(-1, x.shape[-1]).T, dz_rows)              # (features, 4u)
+    d_x = np.matmul(dz_all, kernel.T)                                      # (batch, time, features)
+    d_bias = None if bias is None else dz_rows.sum(axis=0)
+    return (d_x.astype(x.dtype), d_kernel.astype(kernel.dtype), d_recurrent.astype(recurrent_kernel.dtype),
+            d_bias, dh, dc)
 
 
 def _lstm_vjp(argnums, outputs, args, kwargs):
     """One backward pass through time serves every input autograd asks about."""
     def vjp(output_grads):
-        grads = _lstm_backward(outputs, *args[:4], kwargs.get("mask"),
+        grads = _lstm_backward(outputs, *args[:6], kwargs.get("mask"),
                                kwargs.get("activation", act.tanh),
                                kwargs.get("recurrent_activation", act.sigmoid), output_grads)
         return tuple(grads[i] for i in argnums)

@@ -40,14 +40,14 @@ def _dense_case(activation, use_bias):
 
 def _lstm_case(mask, recurrent_activation):
     batch, steps, units = 3, 4, 5
-    tree = {"inputs_proj": cases.rand(batch, steps, 4 * units, seed=5, scale=0.5),
-            "U": cases.rand(units, 4 * units, seed=6, scale=0.3),
+    tree = {"x": cases.rand(batch, steps, 3, seed=5), "W": cases.rand(3, 4 * units, seed=15, scale=0.4),
+            "U": cases.rand(units, 4 * units, seed=6, scale=0.3), "b": cases.rand(4 * units, seed=16, scale=0.2),
             "h0": cases.rand(batch, units, seed=8, scale=0.2), "c0": cases.rand(batch, units, seed=9, scale=0.2)}
     weights = [cases.rand(batch, steps, units, seed=10), cases.rand(batch, steps, units, seed=11),
                cases.rand(batch, steps, 4 * units, seed=12)]
 
     def f(t):
-        outputs = fused.lstm(t["inputs_proj"], t["U"], t["h0"], t["c0"], mask=mask,
+        outputs = fused.lstm(t["x"], t["W"], t["U"], t["b"], t["h0"], t["c0"], mask=mask,
                              recurrent_activation=recurrent_activation)
         return sum(anp.sum(o * w) for o, w in zip(outputs, weights))
     return f, tree

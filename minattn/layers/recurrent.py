@@ -13,6 +13,7 @@ All time steps' input projections ``x_t W + b`` are computed in one matmul
 before the loop; the loop does one matmul per step (``h U``).
 """
 import autograd.numpy as anp
+import numpy as np
 
 from .. import activations, config, fused, initializers
 from .base import Layer, show_shape
@@ -111,14 +112,14 @@ class LSTM(Layer):
     # -- the maths -------------------------------------------------------------
     def apply(self, params, x, mask=None):
         x, states, mask = self._split_inputs(x, mask)
-        inputs_proj = anp.dot(x, params["kernel"])          # (batch, time, 4u): all steps at once
+        if config.fused() and type(self) is LSTM and fused.supports(self.activation, self.recurrent_activation):
+            return self._apply_fused(params, x, states, mask)
+        inputs_proj = anp.matmul(x, params["kernel"])       # (batch, time, 4u): all steps at once
         if self.use_bias:
             inputs_proj = inputs_proj + params["bias"]
         if states is None:
             zeros = anp.zeros((x.shape[0], self.units), dtype=inputs_proj.dtype)
             states = [zeros] * self.state_count
-        if config.fused() and type(self) is LSTM and fused.supports(self.activation, self.recurrent_activation):
-            return self._apply_fused(params, inputs_proj, states, mask)
         outputs = []
         for t in range(x.shape[1]):
             new_states = self.step(params, inputs_proj[:, t], states)
@@ -130,10 +131,14 @@ class LSTM(Layer):
         output = anp.stack(outputs, axis=1) if self.return_sequences else states[0]  # (b, t, u) | (b, u)
         return [output] + list(states) if self.return_state else output
 
-    def _apply_fused(self, params, inputs_proj, states, mask):
-        """The same loop as one op with a hand-written backward pass (``fused.lstm``)."""
-        hs, cs, _ = fused.lstm(inputs_proj, params["recurrent_kernel"], states[0], states[1], mask=mask,
-                               activation=self.activation, recurrent_activation=self.recurrent_activation)
+    def _apply_fused(self, params, x, states, mask):
+        """The same maths as one op with a hand-written backward pass (``fused.lstm``)."""
+        if states is None:
+            zeros = np.zeros((x.shape[0], self.units), dtype=params["kernel"].dtype)
+            states = [zeros, zeros]
+        hs, cs, _ = fused.lstm(x, params["kernel"], params["recurrent_kernel"], params.get("bias"),
+                               states[0], states[1], mask=mask, activation=self.activation,
+                               recurrent_activation=self.recurrent_activation)
         output = hs if self.return_sequences else hs[:, -1]                  # (b, t, u) | (b, u)
         return [output, hs[:, -1], cs[:, -1]] if self.return_state else output
 
