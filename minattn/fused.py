@@ -77,38 +77,28 @@ defvjp(softmax, lambda y, x, axis=-1: lambda g: y * (g - np.sum(g * y, axis=axis
 
 # -- Dense -----------------------------------------------------------------------------
 @primitive
-def dense(params, x, activation):
-    """``activation(x @ kernel + bias)`` on the last axis of x, as one op.
-
-    ``params`` is the layer's dict ({"kernel", optional "bias"}); the VJP
-    returns a dict of the same structure, so no per-weight lookups are traced.
-    """
-    z = np.matmul(x, params["kernel"])                  # np.dot would be slow on 3-D x
-    if "bias" in params:
-        z += params["bias"]
+def dense(x, kernel, bias, activation):
+    """``activation(x @ kernel + bias)`` on the last axis of x, as one op (bias may be None)."""
+    z = np.matmul(x, kernel)                          # np.dot would be slow on 3-D x
+    if bias is not None:
+        z += bias
     return _forward(activation, z)
 
 
-def _dense_vjp_params(y, params, x, activation):
+def _dense_vjp(argnums, y, args, kwargs):
+    x, kernel, bias, activation = args
+
     def vjp(g):
         dz = _activation_vjp(activation, y, g)            # (..., units)
-        dz2 = dz.reshape(-1, dz.shape[-1])                 # (batch * ..., units)
-        x2 = x.reshape(-1, x.shape[-1])                    # (batch * ..., in)
-        grads = {"kernel": np.dot(x2.T, dz2).astype(params["kernel"].dtype)}
-        if "bias" in params:
-            grads["bias"] = dz2.sum(axis=0).astype(params["bias"].dtype)
-        return grads
+        dz_rows = dz.reshape(-1, dz.shape[-1])             # (batch * ..., units)
+        grads = {0: lambda: np.matmul(dz, kernel.T).astype(x.dtype),                       # (..., in)
+                 1: lambda: np.dot(x.reshape(-1, x.shape[-1]).T, dz_rows).astype(kernel.dtype),
+                 2: lambda: dz_rows.sum(axis=0).astype(dz.dtype)}
+        return tuple(grads[i]() for i in argnums)
     return vjp
 
 
-def _dense_vjp_x(y, params, x, activation):
-    def vjp(g):
-        dz = _activation_vjp(activation, y, g)
-        return np.matmul(dz, params["kernel"].T).astype(x.dtype)   # (..., in)
-    return vjp
-
-
-defvjp(dense, _dense_vjp_params, _dense_vjp_x)
+defvjp_argnums(dense, _dense_vjp)
 
 
 # -- losses ------------------------------------------------------------------------------
@@ -142,6 +132,8 @@ defvjp(binary_crossentropy, None, _bce_vjp)
 
 
 # -- LSTM through time ------------------------------------------------------------------
+# Inside, arrays are time-major -- (time, batch, ...) -- so that each step reads
+# and writes one contiguous block; results are handed back batch-major.
 @primitive
 def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.tanh,
          recurrent_activation=act.sigmoid):
@@ -158,80 +150,100 @@ def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.ta
         ``(hs, cs, gates)``: every step's h and c, (batch, time, u), and the
         activated gates (batch, time, 4u), which the backward pass reuses.
     """
-    inputs_proj = np.matmul(x, kernel)                                    # (batch, time, 4u)
+    inputs_proj = np.matmul(x.swapaxes(0, 1), kernel)                    # (time, batch, 4u)
     if bias is not None:
         inputs_proj += bias
-    batch, steps, four_u = inputs_proj.shape
+    steps, batch, four_u = inputs_proj.shape
     u = four_u // 4
     rec_act, cand_act = ELEMENTWISE[recurrent_activation][0], ELEMENTWISE[activation][0]
-    hs = np.empty((batch, steps, u), dtype=inputs_proj.dtype)
+    hs = np.empty((steps, batch, u), dtype=inputs_proj.dtype)
     cs = np.empty_like(hs)
     gates = np.empty_like(inputs_proj)
     h, c = h0, c0
     for t in range(steps):
-        z = inputs_proj[:, t] + np.dot(h, recurrent_kernel)              # (batch, 4u)
-        gate = gates[:, t]
+        z = np.dot(h, recurrent_kernel)
+        z += inputs_proj[t]                                              # (batch, 4u)
+        gate = gates[t]
         gate[:] = rec_act(z)                                             # i, f, o (and c, replaced:)
         gate[:, 2 * u:3 * u] = cand_act(z[:, 2 * u:3 * u])               # candidate g
-        c_new = gate[:, u:2 * u] * c + gate[:, :u] * gate[:, 2 * u:3 * u]        # f c + i g
-        h_new = gate[:, 3 * u:] * cand_act(c_new)                                # o act(c)
-        if mask is not None:
+        i, f, g, o = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u], gate[:, 3 * u:]
+        c_new = f * c + i * g
+        h_new = o * cand_act(c_new)
+        if mask is not None:                                             # masked: keep the old state
             keep = mask[:, t, None]
             c_new, h_new = np.where(keep, c_new, c), np.where(keep, h_new, h)
-        hs[:, t], cs[:, t] = h_new, c_new
+        hs[t], cs[t] = h_new, c_new
         h, c = h_new, c_new
-    return hs, cs, gates
+    return hs.swapaxes(0, 1), cs.swapaxes(0, 1), gates.swapaxes(0, 1)
 
 
 def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, activation,
                    recurrent_activation, output_grads):
     """Backpropagation through time. Returns grads of (x, kernel, recurrent_kernel, bias, h0, c0).
 
-    For each step, going back, with dh and dc the gradients arriving at h_t and c_t:
+    Going back one step, with dh and dc the gradients arriving at h_t and c_t:
+
         dc += dh * o * act'(c_t)
-        dz  = [dc * g, dc * c_{t-1}, dc * i, dh * act(c_t)] * gate'     # i, f, c, o
-        dh  = dz U^T ;  dc = dc * f                                        # to step t-1
-    Everything that does not depend on the running dh, dc is computed for all
-    steps at once, before or after the loop.
+        dz  = [dc * g i', dc * c_{t-1} f', dc * i g', dh * act(c_t) o']     # gates i, f, c, o
+        dh  = dz U^T ;  dc = dc * f                                            # on to step t-1
+
+    where i' = rec_act'(z_i) etc. Every factor that does not involve the
+    running dh, dc is computed for all steps at once before the loop.
     """
-    hs, cs, gates = outputs
-    g_hs, g_cs, g_gates = output_grads
-    batch, steps, four_u = gates.shape
+    hs, cs, gates = (a.swapaxes(0, 1) for a in outputs)                   # time-major views
+    g_hs, g_cs, g_gates = (np.swapaxes(g, 0, 1) for g in output_grads)
+    steps, batch, four_u = gates.shape
     u = four_u // 4
-    cand_act = ELEMENTWISE[activation][0]
-    c_prevs = np.concatenate([c0[:, None], cs[:, :-1]], axis=1)          # (batch, time, u)
-    h_prevs = np.concatenate([h0[:, None], hs[:, :-1]], axis=1)
-    act_cs = cand_act(cs)                                                 # act(c_t), (batch, time, u)
-    act_cs_grad = _derivative(activation, act_cs)
-    gate_grad = _derivative(recurrent_activation, gates)                 # gate'(z) for i, f, o ...
-    gate_grad[..., 2 * u:3 * u] = _derivative(activation, gates[..., 2 * u:3 * u])   # ... and for g
-    dz_all = np.empty_like(gates)
-    dh, dc = np.zeros_like(h0), np.zeros_like(c0)
+    i, f, g, o = gates[..., :u], gates[..., u:2 * u], gates[..., 2 * u:3 * u], gates[..., 3 * u:]
+    c_prevs = np.concatenate([c0[None], cs[:-1]])                         # (time, batch, u)
+    act_cs = ELEMENTWISE[activation][0](cs)
+    rec_grad = _derivative(recurrent_activation, gates)                  # rec_act' for every gate column
+    dc_from_dh = o * _derivative(activation, act_cs)                     # o * act'(c_t)
+    factors = np.concatenate([g * rec_grad[..., :u], c_prevs * rec_grad[..., u:2 * u],
+                              i * _derivative(activation, g), act_cs * rec_grad[..., 3 * u:]], axis=-1)
+    factors = factors.reshape(steps, batch, 4, u)
+    forget = np.ascontiguousarray(f)
+    seq_grads, cell_grads = np.any(g_hs[:-1]), np.any(g_cs)
+    gate_grads = None                            # gradients arriving at the gates themselves (rare)
+    if np.any(g_gates):
+        all_gate_grad = np.where(np.arange(four_u) // u == 2, _derivative(activation, gates), rec_grad)
+        gate_grads = (g_gates * all_gate_grad).reshape(steps, batch, 4, u)
+    dz_all = np.empty((steps, batch, 4, u), dtype=gates.dtype)
+    dh, dc = g_hs[-1] + 0.0, np.zeros_like(c0)
     recurrent_t = np.ascontiguousarray(recurrent_kernel.T)                # (4u, u)
     for t in reversed(range(steps)):
-        dh = dh + g_hs[:, t]
-        dc = dc + g_cs[:, t]
+        if seq_grads and t < steps - 1:
+            dh = dh + g_hs[t]
+        if cell_grads:
+            dc = dc + g_cs[t]
         if mask is not None:                    # a masked step hands its gradients straight back
             keep = mask[:, t, None]
             dh_carry, dc_carry = np.where(keep, 0.0, dh), np.where(keep, 0.0, dc)
             dh, dc = dh - dh_carry, dc - dc_carry
-        gate = gates[:, t]
-        dc = dc + dh * gate[:, 3 * u:] * act_cs_grad[:, t]
-        d_gate = np.concatenate([dc * gate[:, 2 * u:3 * u], dc * c_prevs[:, t], dc * gate[:, :u],
-                                 dh * act_cs[:, t]], axis=1) + g_gates[:, t]
-        dz = d_gate * gate_grad[:, t]                                    # (batch, 4u)
-        dz_all[:, t] = dz
-        dh = np.dot(dz, recurrent_t)
-        dc = dc * gate[:, u:2 * u]
+        dc = dc + dh * dc_from_dh[t]
+        np.multiply(np.stack([dc, dc, dc, dh], axis=1), factors[t], out=dz_all[t])   # (batch, 4, u)
+        if gate_grads is not None:
+            dz_all[t] += gate_grads[t]
+        dh = np.dot(dz_all[t].reshape(batch, four_u), recurrent_t)
+        dc = dc * forget[t]
         if mask is not None:
             dh, dc = dh + dh_carry, dc + dc_carry
-    dz_rows = dz_all.reshape(-1, four_u)                                   # (batch * time, 4u)
+    dz_all = dz_all.reshape(steps, batch, four_u)
+    return _lstm_weight_grads(dz_all, x, kernel, recurrent_kernel, bias, h0, hs) + (dh, dc)
+
+
+def _lstm_weight_grads(dz_all, x, kernel, recurrent_kernel, bias, h0, hs):
+    """Grads of x, W, U, b from d loss / d z for every step (time-major)."""
+    four_u, u = dz_all.shape[-1], hs.shape[-1]
+    dz_rows = dz_all.reshape(-1, four_u)                                   # (time * batch, 4u)
+    h_prevs = np.concatenate([h0[None], hs[:-1]])                         # (time, batch, u)
+    x_rows = x.swapaxes(0, 1).reshape(-1, x.shape[-1])                    # (time * batch, features)
     d_recurrent = np.dot(h_prevs.reshape(-1, u).T, dz_rows)                # (u, 4u)
-    d_kernel = np.dot(x.reshape(-1, x.shape[-1]).T, dz_rows)              # (features, 4u)
-    d_x = np.matmul(dz_all, kernel.T)                                      # (batch, time, features)
+    d_kernel = np.dot(x_rows.T, dz_rows)                                   # (features, 4u)
+    d_x = np.matmul(dz_all, kernel.T).swapaxes(0, 1)                       # (batch, time, features)
     d_bias = None if bias is None else dz_rows.sum(axis=0)
     return (d_x.astype(x.dtype), d_kernel.astype(kernel.dtype), d_recurrent.astype(recurrent_kernel.dtype),
-            d_bias, dh, dc)
+            d_bias)
 
 
 def _lstm_vjp(argnums, outputs, args, kwargs):

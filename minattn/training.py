@@ -19,7 +19,7 @@ from . import config, fused, losses, metrics, optimizers
 from .data import (as_list, check_lengths, check_positive_int, check_x_shapes, check_y_shapes,
                    prepare_arrays)
 from .progress import ProgressLine
-from .pytree import FlatParams, flatten
+from .pytree import FlatParams, traced_views
 
 # Losses with a fused single-op form (used when ``config.fused()``): same value, one recorded op.
 FUSED_LOSSES = {losses.mean_squared_error: fused.mean_squared_error,
@@ -57,19 +57,22 @@ class Compiled:
         self.metric_names = list(metric_names or [])
         self.metrics = [metrics.get(name, self.losses[0]) for name in self.metric_names]
         self.state = None
-        self.loss_and_grad = value_and_grad(self.batch_loss)
+        self.loss_and_grad = value_and_grad(self.flat_loss)
         self.model = model
+
+    def flat_loss(self, flat, like, xs, ys, rng, keep):
+        """``batch_loss`` as a function of the flat weight vector (see ``pytree.traced_views``)."""
+        return self.batch_loss(traced_views(flat, like), xs, ys, rng, keep)
 
     def batch_loss(self, params, xs, ys, rng, keep):
         """Mean loss over a batch (summed over outputs); keeps the predictions in ``keep``."""
         preds = as_list(self.model.apply(params, *xs, training=True, rng=rng))
         keep["preds"] = [getval(p) for p in preds]
-        total = 0.0
-        for loss_fn, y, p in zip(self.losses, ys, preds):
-            if config.fused() and loss_fn in FUSED_LOSSES:
-                total = total + FUSED_LOSSES[loss_fn](y, p)
-            else:
-                total = total + anp.mean(loss_fn(y, p))
+        per_output = [FUSED_LOSSES[loss_fn](y, p) if config.fused() and loss_fn in FUSED_LOSSES
+                      else anp.mean(loss_fn(y, p)) for loss_fn, y, p in zip(self.losses, ys, preds)]
+        total = per_output[0]
+        for loss in per_output[1:]:
+            total = total + loss
         return total
 
     def metric_values(self, ys, preds):
@@ -178,8 +181,7 @@ class Trainable:
             index = order[start:start + batch_size]
             xb, yb = [a[index] for a in xs], [a[index] for a in ys]
             keep = {}
-            loss, grads = compiled.loss_and_grad(weights.tree, xb, yb, rng, keep)
-            flat_grads = flatten(grads, dtype=weights.flat.dtype)
+            loss, flat_grads = compiled.loss_and_grad(weights.flat, weights.tree, xb, yb, rng, keep)
             if not np.isfinite(loss) or not np.all(np.isfinite(flat_grads)):
                 self._stop_training(weights, f"loss became {loss}" if not np.isfinite(loss) else
                                     f"a weight update became non-finite (loss {loss})", epoch, batch)

@@ -34,8 +34,8 @@ def _dense_case(activation, use_bias):
     x, kernel = cases.rand(3, 2, 5, seed=1), cases.rand(5, 4, seed=2, scale=0.5)
     params = {"kernel": kernel, "bias": cases.rand(4, seed=3, scale=0.1)} if use_bias else {"kernel": kernel}
     weights = cases.rand(3, 2, 4, seed=4)
-    return lambda t: anp.sum(fused.dense(t["params"], t["x"], activation) * weights), \
-        {"params": params, "x": x}
+    return lambda t: anp.sum(fused.dense(t["x"], t["params"]["kernel"], t["params"].get("bias"), activation)
+                             * weights), {"params": params, "x": x}
 
 
 def _lstm_case(mask, recurrent_activation):

@@ -55,7 +55,7 @@ class Dense(Layer):
 
     def apply(self, params, x):
         if config.fused() and (self.activation is activations.softmax or fused.supports(self.activation)):
-            return fused.dense(params, x, self.activation)      # the same maths as one op
+            return fused.dense(x, params["kernel"], params.get("bias"), self.activation)   # same maths, one op
         y = anp.matmul(x, params["kernel"])       # (batch, ..., units); matmul: dot is slow on 3-D x
         if self.use_bias:
             y = y + params["bias"]

@@ -136,11 +136,12 @@ class LSTM(Layer):
         if states is None:
             zeros = np.zeros((x.shape[0], self.units), dtype=params["kernel"].dtype)
             states = [zeros, zeros]
-        hs, cs, _ = fused.lstm(x, params["kernel"], params["recurrent_kernel"], params.get("bias"),
-                               states[0], states[1], mask=mask, activation=self.activation,
-                               recurrent_activation=self.recurrent_activation)
+        results = fused.lstm(x, params["kernel"], params["recurrent_kernel"], params.get("bias"),
+                             states[0], states[1], mask=mask, activation=self.activation,
+                             recurrent_activation=self.recurrent_activation)   # (hs, cs, gates)
+        hs = results[0]                                                  # take only what is used
         output = hs if self.return_sequences else hs[:, -1]                  # (b, t, u) | (b, u)
-        return [output, hs[:, -1], cs[:, -1]] if self.return_state else output
+        return [output, hs[:, -1], results[1][:, -1]] if self.return_state else output
 
     def step(self, params, input_proj_t, states):
         """One LSTM step: ``input_proj_t = x_t W + b`` (batch, 4u); states [h, c]."""
