@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 import minattn
-from minattn import Input, Model, datasets, plotting
+from minattn import Input, Model, analysis, datasets, plotting
 from minattn.layers import Dense, Multiply
 from minattn.optimizers import Adam
 from minattn.cli import experiment_parser, parse_experiment_args
@@ -23,6 +23,7 @@ EPOCHS = 10
 BATCH_SIZE = 32
 SEED = 1337
 QUICK = {"samples": 20_000, "epochs": 3}
+IMPORTANCE_SAMPLES = 20_000       # samples used to measure permutation importance
 INFORMATIVE = [1, 2, 3, 5, 6, 7]
 
 # The article's own printouts.
@@ -67,16 +68,22 @@ def main(argv=None):
     print("article's attention   ", ARTICLE_ATTENTION)
     top_two = sorted(np.argsort(attention)[-2:].tolist())
     print(f"largest two weights at positions {top_two} (informative positions: {INFORMATIVE})")
+    # What the model really uses: the loss rise when one position is shuffled.
+    _, importance = analysis.permutation_importance(model, x[:IMPORTANCE_SAMPLES], y[:IMPORTANCE_SAMPLES],
+                                                    loss="mse", seed=args.seed)
+    print("loss rise when shuffled", np.array2string(importance, precision=4))
 
     plotting.attention_bars(attention, os.path.join(args.out, "attention.png"),
                             "E1: mean attention per input position", reference=ARTICLE_ATTENTION,
                             highlight=INFORMATIVE)
+    plotting.attention_and_importance(attention, importance, os.path.join(args.out, "importance.png"),
+                                      "E1: attention weights vs what the model uses", highlight=INFORMATIVE)
     plotting.loss_curve(history.history, os.path.join(args.out, "loss.png"), "E1: training loss (mse)",
                         reference=ARTICLE_LOSS, log_scale=True)
     settings = {"experiment": "E1", "samples": args.samples, "train_samples": args.samples,
                 "epochs": args.epochs, "batch_size": BATCH_SIZE, "seed": args.seed}
     write_results(os.path.join(args.out, "results.json"), settings, history,
-                  attention=attention, top_two=top_two,
+                  attention=attention, top_two=top_two, permutation_importance=importance,
                   first_ten={"true": y[:10, 0], "predicted": predictions},
                   article={"loss": ARTICLE_LOSS, "attention": ARTICLE_ATTENTION,
                            "true": ARTICLE_TRUE, "predicted": ARTICLE_PRED})

@@ -15,7 +15,7 @@ import autograd.numpy as anp
 import numpy as np
 
 import minattn
-from minattn import Input, Model, datasets, plotting
+from minattn import Input, Model, analysis, datasets, plotting
 from minattn.layers import LSTM, Dense, Lambda, Multiply, Permute, RepeatVector
 from minattn.optimizers import Adam
 from minattn.cli import experiment_parser, parse_experiment_args
@@ -30,6 +30,7 @@ INPUT_DIM = 10
 LSTM_UNITS = 64
 QUICK = {"samples": 20_000, "epochs": 2}
 INFORMATIVE = [1, 2, 3, 5, 6, 7]
+IMPORTANCE_SAMPLES = 10_000       # samples used to measure permutation importance
 
 ARTICLE_LOSS = [0.0146, 1.3361e-4, 1.8170e-5, 1.0955e-5, 7.9359e-6, 6.3272e-6, 5.5028e-6,
                 4.9407e-6, 4.3552e-6, 3.9599e-6]
@@ -81,6 +82,9 @@ def main(argv=None):
     print(f"attention mass on steps {INFORMATIVE}: {informative:.4f}, on the other four: "
           f"{1 - informative:.4f}")
 
+    _, importance = analysis.permutation_importance(model, x_one_hot[:IMPORTANCE_SAMPLES],
+                                                    y[:IMPORTANCE_SAMPLES], loss="mse", seed=args.seed)
+    print("loss rise when a time step is shuffled", np.array2string(importance, precision=5))
     variant = "per time step and feature" if args.per_feature else "per time step"
     plotting.attention_bars(attention, os.path.join(args.out, "attention.png"),
                             f"E2: mean attention {variant}", xlabel="time step", highlight=INFORMATIVE)
@@ -88,6 +92,9 @@ def main(argv=None):
         plotting.heatmap(weights, os.path.join(args.out, "attention_grid.png"),
                          "E2: mean attention (time step x feature)", xlabel="feature (digit)",
                          ylabel="time step")
+    plotting.attention_and_importance(attention, importance, os.path.join(args.out, "importance.png"),
+                                      "E2: attention weights vs what the model uses", xlabel="time step",
+                                      highlight=INFORMATIVE)
     plotting.loss_curve(history.history, os.path.join(args.out, "loss.png"), "E2: training loss (mse)",
                         reference=ARTICLE_LOSS, log_scale=True)
     settings = {"experiment": "E2", "only_time_step": not args.per_feature, "samples": args.samples,
@@ -95,7 +102,8 @@ def main(argv=None):
                 "seed": args.seed}
     write_results(os.path.join(args.out, "results.json"), settings, history, attention=attention,
                   attention_grid=weights if weights.ndim == 2 else None,
-                  informative_mass=informative, article={"loss": ARTICLE_LOSS})
+                  informative_mass=informative, permutation_importance=importance,
+                  article={"loss": ARTICLE_LOSS})
     print(f"figures and results.json written to {args.out}/")
     return history, attention
 

@@ -82,3 +82,22 @@ def heatmap(matrix, path, title, row_labels=None, col_labels=None, xlabel="", yl
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return _save(fig, path)
+
+
+def attention_and_importance(attention, importance, path, title, xlabel="input position",
+                             highlight=None):
+    """Two panels over the same positions: attention weights above, permutation importance below."""
+    attention, importance = np.asarray(attention, float), np.asarray(importance, float)
+    positions = np.arange(len(attention))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.2), sharex=True)
+    top.bar(positions, attention, color="tab:blue")
+    top.set_ylabel("mean attention")
+    bottom.bar(positions, importance, color="tab:red")
+    bottom.set_ylabel("loss rise when shuffled")
+    for ax in (top, bottom):
+        for index in highlight or []:
+            ax.axvspan(index - 0.5, index + 0.5, color="tab:green", alpha=0.08, lw=0)
+    bottom.set_xticks(positions)
+    bottom.set_xlabel(xlabel)
+    top.set_title(title)
+    return _save(fig, path)
