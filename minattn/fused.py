@@ -147,8 +147,9 @@ def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.ta
         mask: optional bool (batch, time); a masked step keeps the old state.
 
     Returns:
-        ``(hs, cs, gates)``: every step's h and c, (batch, time, u), and the
-        activated gates (batch, time, 4u), which the backward pass reuses.
+        ``(hs, h_last, c_last, cs, gates)``: every step's h, (batch, time, u);
+        the final h and c, (batch, u); and, for the backward pass, every
+        step's c and the activated gates (batch, time, 4u).
     """
     inputs_proj = np.matmul(x.swapaxes(0, 1), kernel)                    # (time, batch, 4u)
     if bias is not None:
@@ -160,21 +161,32 @@ def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.ta
     cs = np.empty_like(hs)
     gates = np.empty_like(inputs_proj)
     h, c = h0, c0
+    usual = recurrent_activation is act.sigmoid and activation is act.tanh
+    if usual:      # sigmoid(z) = 0.5 tanh(z / 2) + 0.5: one tanh over all four gates, in place
+        inner, outer, shift = (np.array([0.5, 0.5, 1.0, 0.5], inputs_proj.dtype).repeat(u),
+                               np.array([0.5, 0.5, 1.0, 0.5], inputs_proj.dtype).repeat(u),
+                               np.array([0.5, 0.5, 0.0, 0.5], inputs_proj.dtype).repeat(u))
     for t in range(steps):
         z = np.dot(h, recurrent_kernel)
         z += inputs_proj[t]                                              # (batch, 4u)
         gate = gates[t]
-        gate[:] = rec_act(z)                                             # i, f, o (and c, replaced:)
-        gate[:, 2 * u:3 * u] = cand_act(z[:, 2 * u:3 * u])               # candidate g
+        if usual:
+            np.multiply(z, inner, out=gate)
+            np.tanh(gate, out=gate)
+            gate *= outer
+            gate += shift                                                # sigmoid for i, f, o; tanh for g
+        else:
+            gate[:] = rec_act(z)                                         # i, f, o (and c, replaced:)
+            gate[:, 2 * u:3 * u] = cand_act(z[:, 2 * u:3 * u])           # candidate g
         i, f, g, o = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u], gate[:, 3 * u:]
-        c_new = f * c + i * g
-        h_new = o * cand_act(c_new)
+        np.multiply(f, c, out=cs[t])
+        cs[t] += i * g                                                   # c_t = f c + i g
+        np.multiply(o, cand_act(cs[t]), out=hs[t])                       # h_t = o act(c_t)
         if mask is not None:                                             # masked: keep the old state
             keep = mask[:, t, None]
-            c_new, h_new = np.where(keep, c_new, c), np.where(keep, h_new, h)
-        hs[t], cs[t] = h_new, c_new
-        h, c = h_new, c_new
-    return hs.swapaxes(0, 1), cs.swapaxes(0, 1), gates.swapaxes(0, 1)
+            cs[t], hs[t] = np.where(keep, cs[t], c), np.where(keep, hs[t], h)
+        h, c = hs[t], cs[t]
+    return hs.swapaxes(0, 1), h, c, cs.swapaxes(0, 1), gates.swapaxes(0, 1)
 
 
 def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, activation,
@@ -190,8 +202,9 @@ def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, act
     where i' = rec_act'(z_i) etc. Every factor that does not involve the
     running dh, dc is computed for all steps at once before the loop.
     """
-    hs, cs, gates = (a.swapaxes(0, 1) for a in outputs)                   # time-major views
-    g_hs, g_cs, g_gates = (np.swapaxes(g, 0, 1) for g in output_grads)
+    hs, cs, gates = (outputs[i].swapaxes(0, 1) for i in (0, 3, 4))        # time-major views
+    g_hs, g_h_last, g_c_last, g_cs, g_gates = output_grads
+    g_hs, g_cs, g_gates = (np.swapaxes(g, 0, 1) for g in (g_hs, g_cs, g_gates))
     steps, batch, four_u = gates.shape
     u = four_u // 4
     i, f, g, o = gates[..., :u], gates[..., u:2 * u], gates[..., 2 * u:3 * u], gates[..., 3 * u:]
@@ -203,13 +216,13 @@ def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, act
                               i * _derivative(activation, g), act_cs * rec_grad[..., 3 * u:]], axis=-1)
     factors = factors.reshape(steps, batch, 4, u)
     forget = np.ascontiguousarray(f)
-    seq_grads, cell_grads = np.any(g_hs[:-1]), np.any(g_cs)
+    seq_grads, cell_grads = _nonzero(g_hs[:-1]), _nonzero(g_cs)
     gate_grads = None                            # gradients arriving at the gates themselves (rare)
-    if np.any(g_gates):
+    if _nonzero(g_gates):
         all_gate_grad = np.where(np.arange(four_u) // u == 2, _derivative(activation, gates), rec_grad)
         gate_grads = (g_gates * all_gate_grad).reshape(steps, batch, 4, u)
     dz_all = np.empty((steps, batch, 4, u), dtype=gates.dtype)
-    dh, dc = g_hs[-1] + 0.0, np.zeros_like(c0)
+    dh, dc = g_hs[-1] + g_h_last, g_c_last + 0.0
     recurrent_t = np.ascontiguousarray(recurrent_kernel.T)                # (4u, u)
     for t in reversed(range(steps)):
         if seq_grads and t < steps - 1:
@@ -221,7 +234,8 @@ def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, act
             dh_carry, dc_carry = np.where(keep, 0.0, dh), np.where(keep, 0.0, dc)
             dh, dc = dh - dh_carry, dc - dc_carry
         dc = dc + dh * dc_from_dh[t]
-        np.multiply(np.stack([dc, dc, dc, dh], axis=1), factors[t], out=dz_all[t])   # (batch, 4, u)
+        np.multiply(dc[:, None], factors[t, :, :3], out=dz_all[t, :, :3])   # i, f, c columns: dc * ...
+        np.multiply(dh, factors[t, :, 3], out=dz_all[t, :, 3])              # o column: dh * ...
         if gate_grads is not None:
             dz_all[t] += gate_grads[t]
         dh = np.dot(dz_all[t].reshape(batch, four_u), recurrent_t)
@@ -230,6 +244,11 @@ def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, act
             dh, dc = dh + dh_carry, dc + dc_carry
     dz_all = dz_all.reshape(steps, batch, four_u)
     return _lstm_weight_grads(dz_all, x, kernel, recurrent_kernel, bias, h0, hs) + (dh, dc)
+
+
+def _nonzero(array):
+    """Whether any element is non-zero (max and min: cheaper than np.any on floats)."""
+    return array.size > 0 and (array.max() != 0 or array.min() != 0)
 
 
 def _lstm_weight_grads(dz_all, x, kernel, recurrent_kernel, bias, h0, hs):
@@ -241,7 +260,7 @@ def _lstm_weight_grads(dz_all, x, kernel, recurrent_kernel, bias, h0, hs):
     d_recurrent = np.dot(h_prevs.reshape(-1, u).T, dz_rows)                # (u, 4u)
     d_kernel = np.dot(x_rows.T, dz_rows)                                   # (features, 4u)
     d_x = np.matmul(dz_all, kernel.T).swapaxes(0, 1)                       # (batch, time, features)
-    d_bias = None if bias is None else dz_rows.sum(axis=0)
+    d_bias = None if bias is None else np.dot(np.ones(len(dz_rows), dz_rows.dtype), dz_rows)   # sum of rows
     return (d_x.astype(x.dtype), d_kernel.astype(kernel.dtype), d_recurrent.astype(recurrent_kernel.dtype),
             d_bias)
 

@@ -15,7 +15,7 @@ import numpy as np
 from autograd import value_and_grad
 from autograd.tracer import getval
 
-from . import config, fused, losses, metrics, optimizers
+from . import config, fused, losses, memory, metrics, optimizers
 from .data import (as_list, check_lengths, check_positive_int, check_x_shapes, check_y_shapes,
                    prepare_arrays)
 from .progress import ProgressLine
@@ -137,6 +137,7 @@ class Trainable:
         n_train = len(ys[0])
         if verbose and val is not None:
             print(f"Train on {n_train} samples, validate on {len(val[1][0])} samples")
+        memory.keep_freed_memory()                 # see memory.py: no page faults on every step
         weights = FlatParams(self.params)        # one flat buffer; weights.tree holds views into it
         if compiled.state is None:
             compiled.state = compiled.optimizer.init_flat(weights.flat)

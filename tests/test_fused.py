@@ -38,17 +38,18 @@ def _dense_case(activation, use_bias):
                              * weights), {"params": params, "x": x}
 
 
-def _lstm_case(mask, recurrent_activation):
+def _lstm_case(mask, recurrent_activation, activation=act.tanh):
     batch, steps, units = 3, 4, 5
     tree = {"x": cases.rand(batch, steps, 3, seed=5), "W": cases.rand(3, 4 * units, seed=15, scale=0.4),
             "U": cases.rand(units, 4 * units, seed=6, scale=0.3), "b": cases.rand(4 * units, seed=16, scale=0.2),
             "h0": cases.rand(batch, units, seed=8, scale=0.2), "c0": cases.rand(batch, units, seed=9, scale=0.2)}
-    weights = [cases.rand(batch, steps, units, seed=10), cases.rand(batch, steps, units, seed=11),
+    weights = [cases.rand(batch, steps, units, seed=10), cases.rand(batch, units, seed=17),
+               cases.rand(batch, units, seed=18), cases.rand(batch, steps, units, seed=11),
                cases.rand(batch, steps, 4 * units, seed=12)]
 
     def f(t):
         outputs = fused.lstm(t["x"], t["W"], t["U"], t["b"], t["h0"], t["c0"], mask=mask,
-                             recurrent_activation=recurrent_activation)
+                             activation=activation, recurrent_activation=recurrent_activation)
         return sum(anp.sum(o * w) for o, w in zip(outputs, weights))
     return f, tree
 
@@ -63,7 +64,8 @@ PRIMITIVE_CASES = {
     "dense": [(f"{fn.__name__}-bias{b}", *_dense_case(fn, b)) for fn in FUSABLE + [act.softmax]
               for b in (True, False)],
     "lstm": [(f"{'mask' if m is not None else 'nomask'}-{fn.__name__}", *_lstm_case(m, fn))
-             for m in (None, MASK) for fn in (act.sigmoid, act.hard_sigmoid)],
+             for m in (None, MASK) for fn in (act.sigmoid, act.hard_sigmoid)]
+    + [("relu-candidate", *_lstm_case(None, act.sigmoid, act.relu))],
     "mean_squared_error": [("mse", lambda t: fused.mean_squared_error(TARGETS, t), PROBS)],
     "binary_crossentropy": [("bce", lambda t: fused.binary_crossentropy(TARGETS, t), PROBS)],
 }

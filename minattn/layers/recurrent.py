@@ -138,10 +138,9 @@ class LSTM(Layer):
             states = [zeros, zeros]
         results = fused.lstm(x, params["kernel"], params["recurrent_kernel"], params.get("bias"),
                              states[0], states[1], mask=mask, activation=self.activation,
-                             recurrent_activation=self.recurrent_activation)   # (hs, cs, gates)
-        hs = results[0]                                                  # take only what is used
-        output = hs if self.return_sequences else hs[:, -1]                  # (b, t, u) | (b, u)
-        return [output, hs[:, -1], results[1][:, -1]] if self.return_state else output
+                             recurrent_activation=self.recurrent_activation)
+        hs_or_last = results[0] if self.return_sequences else results[1]     # (b, t, u) | (b, u)
+        return [hs_or_last, results[1], results[2]] if self.return_state else hs_or_last
 
     def step(self, params, input_proj_t, states):
         """One LSTM step: ``input_proj_t = x_t W + b`` (batch, 4u); states [h, c]."""

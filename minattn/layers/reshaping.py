@@ -123,4 +123,4 @@ class RepeatVector(Layer):
         return (self.n,) + tuple(input_shape), {}
 
     def apply(self, params, x):
-        return anp.repeat(x[:, None, :], self.n, axis=1)     # (batch, n, d)
+        return anp.repeat(anp.expand_dims(x, 1), self.n, axis=1)     # (batch, 1, d) -> (batch, n, d)
