@@ -13,12 +13,6 @@ from minattn.layers import (LSTM, Activation, Add, Concatenate, Dense, Dropout, 
                             Lambda, Multiply, Permute, RepeatVector, Reshape)
 
 
-@pytest.fixture(autouse=True)
-def fresh_session():
-    minattn.clear_session()
-    minattn.set_random_seed(123)
-    yield
-    minattn.clear_session()
 
 
 def randn(*shape, seed=0):

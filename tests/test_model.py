@@ -30,20 +30,8 @@ ARTICLE_E4_TABLE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def fresh_session():
-    minattn.clear_session()
-    minattn.set_random_seed(0)
-    yield
-    minattn.clear_session()
 
 
-@pytest.fixture
-def float64():
-    old = minattn.floatx()
-    minattn.set_floatx("float64")
-    yield
-    minattn.set_floatx(old)
 
 
 def randn(*shape, seed=0):

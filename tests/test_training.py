@@ -18,22 +18,8 @@ from minattn.layers import Dense, Dropout
 from minattn.optimizers import SGD, Adam
 
 
-@pytest.fixture(autouse=True)
-def fresh_session():
-    minattn.clear_session()
-    minattn.set_random_seed(0)
-    old = minattn.floatx()
-    yield
-    minattn.set_floatx(old)
-    minattn.clear_session()
 
 
-@pytest.fixture
-def float64():
-    old = minattn.floatx()
-    minattn.set_floatx("float64")
-    yield
-    minattn.set_floatx(old)
 
 
 def planted_column(n, dim=4, column=1, seed=0):
