@@ -58,3 +58,15 @@ def write_results(path, settings, history, **extra):
     with open(path, "w") as handle:
         json.dump(_plain(record), handle, indent=2)
     return path
+
+
+def load_runs(folder):
+    """Every ``results.json`` under ``folder``: {run folder name: record}, sorted by name."""
+    import os
+    runs = {}
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name, "results.json")
+        if os.path.exists(path):
+            with open(path) as handle:
+                runs[name] = json.load(handle)
+    return runs
