@@ -1,12 +1,17 @@
 """compile / fit / evaluate / predict: the one training loop.
 
-One training step is
+One training step is, in essence,
 
     loss, grads = value_and_grad(batch_loss)(params, x_batch, y_batch)
     params, state = optimizer.step(params, grads, state)
 
 where ``batch_loss`` runs the model's pure ``apply`` and averages the loss:
 autograd traces that function and gives the gradient of every weight.
+
+``fit`` does exactly this with two economies: the weights live in one flat
+float32 buffer (``pytree.FlatParams``) that the optimizer updates in place,
+and autograd differentiates with respect to that buffer directly
+(``pytree.traced_views``), so the gradient arrives as one flat vector too.
 """
 import time
 
