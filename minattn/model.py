@@ -14,6 +14,7 @@ import numpy as np
 
 from .graph import InputLayer, SymbolicTensor
 from .layers.base import show_shape, unique_name
+from .pytree import named_leaves, tree_map
 from .summary import format_summary
 from .training import Trainable
 
@@ -133,15 +134,17 @@ class Model(Trainable):
         self._check_params(params)
         for layer in self.layers:
             if layer.params:
-                layer.params = {k: np.array(v) for k, v in params[layer.name].items()}   # copies
+                layer.params = tree_map(np.array, params[layer.name])               # copies
 
     def _check_params(self, params):
         current = self.params
         for name, weights in current.items():
             if name not in params:
                 raise ValueError(f"Model '{self.name}': no weights given for layer '{name}'")
-            for key, old in weights.items():
-                new = params[name].get(key) if isinstance(params[name], dict) else None
+            for key, old in named_leaves(weights):
+                new = params[name]
+                for part in key.split("/"):                 # nested: 'forward_lstm_1/kernel'
+                    new = new.get(part) if isinstance(new, dict) else None
                 if new is None or np.shape(new) != old.shape:
                     raise ValueError(f"Model '{self.name}': weight '{name}/{key}' must have shape "
                                      f"{old.shape}, got {None if new is None else np.shape(new)}")
@@ -170,7 +173,7 @@ class Model(Trainable):
                                  f"{old.shape}, got {np.shape(new)}")
         position = 0
         for layer in self.layers:
-            count = len(layer.params or {})
+            count = len(layer.get_weights())
             layer.set_weights(weights[position:position + count])
             position += count
 
@@ -182,7 +185,7 @@ class Model(Trainable):
     def save_weights(self, path):
         """Save the weights to an ``.npz`` file, one array per ``layer/weight``."""
         arrays = {f"{lname}/{key}": value for lname, weights in self.params.items()
-                  for key, value in weights.items()}
+                  for key, value in named_leaves(weights)}
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
 
@@ -200,7 +203,7 @@ class Model(Trainable):
         except Exception as err:
             raise ValueError(f"Model '{self.name}': could not read weights file {path!r}: {err}") from err
         expected = {f"{lname}/{key}": value for lname, weights in self.params.items()
-                    for key, value in weights.items()}
+                    for key, value in named_leaves(weights)}
         problems = [f"missing '{k}'" for k in expected if k not in arrays]
         problems += [f"unexpected '{k}'" for k in arrays if k not in expected]
         problems += [f"'{k}' has shape {arrays[k].shape}, the model needs {v.shape}"
@@ -210,8 +213,8 @@ class Model(Trainable):
                              f"(nothing was loaded): " + "; ".join(problems))
         for layer in self.layers:
             if layer.params:
-                layer.params = {key: arrays[f"{layer.name}/{key}"].astype(old.dtype)
-                                for key, old in layer.params.items()}
+                loaded = iter(arrays[f"{layer.name}/{key}"] for key, _ in named_leaves(layer.params))
+                layer.params = tree_map(lambda old: next(loaded).astype(old.dtype), layer.params)
 
     # -- display -----------------------------------------------------------------
     def summary(self, print_fn=print):

@@ -25,6 +25,14 @@ def tree_leaves(tree):
     return [tree]
 
 
+def named_leaves(tree, prefix=""):
+    """``[("path/to/weight", array), ...]`` in ``tree_leaves`` order (keys joined by '/')."""
+    if isinstance(tree, dict):
+        return [item for key, value in tree.items()
+                for item in named_leaves(value, f"{prefix}/{key}" if prefix else str(key))]
+    return [(prefix, tree)]
+
+
 def flatten(tree, dtype=None):
     """All leaves, raveled and joined into one 1-D array."""
     leaves = tree_leaves(tree)

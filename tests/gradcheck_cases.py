@@ -349,3 +349,311 @@ LOSS_CASES = [
     ("sparse_categorical_crossentropy_column", "sparse_categorical_crossentropy",
      np.array([[1], [3], [0]]), _positive_rows(BATCH, 4, seed=23), False),
 ]
+
+
+# ---------------------------------------------------------------------------
+# Recurrent family: GRU, go_backwards, Bidirectional (appended section)
+# ---------------------------------------------------------------------------
+from minattn.layers import GRU, Bidirectional  # noqa: E402  (kept with the section that uses them)
+from minattn.pytree import tree_map  # noqa: E402
+
+# Same scales as the LSTM cases (x * 0.3, Keras-sized weights): every gate
+# pre-activation stays well inside (-2.5, 2.5), off the hard sigmoids' kinks.
+_PADDED = np.array([[True, True, True, True],
+                    [True, True, False, False],        # padded at the end
+                    [False, True, True, False]])        # masked at both ends
+
+
+def nested_case(layer, inputs, seed=0, **kwargs):
+    """``case`` for a layer whose weights are dicts of dicts (Bidirectional):
+    the same seeded float64 build and small perturbation of every weight."""
+    previous = config.floatx()
+    config.set_floatx("float64")
+    try:
+        rng = np.random.default_rng(seed)
+        output_shape, params = layer.init(rng, shape_of(inputs))
+    finally:
+        config.set_floatx(previous)
+    params = tree_map(lambda v: v + 0.1 * rng.standard_normal(v.shape), params)
+    layer.params, layer.input_shape, layer.output_shape = params, shape_of(inputs), output_shape
+    return layer, inputs, kwargs
+
+
+@layer_case("gru")
+def _():
+    return case(GRU(3), _seq())
+
+
+@layer_case("gru_return_sequences")
+def _():
+    return case(GRU(3, return_sequences=True), _seq())
+
+
+@layer_case("gru_sequences_and_state")
+def _():
+    return case(GRU(2, return_sequences=True, return_state=True), _seq())
+
+
+@layer_case("gru_initial_state")
+def _():
+    return case(GRU(3, return_sequences=True, return_state=True), [_seq(), rand(BATCH, 3, seed=5, scale=0.3)])
+
+
+@layer_case("gru_mask")
+def _():
+    return case(GRU(3, return_sequences=True), _seq(), mask=_PADDED)
+
+
+@layer_case("gru_mask_initial_state")
+def _():
+    return case(GRU(2, return_state=True), [_seq(), rand(BATCH, 2, seed=5, scale=0.3)], mask=_PADDED)
+
+
+@layer_case("gru_reset_before")
+def _():
+    return case(GRU(3, reset_after=False, return_sequences=True), _seq())
+
+
+@layer_case("gru_reset_before_mask_state")
+def _():
+    return case(GRU(3, reset_after=False, return_state=True), [_seq(), rand(BATCH, 3, seed=5, scale=0.3)],
+                mask=_PADDED)
+
+
+@layer_case("gru_no_bias")
+def _():
+    return case(GRU(3, use_bias=False, return_sequences=True), _seq())
+
+
+@layer_case("gru_reset_before_no_bias")
+def _():
+    return case(GRU(3, reset_after=False, use_bias=False), _seq())
+
+
+@layer_case("gru_hard_sigmoid")
+def _():
+    return case(GRU(3, recurrent_activation="hard_sigmoid", return_sequences=True), _seq())
+
+
+@layer_case("gru_legacy_hard_sigmoid_reset_before")
+def _():
+    return case(GRU(3, recurrent_activation="legacy_hard_sigmoid", reset_after=False,
+                    return_sequences=True), _seq())
+
+
+@layer_case("gru_relu_activation")
+def _():
+    return case(GRU(2, activation="relu", return_sequences=True),
+                [_seq(seed=3), rand(BATCH, 2, seed=8, scale=0.3)])
+
+
+@layer_case("gru_go_backwards_mask")
+def _():
+    return case(GRU(3, go_backwards=True, return_sequences=True), _seq(), mask=_PADDED)
+
+
+@layer_case("lstm_go_backwards_mask")
+def _():
+    return case(LSTM(2, go_backwards=True, return_sequences=True, return_state=True), _seq(), mask=_PADDED)
+
+
+@layer_case("bidirectional_lstm_concat")
+def _():
+    return nested_case(Bidirectional(LSTM(2, return_sequences=True)), _seq())
+
+
+@layer_case("bidirectional_gru_sum_last")
+def _():
+    return nested_case(Bidirectional(GRU(3), merge_mode="sum"), _seq())
+
+
+@layer_case("bidirectional_gru_mul_mask")
+def _():
+    return nested_case(Bidirectional(GRU(2, return_sequences=True), merge_mode="mul"), _seq(), mask=_PADDED)
+
+
+@layer_case("bidirectional_lstm_ave_mask")
+def _():
+    return nested_case(Bidirectional(LSTM(2), merge_mode="ave"), _seq(), mask=_PADDED)
+
+
+@layer_case("bidirectional_gru_none_state")
+def _():
+    return nested_case(Bidirectional(GRU(2, reset_after=False, return_sequences=True, return_state=True),
+                                     merge_mode=None), _seq())
+
+
+@layer_case("bidirectional_lstm_state_initial_mask")
+def _():
+    states = [rand(BATCH, 2, seed=s, scale=0.3) for s in (5, 6, 7, 8)]      # h_f, c_f, h_b, c_b
+    return nested_case(Bidirectional(LSTM(2, return_sequences=True, return_state=True)),
+                       [_seq()] + states, mask=_PADDED)
+
+
+# ---------------------------------------------------------------------------
+# Attention family (minattn/layers/attention.py) (appended section)
+# ---------------------------------------------------------------------------
+from minattn.layers import (Attention, AttentionPooling, AttentionWithContext,  # noqa: E402
+                            KeyValueAttention, MultiHeadAttention, PositionalEncoding,
+                            StructuredSelfAttention)
+
+_KEYS_PADDED = np.array([[True, True, True, True],
+                         [True, True, True, False],         # padded at the end
+                         [False, True, True, False]])        # masked at both ends
+_KEYS_ONE_SAMPLE_EMPTY = np.array([[True, True, False, False],
+                                   [False, False, False, False],   # nothing to attend to: weights 0, no NaN
+                                   [True, False, True, True]])
+_QUERIES_PADDED = np.array([[True, True, True], [True, True, False], [True, False, False]])
+
+
+def _att_inputs(dq=4, dv=3, dk=None, tq=3, tk=4):
+    """[query (3, tq, dq), value (3, tk, dv)] and, with dk, a key (3, tk, dk)."""
+    xs = [rand(BATCH, tq, dq, seed=31), rand(BATCH, tk, dv, seed=32)]
+    return xs + [rand(BATCH, tk, dk, seed=33)] if dk else xs
+
+
+@layer_case("attention_dot")
+def _():
+    return case(Attention(), _att_inputs(dq=3))           # key = value: dq == dv
+
+
+@layer_case("attention_scaled_dot_key")
+def _():
+    return case(Attention(score="scaled_dot"), _att_inputs(dk=4))
+
+
+@layer_case("attention_general")
+def _():
+    return case(Attention(score="general"), _att_inputs(dk=2))
+
+
+@layer_case("attention_additive")
+def _():
+    return case(Attention(score="additive", units=5), _att_inputs(dk=2))
+
+
+@layer_case("attention_concat")
+def _():
+    return case(Attention(score="concat"), _att_inputs())
+
+
+@layer_case("attention_dot_masks")
+def _():
+    return case(Attention(), _att_inputs(dq=3), mask=[_QUERIES_PADDED, _KEYS_PADDED])
+
+
+@layer_case("attention_general_empty_row_weights")
+def _():
+    return case(Attention(score="general", return_attention_scores=True), _att_inputs(),
+                mask=[None, _KEYS_ONE_SAMPLE_EMPTY])
+
+
+@layer_case("attention_additive_causal_mask_weights")
+def _():
+    x = rand(BATCH, 4, 3, seed=34)
+    return case(Attention(score="additive", causal=True, return_attention_scores=True), [x, x],
+                mask=[_KEYS_PADDED, _KEYS_PADDED])
+
+
+@layer_case("attention_scaled_dot_causal")
+def _():
+    x = rand(BATCH, 4, 3, seed=35)
+    return case(Attention(score="scaled_dot", causal=True), [x, x, x])
+
+
+@layer_case("attention_concat_key_mask_weights")
+def _():
+    return case(Attention(score="concat", units=2, return_attention_scores=True), _att_inputs(dk=2),
+                mask=[None, _KEYS_PADDED, _KEYS_ONE_SAMPLE_EMPTY])
+
+
+@layer_case("multi_head_self")
+def _():
+    x = rand(BATCH, 4, 4, seed=36)
+    return case(MultiHeadAttention(2, 3), [x, x])
+
+
+@layer_case("multi_head_cross_key_weights")
+def _():
+    return case(MultiHeadAttention(2, 2, value_dim=3, return_attention_scores=True), _att_inputs(dk=2))
+
+
+@layer_case("multi_head_causal_mask")
+def _():
+    x = rand(BATCH, 4, 3, seed=37)
+    return case(MultiHeadAttention(3, 2, causal=True), [x, x], mask=[_KEYS_PADDED, _KEYS_PADDED])
+
+
+@layer_case("multi_head_no_bias_empty_row")
+def _():
+    return case(MultiHeadAttention(1, 2, use_bias=False, return_attention_scores=True), _att_inputs(),
+                mask=[None, _KEYS_ONE_SAMPLE_EMPTY])
+
+
+@layer_case("positional_encoding")
+def _():
+    return case(PositionalEncoding(), rand(BATCH, 4, 5, seed=38))
+
+
+@layer_case("structured_self_attention")
+def _():
+    return case(StructuredSelfAttention(3, r=2), rand(BATCH, 4, 3, seed=39))
+
+
+@layer_case("structured_self_attention_mask_weights")
+def _():
+    return case(StructuredSelfAttention(2, r=3, return_attention=True), rand(BATCH, 4, 3, seed=40),
+                mask=_KEYS_PADDED)
+
+
+@layer_case("key_value_attention")
+def _():
+    return case(KeyValueAttention(2), rand(BATCH, 4, 4, seed=41))
+
+
+@layer_case("key_value_attention_mask_weights")
+def _():
+    return case(KeyValueAttention(3, units=2, return_attention=True), rand(BATCH, 4, 6, seed=42),
+                mask=_KEYS_PADDED)
+
+
+@layer_case("attention_with_context")
+def _():
+    return case(AttentionWithContext(), rand(BATCH, 4, 3, seed=43))
+
+
+@layer_case("attention_with_context_mask_weights")
+def _():
+    return case(AttentionWithContext(return_attention=True), rand(BATCH, 4, 3, seed=44),
+                mask=_KEYS_ONE_SAMPLE_EMPTY)
+
+
+@layer_case("attention_with_context_article")
+def _():
+    return case(AttentionWithContext(context=False), rand(BATCH, 4, 3, seed=45))
+
+
+@layer_case("attention_with_context_article_mask_weights")
+def _():
+    return case(AttentionWithContext(context=False, return_attention=True), rand(BATCH, 4, 3, seed=46),
+                mask=_KEYS_PADDED)
+
+
+@layer_case("attention_with_context_no_bias")
+def _():
+    return case(AttentionWithContext(use_bias=False), rand(BATCH, 4, 3, seed=47), mask=_KEYS_PADDED)
+
+
+@layer_case("attention_pooling")
+def _():
+    return case(AttentionPooling(), rand(BATCH, 4, 3, seed=48))
+
+
+@layer_case("attention_pooling_mask_weights")
+def _():
+    return case(AttentionPooling(return_attention=True), rand(BATCH, 4, 3, seed=49), mask=_KEYS_PADDED)
+
+
+@layer_case("attention_pooling_bias_mask")
+def _():
+    return case(AttentionPooling(use_bias=True), rand(BATCH, 4, 3, seed=50), mask=_KEYS_ONE_SAMPLE_EMPTY)

@@ -54,6 +54,24 @@ def _lstm_case(mask, recurrent_activation, activation=act.tanh):
     return f, tree
 
 
+def _gru_case(mask, recurrent_activation, reset_after, activation=act.tanh, use_bias=True):
+    batch, steps, units = 3, 4, 5
+    tree = {"x": cases.rand(batch, steps, 3, seed=5), "W": cases.rand(3, 3 * units, seed=15, scale=0.4),
+            "U": cases.rand(units, 3 * units, seed=6, scale=0.3),
+            "h0": cases.rand(batch, units, seed=8, scale=0.2)}
+    if use_bias:
+        tree["b"] = cases.rand(*((2, 3 * units) if reset_after else (3 * units,)), seed=16, scale=0.2)
+    # every output weighted, the gates and recurrent candidate included: their VJP paths are checked too
+    weights = [cases.rand(batch, steps, units, seed=10), cases.rand(batch, units, seed=17),
+               cases.rand(batch, steps, 3 * units, seed=12), cases.rand(batch, steps, units, seed=11)]
+
+    def f(t):
+        outputs = fused.gru(t["x"], t["W"], t["U"], t.get("b"), t["h0"], mask=mask, activation=activation,
+                            recurrent_activation=recurrent_activation, reset_after=reset_after)
+        return sum(anp.sum(o * w) for o, w in zip(outputs, weights))
+    return f, tree
+
+
 PROBS = np.clip(RNG.random((4, 3)), 0.05, 0.95)
 TARGETS = (RNG.random((4, 3)) > 0.5).astype(float)
 MASK = np.array([[1, 1, 0, 1], [1, 0, 0, 0], [1, 1, 1, 1]], dtype=bool)
@@ -66,6 +84,13 @@ PRIMITIVE_CASES = {
     "lstm": [(f"{'mask' if m is not None else 'nomask'}-{fn.__name__}", *_lstm_case(m, fn))
              for m in (None, MASK) for fn in (act.sigmoid, act.hard_sigmoid)]
     + [("relu-candidate", *_lstm_case(None, act.sigmoid, act.relu))],
+    "gru": [(f"{'after' if ra else 'before'}-{'mask' if m is not None else 'nomask'}-{fn.__name__}",
+             *_gru_case(m, fn, ra)) for ra in (True, False) for m in (None, MASK)
+            for fn in (act.sigmoid, act.hard_sigmoid)]
+    + [(f"relu-candidate-{'after' if ra else 'before'}", *_gru_case(MASK, act.sigmoid, ra, act.relu))
+       for ra in (True, False)]
+    + [(f"no-bias-{'after' if ra else 'before'}", *_gru_case(None, act.sigmoid, ra, use_bias=False))
+       for ra in (True, False)],
     "mean_squared_error": [("mse", lambda t: fused.mean_squared_error(TARGETS, t), PROBS)],
     "binary_crossentropy": [("bce", lambda t: fused.binary_crossentropy(TARGETS, t), PROBS)],
 }

@@ -18,6 +18,7 @@ import minattn.layers
 from minattn import activations, gradcheck, losses
 from minattn.graph import InputLayer
 from minattn.layers import Layer
+from minattn.pytree import named_leaves, tree_map
 
 import gradcheck_cases as cases
 
@@ -108,7 +109,7 @@ def test_layer_gradients(case_id):
     layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
     report = gradcheck.check_layer(layer, inputs, tol=TOL, **kwargs)
     # every weight and (unless told not to) every input was checked
-    expected = {f"params/{k}" for k in layer.params}
+    expected = {f"params/{path}" for path, _ in named_leaves(layer.params)}     # nested: Bidirectional
     if kwargs.get("wrt_inputs", True):
         expected |= ({f"inputs[{i}]" for i in range(len(inputs))} if isinstance(inputs, list)
                      else {"inputs"})
@@ -126,7 +127,7 @@ def test_init_shape_is_apply_shape(case_id):
     layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
     input_shape = cases.shape_of(inputs)
     promised, params = layer.init(np.random.default_rng(0), input_shape)
-    assert {k: np.shape(v) for k, v in params.items()} == {k: np.shape(v) for k, v in layer.params.items()}
+    assert tree_map(np.shape, params) == tree_map(np.shape, layer.params)
     extra = {}
     if layer.accepts_mask:
         extra["mask"] = kwargs.get("mask")

@@ -1,10 +1,17 @@
 """All of minattn's layers: ``from minattn.layers import Dense, LSTM, ...``."""
+from .attention import (Attention, AttentionPooling, AttentionWithContext, KeyValueAttention,
+                        MultiHeadAttention, PositionalEncoding, StructuredSelfAttention,
+                        attention_penalty, attention_penalty_loss, get_score, masked_softmax)
 from .base import Layer, clear_session
 from .core import Activation, Dense, Dropout, Lambda
 from .embedding import Embedding
 from .merging import Add, Concatenate, Multiply
-from .recurrent import LSTM
+from .recurrent import GRU, LSTM, Bidirectional
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
 
 __all__ = ["Layer", "clear_session", "Activation", "Dense", "Dropout", "Lambda", "Embedding",
-           "Add", "Concatenate", "Multiply", "LSTM", "Flatten", "Permute", "RepeatVector", "Reshape"]
+           "Add", "Concatenate", "Multiply", "LSTM", "GRU", "Bidirectional", "Flatten", "Permute",
+           "RepeatVector", "Reshape",
+           "Attention", "MultiHeadAttention", "PositionalEncoding", "StructuredSelfAttention",
+           "KeyValueAttention", "AttentionWithContext", "AttentionPooling", "attention_penalty",
+           "attention_penalty_loss", "get_score", "masked_softmax"]

@@ -19,6 +19,7 @@ import re
 import numpy as np
 
 from .. import config
+from ..pytree import named_leaves, tree_leaves, tree_map
 
 _NAME_COUNTS = {}
 
@@ -116,28 +117,31 @@ class Layer:
         return self.apply(self.params, arrays)
 
     # -- weights in Keras order --------------------------------------------
+    # ``params`` is a dict of arrays, or of dicts of arrays for a layer made of
+    # layers (Bidirectional); the list order is the dicts' order, depth first.
     def get_weights(self):
         """The layer's weights as a list of arrays, in Keras's order."""
-        return [np.array(w) for w in (self.params or {}).values()]
+        return [np.array(w) for w in tree_leaves(self.params or {})]
 
     def set_weights(self, weights):
         """Set the weights from a list of arrays in Keras's order and layout."""
-        current = self.params or {}
+        current = named_leaves(self.params or {})
         if len(weights) != len(current):
             raise ValueError(f"{type(self).__name__} '{self.name}': expected {len(current)} weight "
-                             f"arrays {list(current)}, got {len(weights)}")
-        new = {}
-        for (key, old), value in zip(current.items(), weights):
+                             f"arrays {[key for key, _ in current]}, got {len(weights)}")
+        new = []
+        for (key, old), value in zip(current, weights):
             value = np.asarray(value)
             if value.shape != old.shape:
                 raise ValueError(f"{type(self).__name__} '{self.name}': weight '{key}' has shape "
                                  f"{old.shape}, got an array of shape {value.shape}")
-            new[key] = value.astype(old.dtype)
-        self.params = new
+            new.append(value.astype(old.dtype))
+        arrays = iter(new)
+        self.params = tree_map(lambda old: next(arrays), self.params or {})
 
     def count_params(self):
         """Number of scalars in the layer's weights."""
-        return int(sum(np.size(w) for w in (self.params or {}).values()))
+        return int(sum(np.size(w) for w in tree_leaves(self.params or {})))
 
 
 def _all_shapes_match(expected, actual):

@@ -1,6 +1,7 @@
-"""Recurrent layers. LSTM (Hochreiter & Schmidhuber 1997) in Keras's layout.
+"""Recurrent layers in Keras's layout: LSTM, GRU and the Bidirectional wrapper.
 
-For every time step t, with z = x_t W + h_{t-1} U + b split in four:
+LSTM (Hochreiter & Schmidhuber 1997). For every time step t, with
+z = x_t W + h_{t-1} U + b split in four:
 
     i = rec_act(z_i)           input gate
     f = rec_act(z_f)           forget gate
@@ -9,9 +10,25 @@ For every time step t, with z = x_t W + h_{t-1} U + b split in four:
     c_t = f * c_{t-1} + i * g
     h_t = o * act(c_t)
 
-All time steps' input projections ``x_t W + b`` are computed in one matmul
-before the loop; the loop does one matmul per step (``h U``).
+GRU (Cho et al. 2014), gates in Keras's order z, r, h. With reset_after=True
+(TF2 Keras's default, cuDNN-compatible) the reset gate multiplies the
+recurrent term *after* the matmul, and there are two biases, b_x and b_h:
+
+    z  = rec_act(x_t W_z + b_xz + h_{t-1} U_z + b_hz)      update gate
+    r  = rec_act(x_t W_r + b_xr + h_{t-1} U_r + b_hr)      reset gate
+    hh = act(x_t W_h + b_xh + r * (h_{t-1} U_h + b_hh))    candidate
+    h_t = z * h_{t-1} + (1 - z) * hh
+
+With reset_after=False (Cho et al.'s original, Keras 2's default) there is
+one bias and the reset gate acts before the matmul:
+``hh = act(x_t W_h + b_h + (r * h_{t-1}) U_h)``.
+
+Both layers share one loop (``_Recurrent.apply``): all time steps' input
+projections ``x_t W + b`` in one matmul before the loop, then one ``step``
+per time step; a masked step keeps the previous state.
 """
+import copy
+
 import autograd.numpy as anp
 import numpy as np
 
@@ -20,43 +37,19 @@ from .base import Layer, show_shape
 from .core import _positive_int
 
 
-class LSTM(Layer):
-    """Long short-term memory layer.
+class _Recurrent(Layer):
+    """What LSTM and GRU share: arguments, weights, initial states, the loop over time.
 
-    Args:
-        units: size of the hidden state h and cell state c.
-        activation: for the candidate and the output (default "tanh").
-        recurrent_activation: for the gates (default "sigmoid"; Keras 2's
-            default was "legacy_hard_sigmoid").
-        use_bias: default True.
-        kernel_initializer: default "glorot_uniform".
-        recurrent_initializer: default "orthogonal".
-        bias_initializer: default "zeros".
-        unit_forget_bias: add 1 to the forget gate's bias at init (default True,
-            Jozefowicz et al. 2015).
-        return_sequences: return h for every step instead of only the last.
-        return_state: also return the final ``h`` and ``c``: ``[output, h, c]``.
-        name: layer name.
-
-    Input shape: ``(batch, time, features)``; optionally called on
-        ``[x, h0, c0]`` (or with ``initial_state=[h0, c0]``) to start from a
-        given state.
-    Output shape: ``(batch, units)``, or ``(batch, time, units)`` with
-        ``return_sequences``; plus two ``(batch, units)`` with ``return_state``.
-
-    Weights: ``kernel (features, 4 units)``, ``recurrent_kernel (units, 4 units)``,
-    ``bias (4 units,)``, gates in the order i, f, c, o -- Keras's layout.
-
-    Masking: with a mask (from ``Embedding(mask_zero=True)``), a masked step
-    keeps the previous h and c, as Keras does.
+    A subclass sets ``gates`` (blocks of ``units`` columns in the kernels) and
+    ``state_count``, and defines ``initial_bias``, ``step`` and ``_apply_fused``.
     """
     accepts_mask = True
-    gates = 4
+    gates = None           # 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h)
+    state_count = None     # 2 for LSTM (h, c), 1 for GRU (h)
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, return_sequences=False,
-                 return_state=False, name=None):
+    def __init__(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
+                 recurrent_initializer, bias_initializer, return_sequences, return_state,
+                 go_backwards, name):
         super().__init__(name)
         where = f"{type(self).__name__} '{self.name}'"
         self.units = _positive_int(units, where, "units")
@@ -66,9 +59,9 @@ class LSTM(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer, where)
         self.recurrent_initializer = initializers.get(recurrent_initializer, where)
         self.bias_initializer = initializers.get(bias_initializer, where)
-        self.unit_forget_bias = bool(unit_forget_bias)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
 
     def __call__(self, inputs, initial_state=None):
         if initial_state is not None:
@@ -88,13 +81,9 @@ class LSTM(Layer):
         out = (x_shape[0], units) if self.return_sequences else (units,)
         return ([out] + [(units,)] * self.state_count if self.return_state else out), params
 
-    state_count = 2     # h and c
-
     def initial_bias(self, rng, dtype):
-        bias = self.bias_initializer(rng, (self.gates * self.units,), dtype)
-        if self.unit_forget_bias:
-            bias[self.units:2 * self.units] += 1.0      # forget gate slice
-        return bias
+        """The bias at init; its shape is the layer's (LSTM (4u,), GRU (2, 3u) or (3u,))."""
+        raise NotImplementedError
 
     def _check_shapes(self, input_shape):
         where = f"{type(self).__name__} '{self.name}'"
@@ -105,21 +94,31 @@ class LSTM(Layer):
         if isinstance(input_shape, list):
             states = input_shape[1:]
             if len(states) != self.state_count or any(tuple(s) != (self.units,) for s in states):
-                raise ValueError(f"{where}: initial state must be {self.state_count} tensors of "
+                raise ValueError(f"{where}: initial state must be {self.state_count} tensor(s) of "
                                  f"shape (None, {self.units}), got {show_shape(list(states))}")
         return x_shape
 
     # -- the maths -------------------------------------------------------------
     def apply(self, params, x, mask=None):
         x, states, mask = self._split_inputs(x, mask)
-        if config.fused() and type(self) is LSTM and fused.supports(self.activation, self.recurrent_activation):
-            return self._apply_fused(params, x, states, mask)
-        inputs_proj = anp.matmul(x, params["kernel"])       # (batch, time, 4u): all steps at once
-        if self.use_bias:
-            inputs_proj = inputs_proj + params["bias"]
+        if self.go_backwards:                                 # read the steps last to first
+            x = x[:, ::-1]                                    # (batch, time, features), reversed
+            mask = None if mask is None else mask[:, ::-1]
         if states is None:
-            zeros = anp.zeros((x.shape[0], self.units), dtype=inputs_proj.dtype)
+            zeros = np.zeros((x.shape[0], self.units), dtype=params["kernel"].dtype)
             states = [zeros] * self.state_count
+        if config.fused() and self._fusable():
+            sequence, states = self._apply_fused(params, x, states, mask)
+        else:
+            sequence, states = self._loop(params, x, states, mask)
+        output = sequence if self.return_sequences else states[0]     # (b, t, u) | (b, u)
+        return [output] + list(states) if self.return_state else output
+
+    def _loop(self, params, x, states, mask):
+        """The traced loop: returns (every step's h or None, the final states)."""
+        inputs_proj = anp.matmul(x, params["kernel"])       # (batch, time, gates*u): all steps at once
+        if self.use_bias:
+            inputs_proj = inputs_proj + self.input_bias(params)
         outputs = []
         for t in range(x.shape[1]):
             new_states = self.step(params, inputs_proj[:, t], states)
@@ -128,32 +127,16 @@ class LSTM(Layer):
                 new_states = [anp.where(keep, new, old) for new, old in zip(new_states, states)]
             states = new_states
             outputs.append(states[0])
-        output = anp.stack(outputs, axis=1) if self.return_sequences else states[0]  # (b, t, u) | (b, u)
-        return [output] + list(states) if self.return_state else output
+        sequence = anp.stack(outputs, axis=1) if self.return_sequences else None   # (b, t, u)
+        return sequence, states
 
-    def _apply_fused(self, params, x, states, mask):
-        """The same maths as one op with a hand-written backward pass (``fused.lstm``)."""
-        if states is None:
-            zeros = np.zeros((x.shape[0], self.units), dtype=params["kernel"].dtype)
-            states = [zeros, zeros]
-        results = fused.lstm(x, params["kernel"], params["recurrent_kernel"], params.get("bias"),
-                             states[0], states[1], mask=mask, activation=self.activation,
-                             recurrent_activation=self.recurrent_activation)
-        hs_or_last = results[0] if self.return_sequences else results[1]     # (b, t, u) | (b, u)
-        return [hs_or_last, results[1], results[2]] if self.return_state else hs_or_last
+    def input_bias(self, params):
+        """The bias added to the input projection ``x W`` (LSTM: all of it)."""
+        return params["bias"]
 
-    def step(self, params, input_proj_t, states):
-        """One LSTM step: ``input_proj_t = x_t W + b`` (batch, 4u); states [h, c]."""
-        h, c = states
-        u = self.units
-        z = input_proj_t + anp.dot(h, params["recurrent_kernel"])    # (batch, 4u)
-        i = self.recurrent_activation(z[:, :u])
-        f = self.recurrent_activation(z[:, u:2 * u])
-        g = self.activation(z[:, 2 * u:3 * u])
-        o = self.recurrent_activation(z[:, 3 * u:])
-        c = f * c + i * g
-        h = o * self.activation(c)
-        return [h, c]
+    def _fusable(self):
+        """``minattn.fused`` has LSTM and GRU themselves as one op (a subclass may change ``step``)."""
+        return type(self) in (LSTM, GRU) and fused.supports(self.activation, self.recurrent_activation)
 
     def _split_inputs(self, x, mask):
         if isinstance(x, (list, tuple)):
@@ -169,3 +152,298 @@ class LSTM(Layer):
         if not self.return_sequences:
             return [None] * (1 + self.state_count) if self.return_state else None
         return [mask] + [None] * self.state_count if self.return_state else mask
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory layer.
+
+    Args:
+        units: size of the hidden state h and cell state c.
+        activation: for the candidate and the output (default "tanh").
+        recurrent_activation: for the gates (default "sigmoid"; Keras 2's
+            default was "legacy_hard_sigmoid").
+        use_bias: default True.
+        kernel_initializer: default "glorot_uniform".
+        recurrent_initializer: default "orthogonal".
+        bias_initializer: default "zeros".
+        unit_forget_bias: add 1 to the forget gate's bias at init (default True,
+            Jozefowicz et al. 2015).
+        return_sequences: return h for every step instead of only the last.
+        return_state: also return the final ``h`` and ``c``: ``[output, h, c]``.
+        go_backwards: read the sequence last step first; the returned
+            sequence is then in that reversed order too (as Keras).
+        name: layer name.
+
+    Input shape: ``(batch, time, features)``; optionally called on
+        ``[x, h0, c0]`` (or with ``initial_state=[h0, c0]``) to start from a
+        given state.
+    Output shape: ``(batch, units)``, or ``(batch, time, units)`` with
+        ``return_sequences``; plus two ``(batch, units)`` with ``return_state``.
+
+    Weights: ``kernel (features, 4 units)``, ``recurrent_kernel (units, 4 units)``,
+    ``bias (4 units,)``, gates in the order i, f, c, o -- Keras's layout.
+
+    Masking: with a mask (from ``Embedding(mask_zero=True)``), a masked step
+    keeps the previous h and c, as Keras does.
+    """
+    gates = 4
+    state_count = 2     # h and c
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, return_sequences=False,
+                 return_state=False, go_backwards=False, name=None):
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, return_sequences, return_state,
+                         go_backwards, name)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def initial_bias(self, rng, dtype):
+        bias = self.bias_initializer(rng, (self.gates * self.units,), dtype)
+        if self.unit_forget_bias:
+            bias[self.units:2 * self.units] += 1.0      # forget gate slice
+        return bias
+
+    def step(self, params, input_proj_t, states):
+        """One LSTM step: ``input_proj_t = x_t W + b`` (batch, 4u); states [h, c]."""
+        h, c = states
+        u = self.units
+        z = input_proj_t + anp.dot(h, params["recurrent_kernel"])    # (batch, 4u)
+        i = self.recurrent_activation(z[:, :u])
+        f = self.recurrent_activation(z[:, u:2 * u])
+        g = self.activation(z[:, 2 * u:3 * u])
+        o = self.recurrent_activation(z[:, 3 * u:])
+        c = f * c + i * g
+        h = o * self.activation(c)
+        return [h, c]
+
+    def _apply_fused(self, params, x, states, mask):
+        """The same maths as one op with a hand-written backward pass (``fused.lstm``)."""
+        results = fused.lstm(x, params["kernel"], params["recurrent_kernel"], params.get("bias"),
+                             states[0], states[1], mask=mask, activation=self.activation,
+                             recurrent_activation=self.recurrent_activation)
+        sequence = results[0] if self.return_sequences else None         # (b, t, u)
+        # c only when asked for: each index into the op's results is one more traced node
+        return sequence, [results[1], results[2]] if self.return_state else [results[1]]
+
+
+class GRU(_Recurrent):
+    """Gated recurrent unit (Cho et al. 2014), in Keras's layout and gate order z, r, h.
+
+    For each step (``reset_after=True``, the default, as TF2 Keras):
+
+        z  = rec_act(x W_z + b_xz + h U_z + b_hz)
+        r  = rec_act(x W_r + b_xr + h U_r + b_hr)
+        hh = act(x W_h + b_xh + r * (h U_h + b_hh))
+        h  = z * h + (1 - z) * hh
+
+    With ``reset_after=False`` the bias is single and ``hh = act(x W_h + b_h + (r * h) U_h)``.
+
+    Args:
+        units: size of the hidden state h.
+        activation: for the candidate hh (default "tanh").
+        recurrent_activation: for the gates z and r (default "sigmoid").
+        use_bias: default True.
+        kernel_initializer: default "glorot_uniform".
+        recurrent_initializer: default "orthogonal".
+        bias_initializer: default "zeros".
+        reset_after: apply the reset gate after the recurrent matmul, with
+            separate input and recurrent biases (default True, Keras 2.x on
+            TF2); False is Cho et al.'s original form.
+        return_sequences: return h for every step instead of only the last.
+        return_state: also return the final ``h``: ``[output, h]``.
+        go_backwards: read the sequence last step first; the returned
+            sequence is then in that reversed order too (as Keras).
+        name: layer name.
+
+    Input shape: ``(batch, time, features)``; optionally called on ``[x, h0]``
+        (or with ``initial_state=[h0]``) to start from a given state.
+    Output shape: ``(batch, units)``, or ``(batch, time, units)`` with
+        ``return_sequences``; plus ``(batch, units)`` with ``return_state``.
+
+    Weights: ``kernel (features, 3 units)``, ``recurrent_kernel (units, 3 units)``,
+    ``bias (2, 3 units)`` -- row 0 the input bias, row 1 the recurrent bias --
+    or ``bias (3 units,)`` with ``reset_after=False``; Keras's layout.
+
+    Masking: a masked step keeps the previous h, as Keras does.
+
+    Example:
+        >>> seq, h = GRU(64, return_sequences=True, return_state=True)(Input((10, 16)))
+    """
+    gates = 3
+    state_count = 1     # h
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", reset_after=True, return_sequences=False,
+                 return_state=False, go_backwards=False, name=None):
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, return_sequences, return_state,
+                         go_backwards, name)
+        self.reset_after = bool(reset_after)
+
+    def initial_bias(self, rng, dtype):
+        shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+        return self.bias_initializer(rng, shape, dtype)
+
+    def input_bias(self, params):
+        return params["bias"][0] if self.reset_after else params["bias"]
+
+    def step(self, params, input_proj_t, states):
+        """One GRU step: ``input_proj_t = x_t W + b_x`` (batch, 3u); states [h]."""
+        h, = states
+        u, recurrent = self.units, params["recurrent_kernel"]
+        x_z, x_r, x_h = input_proj_t[:, :u], input_proj_t[:, u:2 * u], input_proj_t[:, 2 * u:]
+        if self.reset_after:                               # one matmul for all three gates
+            rec = anp.dot(h, recurrent)                    # (batch, 3u)
+            if self.use_bias:
+                rec = rec + params["bias"][1]
+            z = self.recurrent_activation(x_z + rec[:, :u])
+            r = self.recurrent_activation(x_r + rec[:, u:2 * u])
+            candidate = self.activation(x_h + r * rec[:, 2 * u:])
+        else:                                              # r acts before U_h: a second matmul
+            rec = anp.dot(h, recurrent[:, :2 * u])         # (batch, 2u)
+            z = self.recurrent_activation(x_z + rec[:, :u])
+            r = self.recurrent_activation(x_r + rec[:, u:])
+            candidate = self.activation(x_h + anp.dot(r * h, recurrent[:, 2 * u:]))
+        return [z * h + (1.0 - z) * candidate]
+
+    def _apply_fused(self, params, x, states, mask):
+        """The same maths as one op with a hand-written backward pass (``fused.gru``)."""
+        results = fused.gru(x, params["kernel"], params["recurrent_kernel"], params.get("bias"),
+                            states[0], mask=mask, activation=self.activation,
+                            recurrent_activation=self.recurrent_activation, reset_after=self.reset_after)
+        sequence = results[0] if self.return_sequences else None         # (b, t, u)
+        return sequence, [results[1]]
+
+
+MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+
+class Bidirectional(Layer):
+    """Run a recurrent layer forwards and a copy of it backwards, and merge the two.
+
+    As Keras: the wrapped layer's settings make two fresh layers,
+    ``forward_<name>`` and ``backward_<name>`` (the latter with
+    ``go_backwards`` flipped); the backward layer's sequence is reversed back
+    into time order before merging, so position t holds both the summary of
+    steps 0..t and that of steps t..T-1.
+
+    Args:
+        layer: an ``LSTM`` or ``GRU`` (not built; only its settings are used).
+        merge_mode: how to combine the two outputs: "concat" (default, on the
+            last axis), "sum", "mul", "ave", or None (a list ``[forward, backward]``).
+        name: layer name (default bidirectional_1, ...).
+
+    Input shape: ``(batch, time, features)``; optionally with initial states,
+        the forward layer's first then the backward layer's
+        (``initial_state=[h_f, c_f, h_b, c_b]`` for an LSTM).
+    Output shape: the wrapped layer's output, with ``2 * units`` on the last
+        axis for "concat"; with ``return_state``, followed by the forward
+        states and then the backward states: ``[output, h_f, c_f, h_b, c_b]``
+        (LSTM) or ``[output, h_f, h_b]`` (GRU).
+
+    Weights: ``{"forward_<name>": {...}, "backward_<name>": {...}}`` -- each
+    the wrapped layer's own weights; ``get_weights`` lists the forward
+    layer's, then the backward layer's, as Keras.
+
+    Masking: the backward layer reads the reversed sequence with the reversed
+    mask; masked steps keep the state, so right-padding (read first going
+    backwards) leaves the state at its initial value and each sequence is in
+    effect read from its last real step back to its first. With
+    ``return_sequences``, outputs at masked steps are zeros in both
+    directions (Keras sets ``zero_output_for_mask`` in Bidirectional).
+
+    Example:
+        >>> seq = Bidirectional(LSTM(32, return_sequences=True))(embedded)   # (batch, time, 64)
+    """
+    accepts_mask = True
+
+    def __init__(self, layer, merge_mode="concat", name=None):
+        super().__init__(name)
+        where = f"Bidirectional '{self.name}'"
+        if not isinstance(layer, _Recurrent):
+            raise TypeError(f"{where}: expected a recurrent layer (LSTM or GRU) to wrap, got {layer!r}")
+        if merge_mode not in MERGE_MODES:
+            raise ValueError(f"{where}: merge_mode must be one of {list(MERGE_MODES)}, got {merge_mode!r}")
+        self.merge_mode = merge_mode
+        self.forward_layer = _fresh_copy(layer, f"forward_{layer.name}", layer.go_backwards)
+        self.backward_layer = _fresh_copy(layer, f"backward_{layer.name}", not layer.go_backwards)
+        self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
+
+    def __call__(self, inputs, initial_state=None):
+        if initial_state is not None:
+            inputs = [inputs] + list(initial_state)
+        return super().__call__(inputs)
+
+    def init(self, rng, input_shape):
+        x_shape, states = self._split(input_shape)
+        forward, backward = self.forward_layer, self.backward_layer
+        forward_shape, forward_params = forward.init(rng, [x_shape] + states[0] if states else x_shape)
+        _, backward_params = backward.init(rng, [x_shape] + states[1] if states else x_shape)
+        params = {forward.name: forward_params, backward.name: backward_params}
+        out, state_shapes = ((forward_shape[0], forward_shape[1:]) if self.return_state
+                             else (forward_shape, []))
+        if self.merge_mode == "concat":
+            merged = [tuple(out[:-1]) + (2 * out[-1],)]
+        else:
+            merged = [out, out] if self.merge_mode is None else [out]
+        shapes = merged + state_shapes * 2
+        return (shapes if len(shapes) > 1 else shapes[0]), params
+
+    def _split(self, inputs):
+        """``x`` or ``[x, *states]`` (arrays or shapes) -> (x, None or (forward states, backward states))."""
+        if not isinstance(inputs, list):          # a list: several inputs; a tuple: one shape
+            return inputs, None
+        x, states, count = inputs[0], list(inputs[1:]), self.forward_layer.state_count
+        if len(states) != 2 * count:
+            raise ValueError(f"Bidirectional '{self.name}': expected {2 * count} initial states "
+                             f"({count} forward, then {count} backward), got {len(states)}")
+        return x, (states[:count], states[count:])
+
+    def apply(self, params, x, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        x, states = self._split(list(x) if isinstance(x, tuple) else x)
+        forward, backward = self.forward_layer, self.backward_layer
+        y = forward.apply(params[forward.name], [x] + states[0] if states else x, mask=mask)
+        y_rev = backward.apply(params[backward.name], [x] + states[1] if states else x, mask=mask)
+        forward_states = backward_states = []
+        if self.return_state:
+            (y, *forward_states), (y_rev, *backward_states) = y, y_rev
+        if self.return_sequences:
+            y_rev = y_rev[:, ::-1]                        # back into time order: (batch, time, units)
+            if mask is not None:                           # zeros at masked steps, as Keras
+                keep = mask[:, :, None]                    # (batch, time, 1)
+                y, y_rev = anp.where(keep, y, 0.0), anp.where(keep, y_rev, 0.0)
+        outputs = self._merge(y, y_rev) + forward_states + backward_states
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def _merge(self, y, y_rev):
+        if self.merge_mode == "concat":
+            return [anp.concatenate([y, y_rev], axis=-1)]   # (..., 2 units)
+        if self.merge_mode == "sum":
+            return [y + y_rev]
+        if self.merge_mode == "mul":
+            return [y * y_rev]
+        if self.merge_mode == "ave":
+            return [(y + y_rev) / 2.0]
+        return [y, y_rev]
+
+    def compute_mask(self, x, mask):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out_mask = mask if self.return_sequences else None
+        masks = [out_mask] * (2 if self.merge_mode is None else 1)
+        if self.return_state:
+            masks += [None] * (2 * self.forward_layer.state_count)
+        return masks if len(masks) > 1 else masks[0]
+
+
+def _fresh_copy(layer, name, go_backwards):
+    """An unbuilt copy of ``layer``'s settings (Keras re-creates it from its config)."""
+    clone = copy.copy(layer)
+    clone.name, clone.go_backwards = name, go_backwards
+    clone.params = clone.input_shape = clone.output_shape = None
+    clone.inbound_nodes = []
+    return clone
