@@ -101,3 +101,96 @@ def attention_and_importance(attention, importance, path, title, xlabel="input p
     bottom.set_xlabel(xlabel)
     top.set_title(title)
     return _save(fig, path)
+
+
+def _word_widths(words, size, weights, dpi):
+    """Each word's drawn width in inches (measured by the Agg renderer, no figure needed)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+    renderer = RendererAgg(100, 100, dpi)
+    widths = []
+    for word, weight in zip(words, weights):
+        width, _, _ = renderer.get_text_width_height_descent(
+            word, FontProperties(size=size, weight=weight), ismath=False)
+        widths.append(width / dpi)
+    return widths
+
+
+def attention_words(rows, path, title, bars=None, bar_title="held-out accuracy", chance=None,
+                    baseline=None, width=11.0, fontsize=10, cmap="Oranges"):
+    """Reviews with each word's background coloured by its attention weight, and a bar chart.
+
+    Args:
+        rows: list of dicts, drawn top to bottom. ``{"caption": str}`` alone is a
+            heading; with ``"words"`` (list of str) and ``"weights"`` (one float
+            per word) the words follow the caption, wrapped to the figure's
+            width, each on a background from white (weight 0) to dark (1),
+            on a square-root scale so that weights of a few percent still
+            show. The scale is the same for every row: uniform attention over
+            many words stays pale. Optional ``"bold"``: indices of words to
+            set in bold (e.g. the words that decide the label).
+        path: PNG file to write.
+        title: the figure's title.
+        bars: optional ``{name: value}`` drawn as a bar chart under the words.
+        bar_title: the bar chart's title; ``chance``: a dashed reference line;
+            ``baseline``: the name of the bar to draw in grey.
+        width: figure width in inches; fontsize: of the words.
+    """
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, PowerNorm
+    colours = ListedColormap(plt.get_cmap(cmap)(np.linspace(0, 0.85, 256)))   # darkest: text stays legible
+    norm = PowerNorm(0.5, vmin=0.0, vmax=1.0)                                 # sqrt: small weights show
+    dpi = 110
+    line, gap, margin = 0.27 * fontsize / 10, 0.1 * fontsize / 10, 0.3
+    captions = [r["caption"] for r in rows if r.get("words")]
+    indent = margin + 0.2 + max(_word_widths(captions, fontsize - 1, ["normal"] * len(captions), dpi) or [0])
+    # Lay every word out in inches from the top-left corner first; the height follows.
+    placed, y = [], 0.55 + 0.15 * (len(rows) > 0)              # (x, y, text, style) in inches
+    for row in rows:
+        words = list(row.get("words", []))
+        if not words:                                          # a heading
+            y += 0.1
+            placed.append((margin, y, row["caption"], {"fontsize": fontsize, "fontweight": "bold"}))
+            y += line * 1.15
+            continue
+        placed.append((margin, y, row["caption"], {"fontsize": fontsize - 1, "color": "0.35"}))
+        weights = np.clip(np.asarray(row["weights"], dtype=float), 0.0, 1.0)
+        bold = set(row.get("bold", ()))
+        styles = ["bold" if i in bold else "normal" for i in range(len(words))]
+        x = indent
+        for word, weight, style, w in zip(words, weights, styles,
+                                          _word_widths(words, fontsize, styles, dpi)):
+            if x + w > width - margin and x > indent:          # wrap
+                x, y = indent, y + line
+            box = {"boxstyle": "square,pad=0.12", "facecolor": colours(norm(weight)),
+                   "edgecolor": "none"}
+            placed.append((x, y, word, {"fontsize": fontsize, "fontweight": style, "bbox": box}))
+            x += w + gap
+        y += line * 1.2
+    words_height = y + 0.1
+    bars_height = 2.6 if bars else 0.0
+    height = words_height + bars_height
+    fig = plt.figure(figsize=(width, height), dpi=dpi)
+    fig.text(margin / width, 1 - 0.3 / height, title, fontsize=fontsize + 2, fontweight="bold", va="center")
+    for x, y, text, style in placed:
+        fig.text(x / width, 1 - y / height, text, va="center", ha="left", **style)
+    # A colour bar for the word backgrounds, top right.
+    bar_axes = fig.add_axes([1 - 2.6 / width, 1 - 0.42 / height, 2.2 / width, 0.12 / height])
+    fig.colorbar(ScalarMappable(norm, colours), cax=bar_axes, orientation="horizontal")
+    bar_axes.set_xticks([0, 0.05, 0.2, 0.5, 1], labels=["0", ".05", ".2", ".5", "1"], fontsize=8)
+    bar_axes.set_title("attention weight", fontsize=8, pad=2)
+    if bars:
+        ax = fig.add_axes([0.9 / width, 0.45 / height, (width - 1.4) / width, (bars_height - 0.9) / height])
+        names, values = list(bars), [float(v) for v in bars.values()]
+        ax.bar(names, values, color=["0.6" if name == baseline else "tab:orange" for name in names])
+        for i, value in enumerate(values):
+            ax.text(i, value + 0.01, f"{value:.3f}", ha="center", va="bottom", fontsize=9)
+        if chance is not None:
+            ax.axhline(chance, color="0.3", ls="--", lw=1)
+            ax.text(len(names) - 0.5, chance, "chance", va="bottom", ha="right", fontsize=8, color="0.3")
+        ax.set_ylim(min(0.4, min(values) - 0.05), 1.1)
+        ax.set_ylabel("accuracy")
+        ax.set_title(bar_title, fontsize=10)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
