@@ -175,3 +175,137 @@ def planted_column(n, input_dim=4, attention_column=1, seed=0):
     y = rs.randint(0, 2, size=(n, 1)).astype(np.float64)  # (n, 1)
     x[:, column] = y[:, 0]
     return x, y
+
+
+# ---------------------------------------------------------------------------
+# Synthetic images for the vision-attention demos (C8, C9). Not from the
+# articles (which describe these constructs without data): minattn's own,
+# seeded, drawn with NumPy, nothing downloaded.
+# ---------------------------------------------------------------------------
+def _stroke_patterns(length):
+    """Four ``(length, length)`` strokes, one per class: -, |, \\, /."""
+    horizontal = np.zeros((length, length))
+    horizontal[length // 2, :] = 1.0
+    diagonal = np.eye(length)
+    return np.stack([horizontal, horizontal.T, diagonal, diagonal[:, ::-1]])     # (4, L, L)
+
+
+def channel_planted_images(n, size=12, channels=8, informative=(1, 4, 6), stroke=5, noise=0.5, seed=0):
+    """Images whose class is drawn only in some channels; the others carry decoys.
+
+    Each of the 4 classes is a stroke of ``stroke`` pixels: horizontal,
+    vertical, diagonal or anti-diagonal. Every channel of a ``size x size``
+    image holds one stroke at a random place plus Gaussian noise of standard
+    deviation ``noise``. In the ``informative`` channels the stroke is the
+    image's class; in every other channel it is a stroke of an independent
+    random class (a decoy). All channels look alike one by one; only the
+    informative ones agree with the label, so a model does best by weighting
+    them up -- channel attention's job.
+
+    Args:
+        n: number of images, int >= 1.
+        size: image height and width, int >= stroke.
+        channels: int >= 1.
+        informative: the channels that carry the class (indices, at least one).
+        stroke: stroke length in pixels, int >= 2.
+        noise: standard deviation of the added noise, >= 0.
+        seed: int in [0, 2**32 - 1] for ``np.random.RandomState``.
+
+    Returns:
+        x: (n, size, size, channels) float64.
+        y: (n,) int labels in 0..3.
+    """
+    func = "channel_planted_images"
+    n = _check_int(func, "n", n, 1)
+    stroke = _check_int(func, "stroke", stroke, 2)
+    size = _check_int(func, "size", size, stroke)
+    channels = _check_int(func, "channels", channels, 1)
+    informative = sorted({_check_int(func, "an informative channel", c, 0, channels - 1) for c in informative})
+    if not informative or noise < 0:
+        raise ValueError(f"{func}: expected at least one informative channel and noise >= 0, "
+                         f"got informative={informative!r}, noise={noise!r}")
+    rs = np.random.RandomState(_check_seed(func, seed))
+    y = rs.randint(0, 4, size=n)                                      # (n,)
+    classes = rs.randint(0, 4, size=(n, channels))                    # decoys everywhere ...
+    classes[:, informative] = y[:, None]                              # ... but the label here
+    rows = rs.randint(0, size - stroke + 1, size=(n, channels))
+    cols = rs.randint(0, size - stroke + 1, size=(n, channels))
+    patterns = _stroke_patterns(stroke)                               # (4, L, L)
+    x = noise * rs.standard_normal((n, size, size, channels))
+    ii, cc = np.meshgrid(np.arange(n), np.arange(channels), indexing="ij")   # (n, channels) each
+    for di in range(stroke):                                          # loop over stroke pixels only
+        for dj in range(stroke):
+            x[ii, rows + di, cols + dj, cc] += patterns[classes, di, dj]
+    return x, y
+
+
+# A 5 x 7 bitmap font for the digits 0-9 (1 = ink), rows top to bottom.
+_DIGIT_ROWS = [
+    ["01110", "10001", "10011", "10101", "11001", "10001", "01110"],
+    ["00100", "01100", "00100", "00100", "00100", "00100", "01110"],
+    ["01110", "10001", "00001", "00010", "00100", "01000", "11111"],
+    ["11111", "00010", "00100", "00010", "00001", "10001", "01110"],
+    ["00010", "00110", "01010", "10010", "11111", "00010", "00010"],
+    ["11111", "10000", "11110", "00001", "00001", "10001", "01110"],
+    ["00110", "01000", "10000", "11110", "10001", "10001", "01110"],
+    ["11111", "00001", "00010", "00100", "01000", "01000", "01000"],
+    ["01110", "10001", "10001", "01110", "10001", "10001", "01110"],
+    ["01110", "10001", "10001", "01111", "00001", "00010", "01100"],
+]
+DIGIT_FONT = np.array([[[float(c) for c in row] for row in digit] for digit in _DIGIT_ROWS])   # (10, 7, 5)
+
+
+def digit_glyphs(n, canvas=32, scale=(1.5, 2.5), max_rotation=30.0, noise=0.05, seed=0):
+    """Digits 0-9 from a 5 x 7 bitmap font, placed at random on a larger canvas.
+
+    Each digit is scaled by a random factor in ``scale`` (pixels per font
+    cell, so a glyph is 7 * scale pixels tall), rotated by a random angle in
+    ``[-max_rotation, max_rotation]`` degrees and put at a random position
+    where it fits wholly on the ``canvas x canvas`` image; pixels are drawn
+    by bilinear interpolation of the font, then Gaussian noise of standard
+    deviation ``noise`` is added. The classifier must find a small glyph
+    somewhere on the canvas: what a spatial transformer is for.
+
+    Args:
+        n: number of images, int >= 1.
+        canvas: image height and width, int >= 16.
+        scale: (low, high) glyph scale, pixels per font cell.
+        max_rotation: largest rotation in degrees.
+        noise: standard deviation of the added noise, >= 0.
+        seed: int in [0, 2**32 - 1] for ``np.random.RandomState``.
+
+    Returns:
+        x: (n, canvas, canvas, 1) float64, ink about 1 on 0.
+        y: (n,) int digits.
+    """
+    func = "digit_glyphs"
+    n = _check_int(func, "n", n, 1)
+    canvas = _check_int(func, "canvas", canvas, 16)
+    low, high = scale
+    if not 0 < low <= high or 7 * high * 1.3 > canvas or noise < 0:
+        raise ValueError(f"{func}: expected 0 < scale[0] <= scale[1] with the glyph (7 * scale * 1.3 "
+                         f"pixels) fitting in canvas {canvas}, and noise >= 0; got scale={scale!r}, "
+                         f"noise={noise!r}")
+    rs = np.random.RandomState(_check_seed(func, seed))
+    y = rs.randint(0, 10, size=n)
+    s = rs.uniform(low, high, size=n)
+    angle = np.deg2rad(rs.uniform(-max_rotation, max_rotation, size=n))
+    radius = 0.5 * np.hypot(5, 7) * s                                 # the rotated glyph fits in this circle
+    cy = rs.uniform(radius, canvas - 1 - radius)                      # glyph centre, pixels
+    cx = rs.uniform(radius, canvas - 1 - radius)
+    # canvas pixel -> font coordinates: undo the translation, rotation and scale
+    rr, cc = np.meshgrid(np.arange(canvas), np.arange(canvas), indexing="ij")
+    dy = rr.ravel()[None, :] - cy[:, None]                            # (n, P)
+    dx = cc.ravel()[None, :] - cx[:, None]
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    fy = (cos * dy - sin * dx) / s[:, None] + 3.0                     # font row (0..6), centre 3
+    fx = (sin * dy + cos * dx) / s[:, None] + 2.0                     # font column (0..4), centre 2
+    font = np.pad(DIGIT_FONT, ((0, 0), (1, 1), (1, 1)))[y]            # (n, 9, 7): zero border
+    fy, fx = np.clip(fy + 1.0, 0.0, 7.999), np.clip(fx + 1.0, 0.0, 5.999)   # into the padded font
+    y0, x0 = np.floor(fy).astype(int), np.floor(fx).astype(int)
+    wy, wx = fy - y0, fx - x0
+    rows = np.arange(n)[:, None]
+    ink = ((1 - wy) * (1 - wx) * font[rows, y0, x0] + (1 - wy) * wx * font[rows, y0, x0 + 1]
+           + wy * (1 - wx) * font[rows, y0 + 1, x0] + wy * wx * font[rows, y0 + 1, x0 + 1])
+    x = ink.reshape(n, canvas, canvas, 1) + noise * rs.standard_normal((n, canvas, canvas, 1))
+    return x, y

@@ -90,5 +90,8 @@ def all_losses():
 
 
 def is_sparse(loss_fn):
-    """True when the loss takes integer labels (its y_true has no class axis)."""
-    return loss_fn is sparse_categorical_crossentropy
+    """True when the loss takes integer labels (its y_true has no class axis).
+
+    A loss defined elsewhere says so with ``loss_fn.sparse_labels = True``.
+    """
+    return loss_fn is sparse_categorical_crossentropy or getattr(loss_fn, "sparse_labels", False)

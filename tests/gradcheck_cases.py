@@ -657,3 +657,140 @@ def _():
 @layer_case("attention_pooling_bias_mask")
 def _():
     return case(AttentionPooling(use_bias=True), rand(BATCH, 4, 3, seed=50), mask=_KEYS_ONE_SAMPLE_EMPTY)
+
+
+# ---------------------------------------------------------------------------
+# Vision: Conv2D, pooling, SqueezeExcite, SpatialTransformer (appended section)
+# ---------------------------------------------------------------------------
+from minattn.layers import (AveragePooling2D, Conv2D, GlobalAveragePooling1D,  # noqa: E402
+                            GlobalAveragePooling2D, MaxPooling2D, SpatialTransformer, SqueezeExcite)
+
+
+def _image(height=5, width=5, channels=2, seed=60, batch=2):
+    return rand(batch, height, width, channels, seed=seed)
+
+
+@layer_case("conv2d_valid")
+def _():
+    return case(Conv2D(3, 3), _image())
+
+
+@layer_case("conv2d_same_stride2_odd")
+def _():
+    return case(Conv2D(2, (3, 2), strides=2, padding="same", activation="tanh"), _image(5, 7, seed=61))
+
+
+@layer_case("conv2d_valid_strides_no_bias")
+def _():
+    return case(Conv2D(2, 2, strides=(2, 1), use_bias=False), _image(5, 4, seed=62))
+
+
+@layer_case("max_pooling2d")
+def _():
+    return case(MaxPooling2D(2), _image(4, 4, seed=63))          # distinct values: no ties
+
+
+@layer_case("max_pooling2d_same_overlapping")
+def _():
+    return case(MaxPooling2D(3, strides=2, padding="same"), _image(5, 4, seed=64))
+
+
+@layer_case("average_pooling2d")
+def _():
+    return case(AveragePooling2D(2, strides=1), _image(3, 4, seed=65))
+
+
+@layer_case("average_pooling2d_same")
+def _():
+    return case(AveragePooling2D((2, 3), strides=2, padding="same"), _image(5, 5, seed=66))
+
+
+@layer_case("global_average_pooling2d")
+def _():
+    return case(GlobalAveragePooling2D(), _image(3, 4, seed=67))
+
+
+@layer_case("global_average_pooling1d")
+def _():
+    return case(GlobalAveragePooling1D(), rand(BATCH, 4, 3, seed=68))
+
+
+@layer_case("global_average_pooling1d_mask")
+def _():
+    return case(GlobalAveragePooling1D(), rand(BATCH, 4, 3, seed=69), mask=_KEYS_ONE_SAMPLE_EMPTY)
+
+
+# SE: the relu6 / hard_swish / hard_sigmoid pre-activations of these seeded
+# cases are away from 0, 6 and +-3 (tests/test_vision.py checks it).
+@layer_case("squeeze_excite_hard_swish")
+def _():
+    return case(SqueezeExcite(2), _image(3, 3, channels=4, seed=70))
+
+
+@layer_case("squeeze_excite_hard_sigmoid_weights")
+def _():
+    return case(SqueezeExcite(2, gate="hard_sigmoid", return_weights=True), _image(3, 3, channels=4, seed=71))
+
+
+# STN: the weights get nested_case's seeded perturbation, so theta is a generic
+# transform and no sampling point sits on an integer pixel coordinate, where
+# bilinear sampling has a kink (tests/test_vision.py checks the distance).
+@layer_case("spatial_transformer_dense")
+def _():
+    return nested_case(SpatialTransformer(3, output_size=(3, 4)), _image(4, 5, channels=2, seed=72))
+
+
+@layer_case("spatial_transformer_conv_theta")
+def _():
+    stn = SpatialTransformer([Conv2D(2, 2, activation="tanh"), AveragePooling2D(2)], return_theta=True)
+    return nested_case(stn, _image(5, 5, channels=1, seed=73), seed=1)
+
+
+# ---------------------------------------------------------------------------
+# Encoder-decoder: AttentionDecoder (minattn/layers/decoder.py) (appended section)
+# Inputs [decoder_inputs (3, Ty=3, E=2), encoder_outputs (3, Tx=5, dv=4), h0, c0 (3, 4)],
+# scaled by 0.5 so every LSTM gate stays in the smooth middle of the sigmoid.
+# The "hard" alignment is not here: its straight-through gradient is, by design,
+# not the derivative of its forward pass (tests/test_seq2seq.py checks it).
+# ---------------------------------------------------------------------------
+from minattn.layers import AttentionDecoder  # noqa: E402
+
+_SOURCE_PADDED = np.array([[True, True, True, True, True],
+                           [True, True, True, False, False],       # padded at the end
+                           [True, True, True, True, False]])
+
+
+def _decoder_inputs(units=4, dv=4):
+    return [rand(BATCH, 3, 2, seed=60, scale=0.5), rand(BATCH, 5, dv, seed=61, scale=0.5),
+            rand(BATCH, units, seed=62, scale=0.5), rand(BATCH, units, seed=63, scale=0.5)]
+
+
+def _decoder_mask():
+    return [None, _SOURCE_PADDED, None, None]
+
+
+@layer_case("attention_decoder_additive_mask")
+def _():
+    return case(AttentionDecoder(4, 6, score="additive", return_attention=True), _decoder_inputs(),
+                mask=_decoder_mask())
+
+
+@layer_case("attention_decoder_dot")
+def _():
+    return case(AttentionDecoder(4, 6, score="dot"), _decoder_inputs())
+
+
+@layer_case("attention_decoder_general_no_state")
+def _():
+    return case(AttentionDecoder(4, 6, score="general"), _decoder_inputs(dv=3)[:2], mask=[None, _SOURCE_PADDED])
+
+
+@layer_case("attention_decoder_concat_mask")
+def _():
+    return case(AttentionDecoder(4, 6, score="concat"), _decoder_inputs(dv=3), mask=_decoder_mask())
+
+
+@layer_case("attention_decoder_local_p_mask")
+def _():
+    return case(AttentionDecoder(4, 6, attention="local_p", window=1, return_attention=True),
+                _decoder_inputs(), mask=_decoder_mask())

@@ -3,15 +3,21 @@ from .attention import (Attention, AttentionPooling, AttentionWithContext, KeyVa
                         MultiHeadAttention, PositionalEncoding, StructuredSelfAttention,
                         attention_penalty, attention_penalty_loss, get_score, masked_softmax)
 from .base import Layer, clear_session
+from .decoder import AttentionDecoder
+from .convolutional import Conv2D
 from .core import Activation, Dense, Dropout, Lambda
 from .embedding import Embedding
 from .merging import Add, Concatenate, Multiply
+from .pooling import AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
 from .recurrent import GRU, LSTM, Bidirectional
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
+from .vision_attention import SpatialTransformer, SqueezeExcite
 
 __all__ = ["Layer", "clear_session", "Activation", "Dense", "Dropout", "Lambda", "Embedding",
            "Add", "Concatenate", "Multiply", "LSTM", "GRU", "Bidirectional", "Flatten", "Permute",
            "RepeatVector", "Reshape",
            "Attention", "MultiHeadAttention", "PositionalEncoding", "StructuredSelfAttention",
            "KeyValueAttention", "AttentionWithContext", "AttentionPooling", "attention_penalty",
-           "attention_penalty_loss", "get_score", "masked_softmax"]
+           "attention_penalty_loss", "get_score", "masked_softmax",
+           "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+           "GlobalAveragePooling1D", "SqueezeExcite", "SpatialTransformer", "AttentionDecoder"]
