@@ -131,6 +131,14 @@ def _bce_vjp(ans, y_true, y_pred, epsilon=1e-7):
 defvjp(binary_crossentropy, None, _bce_vjp)
 
 
+def _time_major_projection(x, kernel, bias):
+    """``x_t W + b`` for every step at once, time-major: (time, batch, gates * units)."""
+    inputs_proj = np.matmul(x.swapaxes(0, 1), kernel)
+    if bias is not None:
+        inputs_proj += bias
+    return inputs_proj
+
+
 # -- LSTM through time ------------------------------------------------------------------
 # Inside, arrays are time-major -- (time, batch, ...) -- so that each step reads
 # and writes one contiguous block; results are handed back batch-major.
@@ -151,9 +159,7 @@ def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.ta
         the final h and c, (batch, u); and, for the backward pass, every
         step's c and the activated gates (batch, time, 4u).
     """
-    inputs_proj = np.matmul(x.swapaxes(0, 1), kernel)                    # (time, batch, 4u)
-    if bias is not None:
-        inputs_proj += bias
+    inputs_proj = _time_major_projection(x, kernel, bias)                # (time, batch, 4u)
     steps, batch, four_u = inputs_proj.shape
     u = four_u // 4
     rec_act, cand_act = ELEMENTWISE[recurrent_activation][0], ELEMENTWISE[activation][0]
@@ -310,9 +316,7 @@ def gru(x, kernel, recurrent_kernel, bias, h0, mask=None, activation=act.tanh,
         ``(r * h) U_h``), (batch, time, u).
     """
     input_bias, recurrent_bias = _gru_biases(bias, reset_after)
-    inputs_proj = np.matmul(x.swapaxes(0, 1), kernel)                    # (time, batch, 3u)
-    if input_bias is not None:
-        inputs_proj += input_bias
+    inputs_proj = _time_major_projection(x, kernel, input_bias)          # (time, batch, 3u)
     steps, batch, three_u = inputs_proj.shape
     u = three_u // 3
     rec_act, cand_act = ELEMENTWISE[recurrent_activation][0], ELEMENTWISE[activation][0]
