@@ -4,7 +4,6 @@ The numbers checked are the ones the demo writes to results.json: the
 qualitative finding of the article (where the attention peaks, that the
 loss falls, the accuracy reached), not just that the script exits.
 """
-import json
 import os
 import subprocess
 import sys
@@ -12,20 +11,15 @@ import sys
 import numpy as np
 import pytest
 
-DEMOS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demos")
+import demo_runner
+
+DEMOS = demo_runner.DEMOS
 
 
 def run_demo(tmp_path, script, *args):
-    out = tmp_path / script.replace(".py", "")
-    command = [sys.executable, os.path.join(DEMOS, script), "--out", str(out), "--verbose", "2", *args]
-    env = dict(os.environ, MPLBACKEND="Agg")
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    with open(out / "results.json") as handle:
-        results = json.load(handle)
-    for figure in ("attention.png", "loss.png"):
-        assert (out / figure).stat().st_size > 5000, f"{figure} missing or empty"
-    return results, completed.stdout
+    """Run an article demo into a folder of its own; it must draw its attention and loss figures."""
+    return demo_runner.run_demo(tmp_path / script.replace(".py", ""), script, *args, verbose="2",
+                                figures=("attention.png", "loss.png"))
 
 
 def test_e1_attention_finds_the_hundreds_digits(tmp_path):

@@ -1,5 +1,4 @@
 """demos/text_attention.py, run as a script at --quick size: held-out accuracies, attention, figure."""
-import json
 import os
 import subprocess
 import sys
@@ -7,17 +6,14 @@ import sys
 import numpy as np
 import pytest
 
+import demo_runner
+
 DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demos",
                     "text_attention.py")
 
 
 def run(out, *args):
-    command = [sys.executable, DEMO, "--out", str(out), "--verbose", "0", *args]
-    env = dict(os.environ, MPLBACKEND="Agg")
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    with open(out / "results.json") as handle:
-        return json.load(handle), completed.stdout
+    return demo_runner.run_demo(out, "text_attention.py", *args)
 
 
 @pytest.fixture(scope="module")

@@ -2,27 +2,18 @@
 
 The numbers checked are the ones each demo writes to results.json.
 """
-import json
 import os
-import subprocess
-import sys
 
 import numpy as np
+
+import demo_runner
 
 DEMOS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demos")
 
 
 def run_demo(tmp_path, script, figures, *args):
     out = tmp_path / script.replace(".py", "")
-    command = [sys.executable, os.path.join(DEMOS, script), "--out", str(out), "--verbose", "0", *args]
-    env = dict(os.environ, MPLBACKEND="Agg")
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    with open(out / "results.json") as handle:
-        results = json.load(handle)
-    for figure in figures:
-        assert (out / figure).stat().st_size > 5000, f"{figure} missing or empty"
-    return results
+    return demo_runner.run_demo(out, script, *args, figures=figures)[0]
 
 
 def test_se_weights_are_higher_on_the_informative_channels(tmp_path):
