@@ -149,9 +149,11 @@ def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.ta
 
     Args:
         x: inputs, (batch, time, features).
-        kernel: W, (features, 4u); recurrent_kernel: U, (u, 4u); bias: (4u,)
-            or None -- gates in the order i, f, c, o.
-        h0, c0: initial states, (batch, u).
+        kernel: W, (features, 4u), gates in the order i, f, c, o.
+        recurrent_kernel: U, (u, 4u).
+        bias: (4u,) or None.
+        h0: initial hidden state, (batch, u).
+        c0: initial cell state, (batch, u).
         mask: optional bool (batch, time); a masked step keeps the old state.
 
     Returns:

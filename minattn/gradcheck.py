@@ -70,7 +70,7 @@ def check_grads(f, params, eps=1e-6, tol=1e-5, max_elements=None, seed=0):
         ``{name: worst relative error}`` for every array.
 
     Raises:
-        GradientCheckError naming the array, the index and both values.
+        GradientCheckError: naming the array, the index and both values.
     """
     params = _to_float64(params)
     analytic = grad(f)(params)
@@ -122,10 +122,11 @@ def check_layer(layer, inputs, eps=1e-6, tol=1e-5, max_elements=None, seed=0,
         inputs: an array ``(batch, ...)`` or a list of arrays (several inputs).
         wrt_inputs: also check d/d inputs (set False for integer inputs, e.g. Embedding).
         mask: passed to layers that take one.
-        training, rng: passed to layers that take them (Dropout). ``rng`` is a
-            seed or a ``numpy.random.Generator`` (default: ``seed``); every
-            evaluation gets a fresh copy of it, so all of them draw the same
-            dropout mask and the finite differences see one function.
+        training: passed to layers that take it (Dropout).
+        rng: passed to layers that take it (Dropout): a seed or a
+            ``numpy.random.Generator`` (default: ``seed``); every evaluation
+            gets a fresh copy of it, so all of them draw the same dropout mask
+            and the finite differences see one function.
 
     Returns:
         ``{"inputs...": err, "params/kernel": err, ...}`` worst relative errors.

@@ -94,7 +94,8 @@ class Adam(Optimizer):
 
     Args:
         learning_rate: default 1e-3.
-        beta_1, beta_2: moment decay rates, default 0.9 and 0.999.
+        beta_1: decay rate of the first moment m, default 0.9.
+        beta_2: decay rate of the second moment v, default 0.999.
         epsilon: default 1e-7 (Keras's; the paper's 1e-8).
         clipnorm: optional per-weight gradient norm limit.
     """

@@ -24,7 +24,8 @@ def attention_bars(values, path, title, xlabel="input position", reference=None,
     Args:
         values: 1-D attention weights (ours).
         path: PNG file to write.
-        title, xlabel: labels.
+        title: the figure's title.
+        xlabel: the x axis's label.
         reference: optional 1-D weights of the same length drawn beside ours.
         highlight: optional indices to mark as the informative positions.
     """

@@ -163,8 +163,9 @@ def synthetic_reviews(n, seed=0, min_len=8, max_len=40, *, max_sentiment=3, nega
     Args:
         n: number of reviews, int >= 1.
         seed: int in [0, 2**32 - 1] for ``np.random.default_rng``.
-        min_len, max_len: review lengths in words, ``2 * max_sentiment + 1 <=
-            min_len <= max_len`` (room for every planted word and its negator).
+        min_len: shortest review in words, ``2 * max_sentiment + 1 <= min_len``
+            (room for every planted word and its negator).
+        max_len: longest review in words, ``>= min_len``.
         max_sentiment: keyword-only, odd int >= 1; most sentiment words per review.
         negation_rate: keyword-only, chance in [0, 1] that a sentiment word is negated.
         stray_negator_rate: keyword-only, chance in [0, 1] that a review has a
@@ -325,7 +326,8 @@ def pad_sequences(sequences, maxlen=None, padding="post", truncating="post", val
     Args:
         sequences: list of lists (or 1-D arrays) of ints.
         maxlen: int >= 1, or None for the longest sequence's length.
-        padding, truncating: "post" or "pre".
+        padding: "post" or "pre": which end gets the padding ids.
+        truncating: "post" or "pre": which end of a long sequence is cut.
         value: the padding id (default 0).
         dtype: of the result (default "int32").
 

@@ -119,7 +119,8 @@ class Trainable:
         """Train for ``epochs`` passes over the data; return a ``History``.
 
         Args:
-            x, y: arrays (or lists of arrays, one per input / output).
+            x: an array, or a list of arrays, one per input.
+            y: an array, or a list of arrays, one per output.
             epochs: passes over the training data.
             batch_size: samples per gradient step (default 32).
             validation_split: fraction in [0, 1) held out for validation --

@@ -70,7 +70,8 @@ def attention_mask(key_mask=None, causal=False, query_len=None, key_len=None):
     Args:
         key_mask: boolean (batch, Tk), False at padded keys, or None.
         causal: query i may only see keys j <= i (the lower triangle).
-        query_len, key_len: Tq and Tk, needed when ``causal``.
+        query_len: Tq, needed when ``causal``.
+        key_len: Tk, needed when ``causal``.
     """
     allowed = None
     if key_mask is not None:
