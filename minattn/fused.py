@@ -161,31 +161,34 @@ def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.ta
         the final h and c, (batch, u); and, for the backward pass, every
         step's c and the activated gates (batch, time, 4u).
     """
-    inputs_proj = _time_major_projection(x, kernel, bias)                # (time, batch, 4u)
-    steps, batch, four_u = inputs_proj.shape
+    batch, steps = x.shape[:2]
+    four_u = kernel.shape[1]
     u = four_u // 4
     rec_act, cand_act = ELEMENTWISE[recurrent_activation][0], ELEMENTWISE[activation][0]
+    usual = recurrent_activation is act.sigmoid and activation is act.tanh
+    if usual:      # sigmoid(z) = 0.5 tanh(z / 2) + 0.5: one tanh over all four gates, in place
+        half = np.array([0.5, 0.5, 1.0, 0.5], kernel.dtype).repeat(u)   # z / 2 for i, f, o
+        shift = np.array([0.5, 0.5, 0.0, 0.5], kernel.dtype).repeat(u)
+        # Halving is exact in floating point, so x (W / 2) + h (U / 2) + b / 2 is z / 2 exactly.
+        kernel, recurrent_kernel = kernel * half, recurrent_kernel * half
+        bias = None if bias is None else bias * half
+    inputs_proj = _time_major_projection(x, kernel, bias)                # (time, batch, 4u)
     hs = np.empty((steps, batch, u), dtype=inputs_proj.dtype)
     cs = np.empty_like(hs)
     gates = np.empty_like(inputs_proj)
     h, c = h0, c0
-    usual = recurrent_activation is act.sigmoid and activation is act.tanh
-    if usual:      # sigmoid(z) = 0.5 tanh(z / 2) + 0.5: one tanh over all four gates, in place
-        inner, outer, shift = (np.array([0.5, 0.5, 1.0, 0.5], inputs_proj.dtype).repeat(u),
-                               np.array([0.5, 0.5, 1.0, 0.5], inputs_proj.dtype).repeat(u),
-                               np.array([0.5, 0.5, 0.0, 0.5], inputs_proj.dtype).repeat(u))
     for t in range(steps):
-        z = np.dot(h, recurrent_kernel)
-        z += inputs_proj[t]                                              # (batch, 4u)
         gate = gates[t]
+        np.dot(h, recurrent_kernel, out=gate)
+        gate += inputs_proj[t]                                           # z, (batch, 4u)
         if usual:
-            np.multiply(z, inner, out=gate)
             np.tanh(gate, out=gate)
-            gate *= outer
+            gate *= half
             gate += shift                                                # sigmoid for i, f, o; tanh for g
         else:
-            gate[:] = rec_act(z)                                         # i, f, o (and c, replaced:)
-            gate[:, 2 * u:3 * u] = cand_act(z[:, 2 * u:3 * u])           # candidate g
+            gate[:, 2 * u:3 * u] = cand_act(gate[:, 2 * u:3 * u])         # candidate g
+            for cols in (slice(0, 2 * u), slice(3 * u, four_u)):
+                gate[:, cols] = rec_act(gate[:, cols])                   # i, f and o
         i, f, g, o = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u], gate[:, 3 * u:]
         np.multiply(f, c, out=cs[t])
         cs[t] += i * g                                                   # c_t = f c + i g
@@ -218,18 +221,21 @@ def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, act
     i, f, g, o = gates[..., :u], gates[..., u:2 * u], gates[..., 2 * u:3 * u], gates[..., 3 * u:]
     c_prevs = np.concatenate([c0[None], cs[:-1]])                         # (time, batch, u)
     act_cs = ELEMENTWISE[activation][0](cs)
-    rec_grad = _derivative(recurrent_activation, gates)                  # rec_act' for every gate column
-    dc_from_dh = o * _derivative(activation, act_cs)                     # o * act'(c_t)
-    factors = np.concatenate([g * rec_grad[..., :u], c_prevs * rec_grad[..., u:2 * u],
-                              i * _derivative(activation, g), act_cs * rec_grad[..., 3 * u:]], axis=-1)
-    factors = factors.reshape(steps, batch, 4, u)
+    rec_grad, cand_grad = ELEMENTWISE[recurrent_activation][1], ELEMENTWISE[activation][1]
+    dc_from_dh = o * cand_grad(act_cs)                                   # o * act'(c_t)
+    # dz_all starts as d z / d c for gates i, f, c and d z / d h for gate o; the loop
+    # multiplies each step's block by that step's dc and dh, in place.
+    dz_all = np.empty((steps, batch, 4, u), dtype=gates.dtype)
+    np.multiply(g, rec_grad(i), out=dz_all[:, :, 0])                    # i: g i'
+    np.multiply(c_prevs, rec_grad(f), out=dz_all[:, :, 1])              # f: c_{t-1} f'
+    np.multiply(i, cand_grad(g), out=dz_all[:, :, 2])                   # g: i g'
+    np.multiply(act_cs, rec_grad(o), out=dz_all[:, :, 3])               # o: act(c_t) o'
     forget = np.ascontiguousarray(f)
     seq_grads, cell_grads = _nonzero(g_hs[:-1]), _nonzero(g_cs)
     gate_grads = None                            # gradients arriving at the gates themselves (rare)
     if _nonzero(g_gates):
-        all_gate_grad = np.where(np.arange(four_u) // u == 2, _derivative(activation, gates), rec_grad)
+        all_gate_grad = np.where(np.arange(four_u) // u == 2, cand_grad(gates), rec_grad(gates))
         gate_grads = (g_gates * all_gate_grad).reshape(steps, batch, 4, u)
-    dz_all = np.empty((steps, batch, 4, u), dtype=gates.dtype)
     dh, dc = g_hs[-1] + g_h_last, g_c_last + 0.0
     recurrent_t = np.ascontiguousarray(recurrent_kernel.T)                # (4u, u)
     for t in reversed(range(steps)):
@@ -242,8 +248,8 @@ def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, act
             dh_carry, dc_carry = np.where(keep, 0.0, dh), np.where(keep, 0.0, dc)
             dh, dc = dh - dh_carry, dc - dc_carry
         dc = dc + dh * dc_from_dh[t]
-        np.multiply(dc[:, None], factors[t, :, :3], out=dz_all[t, :, :3])   # i, f, c columns: dc * ...
-        np.multiply(dh, factors[t, :, 3], out=dz_all[t, :, 3])              # o column: dh * ...
+        dz_all[t, :, :3] *= dc[:, None]                                 # i, f, c columns: dc * ...
+        dz_all[t, :, 3] *= dh                                           # o column: dh * ...
         if gate_grads is not None:
             dz_all[t] += gate_grads[t]
         dh = np.dot(dz_all[t].reshape(batch, four_u), recurrent_t)
@@ -255,8 +261,10 @@ def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, act
 
 
 def _nonzero(array):
-    """Whether any element is non-zero (max and min: cheaper than np.any on floats)."""
-    return array.size > 0 and (array.max() != 0 or array.min() != 0)
+    """Whether any element is non-zero, in one pass: the largest bit pattern, read as
+    unsigned integers of the same size, is 0 only if every element is 0.0 (-0.0 counts as
+    non-zero, which costs nothing but a wasted addition)."""
+    return array.size > 0 and array.view(f"u{array.itemsize}").max() != 0
 
 
 def _lstm_weight_grads(dz_all, x, kernel, recurrent_kernel, bias, h0, hs):
