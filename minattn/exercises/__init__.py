@@ -1,0 +1,19 @@
+"""Self-checking coursework: implement a piece of minattn yourself, then let the checker grade it.
+
+    python -m minattn.exercises list                  # the exercises, in the suggested order
+    python -m minattn.exercises start lstm_cell       # copy the starter to my_lstm_cell.py
+    python -m minattn.exercises check my_lstm_cell.py # PASS / FAIL per check; exit 0 when all pass
+
+Each exercise is a starter file (``starters/<name>.py``: signature and
+docstring, body to fill in) and a grading module (``checks/<name>.py``)
+that compares the student's function with minattn's own implementation on
+seeded random inputs and checks its gradients against finite differences.
+The statements are in ``docs/coursework/``.
+"""
+from .checks import EXERCISES, grader
+from .grading import Report, Result, check_file
+from .loading import UnknownExercise, exercise_of
+from .starting import start, starter_text
+
+__all__ = ["EXERCISES", "grader", "check_file", "Report", "Result", "UnknownExercise", "exercise_of",
+           "start", "starter_text"]

@@ -1,0 +1,199 @@
+"""The coursework: every starter fails its checker, every solution passes, known mistakes get their message."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from minattn import exercises
+from minattn.exercises import __main__ as cli
+from minattn.exercises.compare import NOT_IMPLEMENTED
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOLUTIONS = os.path.join(ROOT, "coursework", "solutions")
+DOCS = os.path.join(ROOT, "docs", "coursework")
+STARTERS = os.path.join(ROOT, "minattn", "exercises", "starters")
+CHECKS = os.path.join(ROOT, "minattn", "exercises", "checks")
+
+
+def solution(name):
+    return os.path.join(SOLUTIONS, f"{name}.py")
+
+
+def modules_in(folder, ext=".py"):
+    return {f[:-len(ext)] for f in os.listdir(folder) if f.endswith(ext) and f != "__init__.py"}
+
+
+def failures(report):
+    return [r for r in report.results if not r.passed]
+
+
+# -- every exercise has its four pieces -------------------------------------
+def test_every_exercise_has_grader_starter_solution_and_page():
+    names = set(exercises.EXERCISES)
+    assert len(names) >= 8
+    assert modules_in(CHECKS) == names
+    assert modules_in(STARTERS) == names
+    assert modules_in(SOLUTIONS) == names
+    assert modules_in(DOCS, ".md") - {"index"} == names
+
+
+def test_index_lists_every_exercise_in_order():
+    with open(os.path.join(DOCS, "index.md"), encoding="utf-8") as handle:
+        index = handle.read()
+    positions = [index.find(f"]({name}.md)") for name in exercises.EXERCISES]
+    assert -1 not in positions and positions == sorted(positions)
+
+
+@pytest.mark.parametrize("name", exercises.EXERCISES)
+def test_page_says_how_to_check(name):
+    with open(os.path.join(DOCS, f"{name}.md"), encoding="utf-8") as handle:
+        page = handle.read()
+    assert f"python -m minattn.exercises check my_{name}.py" in page
+    assert f"python -m minattn.exercises start {name}" in page
+
+
+def test_coursework_links_resolve():
+    for page in os.listdir(DOCS):
+        with open(os.path.join(DOCS, page), encoding="utf-8") as handle:
+            links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", handle.read())
+        for link in links:
+            if not link.startswith(("http:", "https:")):
+                assert os.path.exists(os.path.join(DOCS, link)), f"{page} links to missing {link}"
+
+
+@pytest.mark.parametrize("name", exercises.EXERCISES)
+def test_starter_is_packaged_and_declares_its_exercise(name):
+    text = exercises.starter_text(name)
+    assert f'EXERCISE = "{name}"' in text and "NotImplementedError" in text
+    for function in exercises.grader(name).FUNCTIONS:
+        assert f"def {function}(" in text
+
+
+# -- starters fail, solutions pass --------------------------------------------
+@pytest.mark.parametrize("name", exercises.EXERCISES)
+def test_starter_fails_as_not_implemented(name, tmp_path):
+    path = exercises.start(name, str(tmp_path))
+    report = exercises.check_file(path)
+    assert report.exercise == name and not report.passed
+    assert failures(report) and all(NOT_IMPLEMENTED in r.message for r in failures(report))
+
+
+@pytest.mark.parametrize("name", exercises.EXERCISES)
+def test_solution_passes(name):
+    report = exercises.check_file(solution(name))
+    assert report.passed, report.text()
+    assert len(report.results) >= 5
+
+
+# -- known mistakes get their own message -------------------------------------
+MISTAKES = [
+    # (exercise, text in the solution, replaced by, expected words in a failure); texts may be tuples
+    ("lstm_cell", "forget_gate = sigmoid(z[:, units:2 * units])\n    candidate = anp.tanh(z[:, 2 * units:3 * units])",
+     "forget_gate = sigmoid(z[:, 2 * units:3 * units])\n    candidate = anp.tanh(z[:, units:2 * units])",
+     "your gates are in the order i, c, f, o? Keras uses i, f, c, o"),
+    ("lstm_cell", "return output_gate * anp.tanh(new_c), new_c", "return (output_gate * anp.tanh(new_c)).T, new_c",
+     "expected (2, 4) = (batch, units)"),
+    ("lstm_cell", "import autograd.numpy as anp", "import numpy as anp", "autograd could not differentiate"),
+    ("softmax_vjp", "x - np.max(x, axis=-1, keepdims=True)", "x", "exp(1000) overflows"),
+    ("softmax_vjp", "ans * (g - np.sum(g * ans, axis=-1, keepdims=True))", "g * ans * (1 - ans)",
+     "The VJP you registered with defvjp is wrong"),
+    ("softmax_vjp", "@primitive\n", "", "softmax is not an autograd primitive"),
+    ("masked_softmax", "return anp.where(mask, weights, 0.0)", "return weights", "has every key masked"),
+    ("masked_softmax", "shifted = anp.where(mask, scores, -1e9)", "shifted = scores",
+     "leave the masked scores out of the softmax itself"),
+    ("masked_softmax", ("anp.where(mask, scores, -1e9)", "anp.where(mask, weights, 0.0)"),
+     ("scores - 10.0 * ~mask", "weights"), "the masked key at index"),
+    ("gru_cell", "return update * h + (1.0 - update) * candidate", "return (1.0 - update) * h + update * candidate",
+     "h' = (1 - z) h + z hh"),
+    ("gru_cell", "update = sigmoid(from_input[:, :units] + from_state[:, :units])\n"
+                 "    reset = sigmoid(from_input[:, units:2 * units] + from_state[:, units:2 * units])",
+     "reset = sigmoid(from_input[:, :units] + from_state[:, :units])\n"
+     "    update = sigmoid(from_input[:, units:2 * units] + from_state[:, units:2 * units])",
+     "your gates are in the order r, z, h?"),
+    ("gru_cell", "from_state = anp.dot(h, recurrent_kernel) + bias[1]", "from_state = anp.dot(h, recurrent_kernel)",
+     "left out the recurrent bias"),
+    ("attention_pooling", " + bias[:, 0]", "", "never adds it"),
+    ("scaled_dot_attention", " / np.sqrt(d)", "", "your scores are not scaled"),
+    ("scaled_dot_attention", "allowed = np.tril(allowed)", "allowed = np.triu(allowed)", "may only see keys j <= i"),
+    ("additive_score", "anp.dot(anp.tanh(pairs), v)", "anp.dot(pairs, v)", "you left out the tanh"),
+    ("local_p_weights", "sigma = window / 2.0", "sigma = float(window)", "sigma = D / 2"),
+    ("local_p_weights", "<= window", "< window", "your window leaves out its ends"),
+    ("local_p_weights", "(source_lengths - 1.0) * 0.5", "source_lengths * 0.5", "multiply the sigmoid by (source_lengths - 1)"),
+    ("squeeze_excite", "anp.clip(anp.dot(squeezed, squeeze_kernel) + squeeze_bias, 0.0, 6.0)",
+     "anp.maximum(anp.dot(squeezed, squeeze_kernel) + squeeze_bias, 0.0)", "uses relu6"),
+    ("squeeze_excite", "anp.clip(logits / 6.0 + 0.5, 0.0, 1.0)", "anp.clip(0.2 * logits + 0.5, 0.0, 1.0)",
+     "Keras 2's clip(0.2 z + 0.5, 0, 1)"),
+]
+
+
+@pytest.mark.parametrize("name, right, wrong, message", MISTAKES, ids=[f"{m[0]}-{m[3][:24]}" for m in MISTAKES])
+def test_known_mistake_gets_its_message(name, right, wrong, message, tmp_path):
+    with open(solution(name), encoding="utf-8") as handle:
+        source = handle.read()
+    pairs = zip(right, wrong) if isinstance(right, tuple) else [(right, wrong)]
+    for right_text, wrong_text in pairs:
+        assert right_text in source, "the solution changed: update this test's mistake"
+        source = source.replace(right_text, wrong_text)
+    path = tmp_path / f"wrong_{name}.py"
+    path.write_text(source, encoding="utf-8")
+    report = exercises.check_file(str(path))
+    assert not report.passed
+    assert any(message in r.message for r in failures(report)), report.text()
+
+
+# -- finding the exercise ------------------------------------------------------
+def test_exercise_from_file_name_when_not_declared(tmp_path):
+    with open(solution("gru_cell"), encoding="utf-8") as handle:
+        source = handle.read().replace('EXERCISE = "gru_cell"', "")
+    path = tmp_path / "my_gru_cell.py"
+    path.write_text(source, encoding="utf-8")
+    assert exercises.exercise_of(str(path)) == "gru_cell"
+    assert exercises.check_file(str(path)).passed
+
+
+@pytest.mark.parametrize("text", ["def f():\n    pass\n", 'EXERCISE = "lstm"\n'])
+def test_unknown_exercise_is_a_clear_error(text, tmp_path, capsys):
+    path = tmp_path / "homework.py"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(exercises.UnknownExercise, match="lstm_cell"):
+        exercises.check_file(str(path))
+    assert cli.main(["check", str(path)]) == 2
+    assert "squeeze_excite" in capsys.readouterr().err
+
+
+def test_missing_function_fails_with_its_name(tmp_path):
+    path = tmp_path / "my_lstm_cell.py"
+    path.write_text("def lstm(x):\n    return x\n", encoding="utf-8")
+    report = exercises.check_file(str(path))
+    assert not report.passed and "no function named lstm_cell" in report.results[0].message
+
+
+# -- the command line ----------------------------------------------------------
+def test_list_prints_every_exercise_in_order(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    positions = [out.find(f" {name} ") for name in exercises.EXERCISES]
+    assert -1 not in positions and positions == sorted(positions)
+
+
+def test_start_copies_the_starter_and_never_overwrites(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["start", "lstm_cell"]) == 0
+    written = tmp_path / "my_lstm_cell.py"
+    assert written.read_text(encoding="utf-8") == exercises.starter_text("lstm_cell")
+    written.write_text("# my work\n", encoding="utf-8")
+    assert cli.main(["start", "lstm_cell"]) == 2
+    assert written.read_text(encoding="utf-8") == "# my work\n"
+    assert "already exists" in capsys.readouterr().err
+    assert cli.main(["start", "no_such_exercise"]) == 2
+
+
+def test_check_command_exit_codes(tmp_path):
+    starter = exercises.start("masked_softmax", str(tmp_path))
+    run = [sys.executable, "-m", "minattn.exercises", "check"]
+    passing = subprocess.run(run + [solution("masked_softmax")], capture_output=True, text=True, cwd=ROOT)
+    failing = subprocess.run(run + [starter], capture_output=True, text=True, cwd=ROOT)
+    assert passing.returncode == 0 and "FAIL" not in passing.stdout and "PASS" in passing.stdout
+    assert failing.returncode == 1 and "FAIL" in failing.stdout and NOT_IMPLEMENTED in failing.stdout
