@@ -81,7 +81,7 @@ def check_grads(f, params, eps=1e-6, tol=1e-5, max_elements=None, seed=0):
         for index in _indices(array.shape, max_elements, seed):
             numeric = _central_difference(f, params, array, index, eps)
             error = float(relative_error(g[index], numeric))
-            if error > tol:
+            if not error <= tol:                # written so that a NaN on either side fails too
                 raise GradientCheckError(
                     f"gradient of '{name}'{list(index)} is wrong: autograd gives {g[index]:.10g}, "
                     f"finite differences {numeric:.10g} (relative error {error:.2e} > tol {tol:.0e})")

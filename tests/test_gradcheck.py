@@ -84,6 +84,20 @@ def test_raises_on_a_wrong_vjp():
         check_grads(lambda p: anp.sum(doubled_vjp_square(p["x"])), {"x": np.array([0.7, -0.3])})
 
 
+@primitive
+def nan_vjp_square(x):
+    """x^2, but its VJP gives NaN: a comparison like ``error > tol`` is False for NaN."""
+    return x ** 2
+
+
+defvjp(nan_vjp_square, lambda ans, x: lambda g: g * np.nan)
+
+
+def test_raises_on_a_nan_gradient():
+    with pytest.raises(GradientCheckError, match=r"'x'\[0\] is wrong.*nan"):
+        check_grads(lambda p: anp.sum(nan_vjp_square(p["x"])), {"x": np.array([0.7, -0.3])})
+
+
 def test_wrong_vjp_is_caught_even_inside_a_correct_computation():
     def f(p):
         return anp.sum(anp.tanh(p["kernel"]) * 3.0) + anp.sum(doubled_vjp_square(p["bias"]))
