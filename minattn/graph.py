@@ -44,14 +44,17 @@ class Node:
         self.index_in_layer = len(layer.inbound_nodes)
         layer.inbound_nodes.append(self)
 
+    def result(self):
+        """What the call returned: the output tensor, or the list of them."""
+        return self.outputs if self.returns_list else self.outputs[0]
+
 
 def call_symbolic(layer, inputs):
     """Build ``layer`` for the inputs' shapes and record the call as a Node."""
     takes_list = isinstance(inputs, (list, tuple))
     tensors = list(inputs) if takes_list else [inputs]
     shapes = [t.shape for t in tensors] if takes_list else tensors[0].shape
-    node = Node(layer, tensors, takes_list, layer.build(shapes))
-    return node.outputs if node.returns_list else node.outputs[0]
+    return Node(layer, tensors, takes_list, layer.build(shapes)).result()
 
 
 class InputLayer(Layer):

@@ -367,3 +367,23 @@ def test_load_missing_file_raises(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere.npz"):
         model.load_weights(missing)
     _assert_unchanged(model, old)
+
+
+def test_layer_output_is_the_tensor_of_its_one_call_and_gives_a_weight_sharing_submodel():
+    inputs = Input((4,))
+    probs = Dense(4, activation="softmax", name="attention_vec")(inputs)
+    model = Model(inputs, Dense(1)(Multiply()([inputs, probs])))
+    assert model.get_layer("attention_vec").output is probs
+    x = np.random.default_rng(0).random((5, 4))
+    sub = Model(model.inputs, model.get_layer("attention_vec").output)
+    np.testing.assert_allclose(sub.predict(x), Model(inputs, probs).predict(x))
+
+
+def test_layer_output_refuses_an_uncalled_or_shared_layer():
+    with pytest.raises(AttributeError, match="'lonely' was never called"):
+        Dense(2, name="lonely").output
+    shared = Dense(2, name="shared")
+    shared(Input((3,)))
+    shared(Input((3,)))
+    with pytest.raises(AttributeError, match="called 2 times"):
+        shared.output

@@ -116,6 +116,27 @@ class Layer:
         self.build(shapes)
         return self.apply(self.params, arrays)
 
+    # -- the graph ---------------------------------------------------------
+    @property
+    def output(self):
+        """The symbolic tensor this layer made when called (Keras's ``layer.output``).
+
+        Use it to look inside a trained model, e.g. the attention weights:
+        ``Model(model.inputs, model.get_layer("attention_vec").output).predict(x)``
+        (the new model shares the trained weights). A list for a layer with
+        several outputs.
+
+        Raises:
+            AttributeError: if the layer was never called on a symbolic tensor,
+                or was called more than once (which call would be ambiguous).
+        """
+        if len(self.inbound_nodes) != 1:
+            how = "never called on a symbolic tensor" if not self.inbound_nodes else \
+                f"called {len(self.inbound_nodes)} times (shared), so its output is ambiguous"
+            raise AttributeError(f"{type(self).__name__} '{self.name}' was {how}; "
+                                 "keep the tensor the call returned instead")
+        return self.inbound_nodes[0].result()
+
     # -- weights in Keras order --------------------------------------------
     # ``params`` is a dict of arrays, or of dicts of arrays for a layer made of
     # layers (Bidirectional); the list order is the dicts' order, depth first.
