@@ -18,12 +18,12 @@ import os
 import autograd.numpy as anp
 import numpy as np
 from autograd import grad
-from autograd.tracer import Node, trace
 
 import minattn
 from minattn import Input, Model, activations, gradcheck, losses
 from minattn.layers import Dense, Multiply
 from minattn.optimizers import Adam
+from minattn.profiling import recorded_primitives
 from minattn.pytree import named_leaves, tree_map, unflatten
 from minattn.results import write_results
 
@@ -124,21 +124,6 @@ def forward_pass(model, params, x, t):
     print(f"L = mean((y - t)^2) = {loss:.6f}")
     return {"logits": logits, "probs": probs, "gated": gated, "pre_activation": pre_activation,
             "y": y, "loss": loss}
-
-
-def recorded_primitives(function, params):
-    """The names of the autograd primitives called, in order, while ``function(params)`` runs."""
-    names = []
-
-    class Recorder(Node):            # autograd creates one node per recorded primitive call
-        def __init__(self, value, fun, args, kwargs, parent_argnums, parents):
-            names.append(fun.__name__)
-
-        def initialize_root(self):
-            pass
-
-    trace(Recorder.new_root(), function, params)
-    return names
 
 
 def autograd_gradient(loss, params):

@@ -89,3 +89,17 @@ def test_readme_links_every_docs_page_source():
         readme = handle.read()
     unlinked = [page for page in docs_pages() if f"](docs/{page})" not in readme]
     assert not unlinked, f"README.md has no link to the source of: {unlinked}"
+
+
+def test_the_api_reference_covers_every_module():
+    """A new module in minattn/ must get a ``::: minattn.x`` entry in docs/api/ (exercises apart:
+    they are coursework, documented in docs/coursework/)."""
+    import pkgutil
+    documented = set()
+    for page in os.listdir(os.path.join(DOCS, "api")):
+        with open(os.path.join(DOCS, "api", page)) as handle:
+            documented |= {line[4:].strip() for line in handle if line.startswith("::: ")}
+    modules = {info.name for info in pkgutil.walk_packages(minattn.__path__, "minattn.")
+               if not info.ispkg and not info.name.startswith("minattn.exercises")}
+    missing = sorted(modules - documented)
+    assert not missing, f"modules without a '::: module' entry under docs/api/: {missing}"

@@ -1,0 +1,149 @@
+"""Where a training step's time goes, for the articles' four models (E1-E4).
+
+For each model (built and fed exactly as in bench_train.py) it prints
+
+* the autograd primitives recorded in one step (``minattn.profiling``), by
+  name: on small models each costs about the same Python bookkeeping whatever
+  its size, so their number is the first thing to look at;
+* the median time of the pieces of one ``fit`` step: the forward pass and
+  loss without recording (``Compiled.flat_loss``), the same with autograd's
+  ``value_and_grad`` (forward + backward), the optimizer's in-place update,
+  and the whole step inside ``fit`` (what is left is the loop: batching,
+  checks, metrics, progress);
+* with ``--cprofile N``, the N functions with the most own time (cProfile) in
+  a ``fit`` over ``--batches`` batches.
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/profile_step.py
+    OPENBLAS_NUM_THREADS=1 python benchmarks/profile_step.py --only E2 --cprofile 15
+    OPENBLAS_NUM_THREADS=1 python benchmarks/profile_step.py --traced      # the readable layers
+"""
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+import timeit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_train  # noqa: E402  (sets the BLAS thread count before NumPy loads)
+
+import numpy as np  # noqa: E402
+
+import minattn  # noqa: E402
+from minattn import memory  # noqa: E402
+from minattn.profiling import count_primitives  # noqa: E402
+from minattn.pytree import FlatParams  # noqa: E402
+
+BATCHES = 300        # batches of the timed fit (and of the cProfile run)
+CALLS = 300          # calls per timing of one piece
+REPEATS = 5          # timings per piece; the median is reported
+
+
+def one_batch(model, x, y, batch_size):
+    """Everything one call of ``Compiled.flat_loss`` needs, for the first batch."""
+    weights = FlatParams(model.params)
+    return weights, [x[:batch_size]], [y[:batch_size]], minattn.config.rng()
+
+
+def median_us(fn, calls, repeats):
+    """Median over ``repeats`` of the mean time of ``calls`` calls, in microseconds."""
+    return float(np.median([timeit.timeit(fn, number=calls) / calls for _ in range(repeats)])) * 1e6
+
+
+def step_pieces(model, x, y, batch_size, batches, calls, repeats):
+    """Median microseconds of each piece of a training step (see the module docstring)."""
+    compiled = model.compiled
+    weights, xb, yb, rng = one_batch(model, x, y, batch_size)
+    grads = compiled.loss_and_grad(weights.flat, weights.tree, xb, yb, rng, {})[1]
+    scratch = FlatParams(model.params)
+    state = compiled.optimizer.init_flat(scratch.flat)
+    pieces = {
+        "forward + loss": median_us(lambda: compiled.flat_loss(weights.flat, weights.tree, xb, yb, rng, {}),
+                                    calls, repeats),
+        "value_and_grad": median_us(lambda: compiled.loss_and_grad(weights.flat, weights.tree, xb, yb,
+                                                                   rng, {}), calls, repeats),
+        "optimizer update": median_us(lambda: compiled.optimizer.update(scratch.flat, grads, state,
+                                                                        scratch.sizes), calls, repeats),
+    }
+    n = batches * batch_size
+    fit_times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.fit(x[:n], y[:n], batch_size=batch_size, epochs=1, verbose=0)
+        fit_times.append((time.perf_counter() - start) / batches * 1e6)
+    pieces["whole fit step"] = float(np.median(fit_times))
+    pieces["rest of the loop"] = (pieces["whole fit step"] - pieces["value_and_grad"]
+                                  - pieces["optimizer update"])
+    return pieces
+
+
+def recorded_ops(model, x, y, batch_size):
+    """``Counter`` of the primitives autograd records in one step's loss."""
+    compiled = model.compiled
+    weights, xb, yb, rng = one_batch(model, x, y, batch_size)
+    return count_primitives(lambda flat: compiled.flat_loss(flat, weights.tree, xb, yb, rng, {}),
+                            weights.flat)
+
+
+def cprofile_fit(model, x, y, batch_size, batches, top):
+    """cProfile's table of the ``top`` functions by own time in one ``fit`` over ``batches``."""
+    n = batches * batch_size
+    profiler = cProfile.Profile()
+    profiler.runcall(model.fit, x[:n], y[:n], batch_size=batch_size, epochs=1, verbose=0)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def report(name, args):
+    batch_size = bench_train.BATCH_SIZE[name]
+    model, x, y = bench_train.setup_minattn(name, (args.batches + 1) * batch_size)
+    model.fit(x[:10 * batch_size], y[:10 * batch_size], batch_size=batch_size, epochs=1, verbose=0)
+    ops = recorded_ops(model, x, y, batch_size)
+    views = ops.pop("take_weight", 0)
+    print(f"{name} (batch {batch_size}, {model.count_params()} weights): "
+          f"{sum(ops.values()) + views} recorded ops per step, {views} of them weight views")
+    print("    " + ", ".join(f"{op} x{count}" if count > 1 else op for op, count in ops.most_common()))
+    pieces = step_pieces(model, x, y, batch_size, args.batches, args.calls, args.repeats)
+    for piece, micros in pieces.items():
+        print(f"    {piece:<18} {micros:8.0f} us")
+    if args.cprofile:
+        print(cprofile_fit(model, x, y, batch_size, args.batches, args.cprofile))
+    print()
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", default=",".join(bench_train.EXPERIMENTS),
+                        help="comma-separated experiments, e.g. E2,E3")
+    parser.add_argument("--batches", type=int, default=BATCHES, help="batches of the timed fit")
+    parser.add_argument("--calls", type=int, default=CALLS, help="calls per timing of one piece")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="timings per piece (median)")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N",
+                        help="also print cProfile's N functions with the most own time")
+    parser.add_argument("--traced", action="store_true", help="profile the traced layers")
+    args = parser.parse_args(argv)
+    args.names = [s.strip().upper() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in args.names if s not in bench_train.EXPERIMENTS]
+    if unknown or not args.names:
+        parser.error(f"--only: unknown experiment(s) {unknown}; choose from {list(bench_train.EXPERIMENTS)}")
+    if min(args.batches, args.calls, args.repeats) < 1 or args.cprofile < 0:
+        parser.error("--batches, --calls and --repeats must be >= 1, --cprofile >= 0")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    minattn.set_fused(not args.traced)
+    minattn.set_floatx(bench_train.FLOATX)
+    memory.keep_freed_memory()            # as fit does, so the pieces timed alone match the step
+    print(f"one training step, {'traced' if args.traced else 'fused'} layers, "
+          f"{bench_train.blas_threads()} BLAS thread(s), float32, Adam; medians of {args.repeats} timings\n")
+    for name in args.names:
+        report(name, args)
+
+
+if __name__ == "__main__":
+    main()
