@@ -230,7 +230,6 @@ def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, act
     np.multiply(c_prevs, rec_grad(f), out=dz_all[:, :, 1])              # f: c_{t-1} f'
     np.multiply(i, cand_grad(g), out=dz_all[:, :, 2])                   # g: i g'
     np.multiply(act_cs, rec_grad(o), out=dz_all[:, :, 3])               # o: act(c_t) o'
-    forget = np.ascontiguousarray(f)
     seq_grads, cell_grads = _nonzero(g_hs[:-1]), _nonzero(g_cs)
     gate_grads = None                            # gradients arriving at the gates themselves (rare)
     if _nonzero(g_gates):
@@ -253,7 +252,7 @@ def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, act
         if gate_grads is not None:
             dz_all[t] += gate_grads[t]
         dh = np.dot(dz_all[t].reshape(batch, four_u), recurrent_t)
-        dc = dc * forget[t]
+        dc = dc * f[t]
         if mask is not None:
             dh, dc = dh + dh_carry, dc + dc_carry
     dz_all = dz_all.reshape(steps, batch, four_u)
