@@ -6,12 +6,14 @@
 
 The weights live on the layers, so a second Model over tensors of the first
 (``Model(inputs, attention_probs)``) uses the same, trained, weights.
-Training (compile / fit / evaluate / predict) comes from ``training.Trainable``.
+Training (compile / fit / evaluate / predict) comes from ``training.Trainable``,
+and extra loss terms (``add_loss``) from ``added_losses.AddedLosses``.
 """
 import os
 
 import numpy as np
 
+from .added_losses import AddedLosses
 from .graph import InputLayer, SymbolicTensor
 from .layers.base import show_shape, unique_name
 from .pytree import named_leaves, tree_map
@@ -30,7 +32,7 @@ def _as_tensor_list(tensors, what):
     return items
 
 
-class Model(Trainable):
+class Model(Trainable, AddedLosses):
     """A model from its input tensor(s) to its output tensor(s).
 
     Args:
@@ -41,6 +43,7 @@ class Model(Trainable):
     Attributes:
         layers: the layers in the order they run (inputs first).
         params: the weights pytree ``{layer_name: {weight_name: array}}``.
+        added_losses: the ``(tensor, weight)`` pairs given to ``add_loss``.
     """
 
     def __init__(self, inputs, outputs, name=None):
@@ -48,7 +51,9 @@ class Model(Trainable):
         self.inputs = _as_tensor_list(inputs, "inputs")
         self.outputs = _as_tensor_list(outputs, "outputs")
         self._single_output = not isinstance(outputs, (list, tuple))
-        self.nodes = self._collect_nodes()
+        self.nodes = self._collect_nodes(self.outputs, "the outputs", every_input=True)
+        self.added_losses = []
+        self._nodes_with_losses = self.nodes       # grows with add_loss; see apply_with_losses
         self.layers = list(dict.fromkeys(node.layer for node in self.nodes))
         names = [layer.name for layer in self.layers]
         duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -57,10 +62,14 @@ class Model(Trainable):
                              "appear more than once")
         self.compiled = None
 
-    def _collect_nodes(self):
-        """Every node between the inputs and the outputs, in creation order."""
+    def _collect_nodes(self, tensors, what, every_input=False):
+        """Every node between the inputs and ``tensors``, in creation order.
+
+        Raises ValueError if ``what`` (e.g. "the outputs") needs an input that is
+        not one of the model's, or, with ``every_input``, if an input is unused.
+        """
         input_nodes = {t.node for t in self.inputs}
-        seen, stack = set(), [t.node for t in self.outputs]
+        seen, stack = set(), [t.node for t in tensors]
         while stack:
             node = stack.pop()
             if node in seen:
@@ -69,12 +78,12 @@ class Model(Trainable):
             if node in input_nodes:
                 continue
             if isinstance(node.layer, InputLayer):
-                raise ValueError(f"Model '{self.name}': graph disconnected -- the outputs need "
+                raise ValueError(f"Model '{self.name}': graph disconnected -- {what} need "
                                  f"input '{node.layer.name}', which is not among the model's inputs "
                                  f"{[t.layer.name for t in self.inputs]}")
             stack.extend(t.node for t in node.inputs)
         missing = input_nodes - seen
-        if missing:
+        if every_input and missing:
             raise ValueError(f"Model '{self.name}': input(s) {[n.layer.name for n in missing]} "
                              "are not used by any output")
         return sorted(seen, key=lambda node: node.id)
@@ -92,17 +101,44 @@ class Model(Trainable):
         Returns:
             The output array, or a list of them for a model with several outputs.
         """
+        values = self._run_nodes(self.nodes, params, inputs, training, rng)
+        outputs = [values[t] for t in self.outputs]
+        return outputs[0] if self._single_output else outputs
+
+    def apply_with_losses(self, params, *inputs, training=False, rng=None):
+        """``apply`` plus the terms given to ``add_loss``, in one forward pass.
+
+        The nodes the added tensors need run in the same pass as the outputs'
+        (a node both need runs once), so training adds the penalty without a
+        second forward pass.
+
+        Args:
+            params: pytree like ``model.params``.
+            *inputs: one array per model input, each ``(batch,) + input shape``.
+            training: True during ``fit`` (switches Dropout on).
+            rng: the random generator Dropout draws from.
+
+        Returns:
+            ``(outputs, added)``: outputs as ``apply`` returns them, and a list
+            with ``weight * mean(tensor)`` (a scalar) for each ``add_loss`` call.
+        """
+        values = self._run_nodes(self._nodes_with_losses, params, inputs, training, rng)
+        outputs = [values[t] for t in self.outputs]
+        added = self._added_loss_values(values)
+        return (outputs[0] if self._single_output else outputs), added
+
+    def _run_nodes(self, nodes, params, inputs, training, rng):
+        """Run ``nodes`` in order on the input arrays; the dict symbolic tensor -> array."""
         if len(inputs) != len(self.inputs):
             raise ValueError(f"Model '{self.name}': expected {len(self.inputs)} input arrays, "
                              f"got {len(inputs)}")
         values = {t: x for t, x in zip(self.inputs, inputs)}
         masks = {t: None for t in self.inputs}
-        for node in self.nodes:
+        for node in nodes:
             if isinstance(node.layer, InputLayer):
                 continue
             self._run_node(node, params, values, masks, training, rng)
-        outputs = [values[t] for t in self.outputs]
-        return outputs[0] if self._single_output else outputs
+        return values
 
     @staticmethod
     def _run_node(node, params, values, masks, training, rng):

@@ -5,8 +5,9 @@ One training step is, in essence,
     loss, grads = value_and_grad(batch_loss)(params, x_batch, y_batch)
     params, state = optimizer.step(params, grads, state)
 
-where ``batch_loss`` runs the model's pure ``apply`` and averages the loss:
-autograd traces that function and gives the gradient of every weight.
+where ``batch_loss`` runs the model's pure ``apply`` and averages the loss
+(plus any ``model.add_loss`` terms): autograd traces that function and gives
+the gradient of every weight.
 
 ``fit`` does exactly this with two economies: the weights live in one flat
 float32 buffer (``pytree.FlatParams``) that the optimizer updates in place,
@@ -70,13 +71,18 @@ class Compiled:
         return self.batch_loss(traced_views(flat, like), xs, ys, rng, keep)
 
     def batch_loss(self, params, xs, ys, rng, keep):
-        """Mean loss over a batch (summed over outputs); keeps the predictions in ``keep``."""
-        preds = as_list(self.model.apply(params, *xs, training=True, rng=rng))
+        """Mean loss over a batch, summed over outputs, plus the ``add_loss`` terms.
+
+        One forward pass gives the predictions (kept in ``keep``) and each
+        added term ``weight * mean(tensor)``.
+        """
+        outputs, added = self.model.apply_with_losses(params, *xs, training=True, rng=rng)
+        preds = as_list(outputs)
         keep["preds"] = [getval(p) for p in preds]
         per_output = [FUSED_LOSSES[loss_fn](y, p) if config.fused() and loss_fn in FUSED_LOSSES
                       else anp.mean(loss_fn(y, p)) for loss_fn, y, p in zip(self.losses, ys, preds)]
         total = per_output[0]
-        for loss in per_output[1:]:
+        for loss in per_output[1:] + added:
             total = total + loss
         return total
 
@@ -130,8 +136,8 @@ class Trainable:
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
 
         Each epoch's ``loss`` is the mean of its batch losses (weighted by
-        batch size), as Keras reports it; ``val_`` values are computed on the
-        validation data after the epoch.
+        batch size), as Keras reports it, including any ``add_loss`` terms;
+        ``val_`` values are computed on the validation data after the epoch.
         """
         compiled = self._require_compiled("fit")
         epochs = check_positive_int(epochs, "fit: epochs")
@@ -221,13 +227,18 @@ class Trainable:
         for start in range(0, n, batch_size):
             xb = [a[start:start + batch_size] for a in xs]
             yb = [a[start:start + batch_size] for a in ys]
-            preds = as_list(self.apply(self.params, *xb))
+            outputs, added = self.apply_with_losses(self.params, *xb)
+            preds = as_list(outputs)
             loss = sum(float(np.mean(fn(y, p))) for fn, y, p in zip(compiled.losses, yb, preds))
+            loss += sum(float(term) for term in added)              # add_loss terms, as in fit
             sums += len(yb[0]) * np.array([loss] + compiled.metric_values(yb, preds))
         return self._logs(sums / n)
 
     def evaluate(self, x, y, batch_size=32, verbose=0):
-        """Loss (and metrics) on the given data: a float, or ``[loss, metric, ...]``."""
+        """Loss (and metrics) on the given data: a float, or ``[loss, metric, ...]``.
+
+        The loss includes the ``add_loss`` terms, as ``fit``'s does.
+        """
         self._require_compiled("evaluate")
         batch_size = check_positive_int(batch_size, "evaluate: batch_size")
         xs, ys, _ = self._prepare_xy(x, y)
@@ -238,7 +249,7 @@ class Trainable:
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=32):
-        """The model's outputs for ``x``, computed ``batch_size`` samples at a time."""
+        """The model's outputs for ``x``, computed ``batch_size`` samples at a time (no ``add_loss`` terms)."""
         batch_size = check_positive_int(batch_size, "predict: batch_size")
         xs = prepare_arrays(self, x, self.inputs, "x")
         check_x_shapes(self, xs)
