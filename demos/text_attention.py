@@ -17,7 +17,7 @@ Four heads over the same Embedding + LSTM, each trained from scratch:
                  ``a = softmax_t(tanh(h_t W + b) . u_w)``;
 * ``self``    -- structured self-attention (Lin et al. 2017): ``r`` hops
                  ``A = softmax_t(W_s2 tanh(W_s1 H^T))``, flattened, with the
-                 penalty ``||A A^T - I||_F^2`` (``--penalty``).
+                 penalty ``||A A^T - I||_F^2`` (``--penalty``) added by ``model.add_loss``.
 
     python demos/text_attention.py                      # all four, a few minutes on 2 cores
     python demos/text_attention.py --quick
@@ -33,7 +33,7 @@ import minattn
 from minattn import Input, Model, plotting, text
 from minattn.cli import experiment_parser, parse_experiment_args
 from minattn.layers import (LSTM, AttentionPooling, AttentionWithContext, Bidirectional, Dense, Embedding,
-                            Flatten, StructuredSelfAttention, attention_penalty_loss)
+                            Flatten, Lambda, StructuredSelfAttention, attention_penalty)
 from minattn.optimizers import Adam
 from minattn.results import write_results
 
@@ -63,13 +63,13 @@ def recurrent(return_sequences, bidirectional):
     return Bidirectional(lstm) if bidirectional else lstm
 
 
-def build_model(variant, vocab_size, maxlen, bidirectional=False):
+def build_model(variant, vocab_size, maxlen, bidirectional=False, penalty=PENALTY):
     """Embedding(mask_zero) -> (Bi)LSTM -> head -> Dense(1, sigmoid).
 
     Returns (model, attention_model): attention_model maps reviews to the
     weights over words, (batch, maxlen), or (batch, hops, maxlen) for "self";
-    None for "last". For "self" the model has a second output, A, whose loss
-    is the penalty.
+    None for "last". For "self" the model gets ``penalty * ||A A^T - I||_F^2``
+    (batch mean) through ``add_loss``, unless ``penalty`` is 0.
     """
     inputs = Input((maxlen,))
     embedded = Embedding(vocab_size, EMBED_DIM, mask_zero=True)(inputs)     # (time, embed)
@@ -87,9 +87,10 @@ def build_model(variant, vocab_size, maxlen, bidirectional=False):
         summary = Flatten()(hops)                                           # (r * units,)
     else:
         raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
-    output = Dense(1, activation="sigmoid")(summary)
-    outputs = [output, weights] if variant == "self" else output
-    return Model(inputs, outputs), Model(inputs, weights)
+    model = Model(inputs, Dense(1, activation="sigmoid")(summary))
+    if variant == "self" and penalty:
+        model.add_loss(Lambda(attention_penalty, name="penalty")(weights), weight=penalty)
+    return model, Model(inputs, weights)
 
 
 def load_data(args):
@@ -116,19 +117,14 @@ def train_variant(variant, args, data):
     x, y, test_x, test_y, vocab_size, maxlen = data
     minattn.clear_session()
     minattn.set_random_seed(args.seed)
-    model, attention_model = build_model(variant, vocab_size, maxlen, args.bidirectional)
-    targets, loss = y[:, None], "binary_crossentropy"
-    if variant == "self":
-        targets = [targets, np.zeros((len(x), SELF_HOPS, maxlen))]     # the penalty reads no targets
-        loss = [loss, attention_penalty_loss(args.penalty)]
-    model.compile(optimizer=Adam(LEARNING_RATE), loss=loss, metrics=["accuracy"])
+    model, attention_model = build_model(variant, vocab_size, maxlen, args.bidirectional, args.penalty)
+    model.compile(optimizer=Adam(LEARNING_RATE), loss="binary_crossentropy", metrics=["accuracy"])
     print(f"\n== {variant}: {LABELS[variant]} ({model.count_params()} weights)")
     start = time.perf_counter()
-    history = model.fit(x, targets, epochs=args.epochs, batch_size=BATCH_SIZE,
+    history = model.fit(x, y[:, None], epochs=args.epochs, batch_size=BATCH_SIZE,
                         validation_split=VALIDATION_SPLIT, verbose=args.verbose)
     seconds = time.perf_counter() - start
-    predicted = model.predict(test_x, batch_size=256)
-    probability = (predicted[0] if variant == "self" else predicted)[:, 0]
+    probability = model.predict(test_x, batch_size=256)[:, 0]
     accuracy = float(np.mean((probability > 0.5) == test_y))
     weights = None
     if attention_model is not None:

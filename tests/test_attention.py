@@ -10,9 +10,9 @@ import re
 import numpy as np
 import pytest
 
-from minattn import Input, Model, gradcheck
+from minattn import Input, Model, clear_session, gradcheck, set_random_seed
 from minattn.layers import (LSTM, Attention, AttentionPooling, AttentionWithContext, Dense, Embedding,
-                            Flatten, KeyValueAttention, MultiHeadAttention, PositionalEncoding,
+                            Flatten, KeyValueAttention, Lambda, MultiHeadAttention, PositionalEncoding,
                             StructuredSelfAttention, attention_penalty, attention_penalty_loss,
                             get_score, masked_softmax)
 from minattn.layers import attention as att
@@ -508,12 +508,18 @@ def test_penalty_is_zero_for_orthogonal_one_hot_rows_and_positive_otherwise():
     gradcheck.check_grads(attention_penalty, np.abs(rand(2, 3, 4, seed=5)))
 
 
-def _penalty_model(coefficient, learning_rate=1e-3):
+def _penalty_model(coefficient, learning_rate=1e-3, second_output=True):
+    """SSA -> Dense(1, sigmoid) with the penalty as a second output's loss, or through add_loss."""
     inputs = Input((5, 3))
     m, a = StructuredSelfAttention(4, r=2, return_attention=True, name="ssa")(inputs)
     out = Dense(1, activation="sigmoid")(Flatten()(m))
-    model = Model(inputs, [out, a])
-    model.compile(Adam(learning_rate), loss=["binary_crossentropy", attention_penalty_loss(coefficient)])
+    if second_output:
+        model = Model(inputs, [out, a])
+        model.compile(Adam(learning_rate), loss=["binary_crossentropy", attention_penalty_loss(coefficient)])
+        return model
+    model = Model(inputs, out)
+    model.add_loss(Lambda(attention_penalty)(a), weight=coefficient)
+    model.compile(Adam(learning_rate), loss="binary_crossentropy")
     return model
 
 
@@ -527,14 +533,20 @@ def test_penalty_loss_is_added_to_the_loss_and_ignores_its_targets(float64):
     assert model.evaluate(x, [y, np.ones((16, 2, 5))], batch_size=16) == pytest.approx(total, rel=1e-12)
 
 
-def test_training_with_the_penalty_lowers_it(float64):
+def test_the_second_output_and_add_loss_train_alike(float64):
+    """docs/attention.md: the older way (a second output, dummy targets) gives the same training."""
     x, y = rand(64, 5, 3, seed=3), (rand(64, 1, seed=4) > 0).astype(float)
-    penalties = {}
-    for coefficient in (0.0, 1.0):
-        model = _penalty_model(coefficient, learning_rate=0.03)
-        model.fit(x, [y, np.zeros((64, 2, 5))], epochs=20, batch_size=16, verbose=0)
-        penalties[coefficient] = attention_penalty(model.predict(x)[1])
-    assert penalties[1.0] < 0.5 * penalties[0.0], penalties
+    losses, attention = {}, {}
+    for second_output in (True, False):
+        clear_session()
+        set_random_seed(0)
+        model = _penalty_model(1.0, learning_rate=0.03, second_output=second_output)
+        targets = [y, np.zeros((64, 2, 5))] if second_output else y
+        losses[second_output] = model.fit(x, targets, epochs=3, batch_size=16, verbose=0).history["loss"]
+        attention[second_output] = Model(model.inputs, model.get_layer("ssa").output[1]).predict(x)
+    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-9)
+    np.testing.assert_allclose(attention[True], attention[False], rtol=1e-7, atol=1e-12)
+    assert losses[False][-1] < losses[False][0]
 
 
 # ---------------------------------------------------------------------------

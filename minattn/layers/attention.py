@@ -489,13 +489,22 @@ def attention_penalty(attention):
     """Lin et al. 2017's penalty ``P = ||A A^T - I||_F^2``, averaged over the batch.
 
     It is 0 when the r rows of A are one-hot on different steps, and grows as
-    rows overlap (the hops look at the same words) or spread out.
+    rows overlap (the hops look at the same words) or spread out. Add it to
+    the training loss with ``Model.add_loss``:
+
+        >>> m, a = StructuredSelfAttention(da=16, r=4, return_attention=True)(h)
+        >>> model = Model(inputs, Dense(1, activation="sigmoid")(Flatten()(m)))
+        >>> model.add_loss(Lambda(attention_penalty)(a), weight=0.1)     # loss + 0.1 * P
     """
     return anp.mean(_penalty_per_sample(attention))
 
 
 def attention_penalty_loss(coefficient=1.0):
     """A loss ``(y_true, A) -> coefficient * ||A A^T - I||_F^2`` per sample, ignoring ``y_true``.
+
+    The older way to train with the penalty, kept for models built that way;
+    ``model.add_loss(Lambda(attention_penalty)(A), weight=coefficient)`` gives
+    the same loss with no second output and no dummy targets.
 
     Give it as the loss of a model output that is the attention A of a
     ``StructuredSelfAttention(..., return_attention=True)``; ``fit`` adds it to
@@ -519,8 +528,8 @@ class StructuredSelfAttention(Layer):
         A = softmax(W_s2 tanh(W_s1 H^T))     (r, T): r "hops", each a distribution over the steps
         M = A H                               (r, F): one summary of the sequence per hop
 
-    Train it with the penalty ``||A A^T - I||_F^2`` (``attention_penalty_loss``)
-    so the hops look at different steps.
+    Train it with the penalty ``||A A^T - I||_F^2`` (``attention_penalty``,
+    added by ``Model.add_loss``) so the hops look at different steps.
 
     Args:
         da: hidden size of the score network.
