@@ -10,10 +10,10 @@ import re
 import numpy as np
 import pytest
 
-from minattn import Input, Model, clear_session, gradcheck, set_random_seed
+from minattn import Input, Model, gradcheck
 from minattn.layers import (LSTM, Attention, AttentionPooling, AttentionWithContext, Dense, Embedding,
-                            Flatten, KeyValueAttention, Lambda, MultiHeadAttention, PositionalEncoding,
-                            StructuredSelfAttention, attention_penalty, attention_penalty_loss,
+                            Flatten, KeyValueAttention, MultiHeadAttention, PositionalEncoding,
+                            StructuredSelfAttention, attention_penalty,
                             get_score, masked_softmax)
 from minattn.layers import attention as att
 from minattn.optimizers import Adam
@@ -506,47 +506,6 @@ def test_penalty_is_zero_for_orthogonal_one_hot_rows_and_positive_otherwise():
     assert attention_penalty(uniform) == pytest.approx(1.0)              # [[-.5, .5], [.5, -.5]]
     assert attention_penalty(np.concatenate([one_hot, same])) == pytest.approx(1.0)   # batch mean
     gradcheck.check_grads(attention_penalty, np.abs(rand(2, 3, 4, seed=5)))
-
-
-def _penalty_model(coefficient, learning_rate=1e-3, second_output=True):
-    """SSA -> Dense(1, sigmoid) with the penalty as a second output's loss, or through add_loss."""
-    inputs = Input((5, 3))
-    m, a = StructuredSelfAttention(4, r=2, return_attention=True, name="ssa")(inputs)
-    out = Dense(1, activation="sigmoid")(Flatten()(m))
-    if second_output:
-        model = Model(inputs, [out, a])
-        model.compile(Adam(learning_rate), loss=["binary_crossentropy", attention_penalty_loss(coefficient)])
-        return model
-    model = Model(inputs, out)
-    model.add_loss(Lambda(attention_penalty)(a), weight=coefficient)
-    model.compile(Adam(learning_rate), loss="binary_crossentropy")
-    return model
-
-
-def test_penalty_loss_is_added_to_the_loss_and_ignores_its_targets(float64):
-    model = _penalty_model(0.5)
-    x, y = rand(16, 5, 3, seed=1), (rand(16, 1, seed=2) > 0).astype(float)
-    total = model.evaluate(x, [y, np.zeros((16, 2, 5))], batch_size=16)
-    p, a = model.predict(x)
-    bce = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-    assert total == pytest.approx(bce + 0.5 * attention_penalty(a), rel=1e-10)
-    assert model.evaluate(x, [y, np.ones((16, 2, 5))], batch_size=16) == pytest.approx(total, rel=1e-12)
-
-
-def test_the_second_output_and_add_loss_train_alike(float64):
-    """docs/attention.md: the older way (a second output, dummy targets) gives the same training."""
-    x, y = rand(64, 5, 3, seed=3), (rand(64, 1, seed=4) > 0).astype(float)
-    losses, attention = {}, {}
-    for second_output in (True, False):
-        clear_session()
-        set_random_seed(0)
-        model = _penalty_model(1.0, learning_rate=0.03, second_output=second_output)
-        targets = [y, np.zeros((64, 2, 5))] if second_output else y
-        losses[second_output] = model.fit(x, targets, epochs=3, batch_size=16, verbose=0).history["loss"]
-        attention[second_output] = Model(model.inputs, model.get_layer("ssa").output[1]).predict(x)
-    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-9)
-    np.testing.assert_allclose(attention[True], attention[False], rtol=1e-7, atol=1e-12)
-    assert losses[False][-1] < losses[False][0]
 
 
 # ---------------------------------------------------------------------------

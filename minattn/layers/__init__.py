@@ -1,7 +1,7 @@
 """All of minattn's layers: ``from minattn.layers import Dense, LSTM, ...``."""
 from .attention import (Attention, AttentionPooling, AttentionWithContext, KeyValueAttention,
                         MultiHeadAttention, PositionalEncoding, StructuredSelfAttention,
-                        attention_penalty, attention_penalty_loss, get_score, masked_softmax)
+                        attention_penalty, get_score, masked_softmax)
 from .base import Layer, clear_session
 from .decoder import AttentionDecoder
 from .convolutional import Conv2D
@@ -18,6 +18,6 @@ __all__ = ["Layer", "clear_session", "Activation", "Dense", "Dropout", "Lambda",
            "RepeatVector", "Reshape",
            "Attention", "MultiHeadAttention", "PositionalEncoding", "StructuredSelfAttention",
            "KeyValueAttention", "AttentionWithContext", "AttentionPooling", "attention_penalty",
-           "attention_penalty_loss", "get_score", "masked_softmax",
+           "get_score", "masked_softmax",
            "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
            "GlobalAveragePooling1D", "SqueezeExcite", "SpatialTransformer", "AttentionDecoder"]

@@ -499,29 +499,6 @@ def attention_penalty(attention):
     return anp.mean(_penalty_per_sample(attention))
 
 
-def attention_penalty_loss(coefficient=1.0):
-    """A loss ``(y_true, A) -> coefficient * ||A A^T - I||_F^2`` per sample, ignoring ``y_true``.
-
-    The older way to train with the penalty, kept for models built that way;
-    ``model.add_loss(Lambda(attention_penalty)(A), weight=coefficient)`` gives
-    the same loss with no second output and no dummy targets.
-
-    Give it as the loss of a model output that is the attention A of a
-    ``StructuredSelfAttention(..., return_attention=True)``; ``fit`` adds it to
-    the other losses. The targets for that output are not read, but ``fit``
-    wants an array of A's shape: pass zeros.
-
-        >>> m, a = StructuredSelfAttention(da=16, r=4, return_attention=True)(h)
-        >>> model = Model(inputs, [Dense(1, activation="sigmoid")(Flatten()(m)), a])
-        >>> model.compile("adam", loss=["binary_crossentropy", attention_penalty_loss(0.1)])
-        >>> model.fit(x, [y, np.zeros((len(x), 4, time_steps))])
-    """
-    def penalty(y_true, attention):
-        return coefficient * _penalty_per_sample(attention)
-    penalty.__name__ = "attention_penalty_loss"
-    return penalty
-
-
 class StructuredSelfAttention(Layer):
     """Structured self-attention (Lin et al. 2017, "A Structured Self-Attentive Sentence Embedding").
 
