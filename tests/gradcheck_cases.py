@@ -491,7 +491,7 @@ def _():
 
 
 # ---------------------------------------------------------------------------
-# Attention family (minattn/layers/attention.py) (appended section)
+# Attention family (minattn/layers/attention.py, multihead.py, attention_pooling.py) (appended section)
 # ---------------------------------------------------------------------------
 from minattn.layers import (Attention, AttentionPooling, AttentionWithContext,  # noqa: E402
                             KeyValueAttention, MultiHeadAttention, PositionalEncoding,

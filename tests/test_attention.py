@@ -15,7 +15,7 @@ from minattn.layers import (LSTM, Attention, AttentionPooling, AttentionWithCont
                             Flatten, KeyValueAttention, MultiHeadAttention, PositionalEncoding,
                             StructuredSelfAttention, attention_penalty,
                             get_score, masked_softmax)
-from minattn.layers import attention as att
+from minattn.layers import scores as score_functions
 from minattn.optimizers import Adam
 
 from gradcheck_cases import built
@@ -180,13 +180,13 @@ def test_score_objects_match_the_pairwise_formula(name):
 
 def test_plain_score_functions_are_the_score_objects_maths():
     q, k = rand(2, 3, 4, seed=1), rand(2, 5, 4, seed=2)
-    np.testing.assert_allclose(att.scaled_dot_score(q, k), att.dot_score(q, k) / 2.0)
+    np.testing.assert_allclose(score_functions.scaled_dot_score(q, k), score_functions.dot_score(q, k) / 2.0)
     w = rand(4, 4, seed=3)
-    np.testing.assert_allclose(att.general_score(q, k, np.eye(4)), att.dot_score(q, k))
+    np.testing.assert_allclose(score_functions.general_score(q, k, np.eye(4)), score_functions.dot_score(q, k))
     kernel, v = rand(8, 3, seed=4), rand(3, seed=5)
-    np.testing.assert_allclose(att.concat_score(q, k, kernel, v),
-                               att.additive_score(q, k, kernel[:4], kernel[4:], v))
-    assert not np.allclose(att.general_score(q, k, w), att.dot_score(q, k))
+    np.testing.assert_allclose(score_functions.concat_score(q, k, kernel, v),
+                               score_functions.additive_score(q, k, kernel[:4], kernel[4:], v))
+    assert not np.allclose(score_functions.general_score(q, k, w), score_functions.dot_score(q, k))
 
 
 def test_unknown_score_and_mismatched_dot_dims_are_errors():

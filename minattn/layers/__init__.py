@@ -1,16 +1,18 @@
 """All of minattn's layers: ``from minattn.layers import Dense, LSTM, ...``."""
-from .attention import (Attention, AttentionPooling, AttentionWithContext, KeyValueAttention,
-                        MultiHeadAttention, PositionalEncoding, StructuredSelfAttention,
-                        attention_penalty, get_score, masked_softmax)
+from .attention import Attention, masked_softmax
+from .attention_pooling import (AttentionPooling, AttentionWithContext, KeyValueAttention,
+                                StructuredSelfAttention, attention_penalty)
 from .base import Layer, clear_session
 from .decoder import AttentionDecoder
 from .convolutional import Conv2D
 from .core import Activation, Dense, Dropout, Lambda
 from .embedding import Embedding
 from .merging import Add, Concatenate, Multiply
+from .multihead import MultiHeadAttention, PositionalEncoding
 from .pooling import AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
 from .recurrent import GRU, LSTM, Bidirectional
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
+from .scores import get_score
 from .vision_attention import SpatialTransformer, SqueezeExcite
 
 __all__ = ["Layer", "clear_session", "Activation", "Dense", "Dropout", "Lambda", "Embedding",

@@ -41,10 +41,11 @@ import numpy as np
 from autograd.tracer import getval
 
 from .. import activations, config, initializers
-from .attention import get_score, masked_softmax
+from .attention import masked_softmax
 from .base import Layer, show_shape
 from .core import _positive_int
 from .recurrent import LSTM
+from .scores import get_score
 
 ALIGNMENTS = ("global", "local_p", "hard")
 

@@ -1,13 +1,13 @@
 """Grading of additive_score: Bahdanau's scores e_ij = v^T tanh(W1 q_i + W2 k_j).
 
-Reference: ``minattn.layers.attention.additive_score``.
+Reference: ``minattn.layers.scores.additive_score``.
 """
 from functools import partial
 
 import numpy as np
 
 from .. import compare
-from ...layers.attention import additive_score as reference
+from ...layers.scores import additive_score as reference
 
 SUMMARY = "Bahdanau's additive scores v^T tanh(W1 q + W2 k) for every query-key pair"
 FUNCTIONS = ("additive_score",)

@@ -7,7 +7,8 @@ from functools import partial
 import numpy as np
 
 from .. import compare
-from ...layers.attention import AttentionPooling, masked_softmax
+from ...layers.attention import masked_softmax
+from ...layers.attention_pooling import AttentionPooling
 
 SUMMARY = "the article's attention pooling, e = x W + b, a = softmax over time, out = sum_t a_t x_t"
 FUNCTIONS = ("attention_pooling",)

@@ -7,7 +7,8 @@ from functools import partial
 import numpy as np
 
 from .. import compare
-from ...layers.attention import Attention, dot_score, masked_softmax
+from ...layers.attention import Attention, masked_softmax
+from ...layers.scores import dot_score
 
 SUMMARY = "softmax(Q K^T / sqrt(d)) V over the keys, with an optional causal mask"
 FUNCTIONS = ("scaled_dot_attention",)
