@@ -2,8 +2,8 @@
 
 Global attention looks at every source position. Local-p first predicts
 where to look, a position p_t in the source sentence, then attends only to
-a window of 2D + 1 positions around it, favouring those near p_t with a
-Gaussian. minattn's date translator uses it (``minattn/layers/decoder.py``).
+the window [p_t - D, p_t + D] around it, favouring the positions near p_t
+with a Gaussian. minattn's date translator uses it (``minattn/layers/decoder.py``).
 
 Fill in ``local_p_position`` and ``local_p_weights``, then check your work:
 

@@ -39,9 +39,9 @@ def softmax(x):
 def softmax_vjp(ans, x):
     """The vector-Jacobian product of softmax, as autograd wants it.
 
-    autograd calls ``softmax_vjp(ans, x)`` after the forward pass, with
-    ``ans = softmax(x)``, and uses the function it returns on the gradient g
-    arriving at the output:
+    autograd calls ``softmax_vjp(ans, x)`` as soon as softmax has run, with
+    ``ans = softmax(x)``; in the backward pass it calls the function you
+    return on the gradient g arriving at the output:
 
         x_bar_i = sum_j g_j * dy_j/dx_i,   dy_j/dx_i = y_j * (delta_ij - y_i)
 
