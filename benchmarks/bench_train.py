@@ -1,7 +1,7 @@
 """Training throughput of the articles' four models (E1-E4) in minattn, beside PyTorch.
 
 Each model is built exactly as its article writes it (see
-shared/EXPERIMENTS.md), compiled with ``Adam()`` in float32, and trained with
+docs/articles/), compiled with ``Adam()`` in float32, and trained with
 ``model.fit`` -- the real training path: ``Compiled.loss_and_grad`` (autograd's
 ``value_and_grad`` of forward pass + loss) then ``optimizer.step``, batch
 after batch. One warm-up ``fit`` runs first; then ``fit`` runs on exactly

@@ -3,7 +3,7 @@
 PyTorch is optional: only the benchmark imports this module, and only when
 ``import torch`` works. minattn itself never depends on it.
 
-Each model is written to match the Keras original as shared/EXPERIMENTS.md
+Each model is written to match the Keras original as docs/articles/
 describes it and as benchmarks/bench_train.py builds it in minattn: same layer
 sizes, activations, softmax axes, ``Permute((2, 1))`` = swap of the two
 non-batch axes, Keras initialisers (glorot_uniform kernels, orthogonal

@@ -4,7 +4,8 @@
                            out="runs/e1", quick={"samples": 20_000, "epochs": 3})
 
 gives ``--samples``, ``--epochs``, ``--seed``, ``--out``, ``--quick`` and
-``--verbose`` and ``--traced``, with the article's values as defaults; bad values are refused
+``--verbose`` and ``--traced``, with the script's defaults (the article's settings where it
+gives them); bad values are refused
 with a one-line message before anything runs.
 """
 import argparse
@@ -26,7 +27,7 @@ def experiment_parser(description, samples, epochs, seed, out, quick):
     """An ``argparse.ArgumentParser`` with the shared options (add your own to it)."""
     parser = argparse.ArgumentParser(description=description.strip().splitlines()[0])
     parser.add_argument("--samples", type=_int_at_least(1), default=samples,
-                        help=f"number of samples (default {samples}, the article's)")
+                        help=f"number of samples (default {samples})")
     parser.add_argument("--epochs", type=_int_at_least(1), default=epochs,
                         help=f"training epochs (default {epochs})")
     parser.add_argument("--seed", type=_int_at_least(0), default=seed, help=f"random seed (default {seed})")

@@ -8,6 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def _save(fig, path):
@@ -58,11 +59,16 @@ def loss_curve(history, path, title, reference=None, reference_label="article", 
     if "val_loss" in history:
         ax.plot(epochs, history["val_loss"], "s--", label="minattn val_loss")
     if reference is not None:
-        ax.plot(np.arange(1, len(reference) + 1), reference, "x:", color="tab:orange",
+        ax.plot(np.arange(1, len(reference) + 1), reference, "x:", color="black",
                 label=f"{reference_label} loss")
     if log_scale:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    ax.set_xlim(0.5, len(epochs) + 0.5)
+    if len(epochs) <= 12:
+        ax.set_xticks(epochs)                                  # every epoch, whole numbers only
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("loss")
     ax.set_title(title)
     ax.legend(fontsize=8)
