@@ -13,6 +13,8 @@ import random
 
 import numpy as np
 
+EPSILON = 1e-7             # Keras's K.epsilon(): the clip of probabilities, the guard of divisions
+
 _FLOATX = "float32"
 _RNG = np.random.default_rng()
 

@@ -15,6 +15,7 @@ import numpy as np
 from autograd.extend import defvjp, defvjp_argnums, primitive
 
 from . import activations as act
+from .config import EPSILON
 
 # Each activation the fused ops support, as (plain NumPy forward, derivative from
 # the output y). Plain NumPy because inside a fused op nothing is recorded:
@@ -113,13 +114,13 @@ defvjp(mean_squared_error, None,
 
 
 @primitive
-def binary_crossentropy(y_true, y_pred, epsilon=1e-7):
+def binary_crossentropy(y_true, y_pred, epsilon=EPSILON):
     """Mean binary cross-entropy of clipped probabilities over every element, as one op."""
     p = np.clip(y_pred, epsilon, 1.0 - epsilon)
     return -np.mean(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p))
 
 
-def _bce_vjp(ans, y_true, y_pred, epsilon=1e-7):
+def _bce_vjp(ans, y_true, y_pred, epsilon=EPSILON):
     def vjp(g):
         p = np.clip(y_pred, epsilon, 1.0 - epsilon)
         inside = (y_pred > epsilon) & (y_pred < 1.0 - epsilon)      # the clip passes gradient here only

@@ -7,7 +7,7 @@ gives a large but finite loss, never inf or nan.
 """
 import autograd.numpy as anp
 
-EPSILON = 1e-7
+from .config import EPSILON
 
 
 def mean_squared_error(y_true, y_pred):

@@ -15,7 +15,8 @@ import numpy as np
 from .graph import Input
 from .layers import LSTM, Bidirectional, Concatenate, Embedding
 from .layers.decoder import AttentionDecoder
-from .losses import EPSILON, one_hot_like
+from .config import EPSILON
+from .losses import one_hot_like
 from .model import Model
 from .seq2seq_data import START
 

@@ -18,7 +18,6 @@ from .base import Layer, show_shape
 from .core import _positive_int
 from .scores import _glorot, additive_score
 
-EPSILON = 1e-7             # Keras's K.epsilon(), used by the article's AttentionWithContext
 
 
 def _penalty_per_sample(attention):
@@ -233,7 +232,7 @@ def _article_weights(u, mask):
     a = anp.exp(u)                                              # u = tanh(...) in (-1, 1): no overflow
     if mask is not None:
         a = a * np.asarray(mask).astype(u.dtype)[:, :, None]   # the mask after exp, as printed
-    return a / (anp.sum(a, axis=1, keepdims=True) + EPSILON)
+    return a / (anp.sum(a, axis=1, keepdims=True) + config.EPSILON)     # Keras's K.epsilon()
 
 
 def _normal(rng, shape, dtype):
