@@ -30,7 +30,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import activations
-from .base import Layer, show_shape
+from .base import Layer, combine_masks, show_shape
 from .scores import get_score
 
 MASK_VALUE = -1e9          # a score that softmax turns into exactly 0 (exp underflows)
@@ -91,17 +91,6 @@ def zero_masked_steps(x, mask):
     return anp.where(keep, x, 0.0)
 
 
-def _combine(*masks):
-    """Logical and of the masks that are not None (None when all are)."""
-    present = [np.asarray(m).astype(bool) for m in masks if m is not None]
-    if not present:
-        return None
-    out = present[0]
-    for m in present[1:]:
-        out = out & m
-    return out
-
-
 # ---------------------------------------------------------------------------
 # Attention over [query, value] or [query, value, key]
 # ---------------------------------------------------------------------------
@@ -123,7 +112,7 @@ def _split_query_value_key(xs, mask):
     """(query, value, key, query mask, key mask); the key mask is the value's (and the key's) mask."""
     masks = list(mask) if isinstance(mask, (list, tuple)) else [None] * len(xs)
     key = xs[2] if len(xs) == 3 else xs[1]
-    return xs[0], xs[1], key, masks[0], _combine(*masks[1:])
+    return xs[0], xs[1], key, masks[0], combine_masks(*masks[1:])
 
 
 def _query_mask(mask):

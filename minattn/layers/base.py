@@ -41,6 +41,17 @@ def snake_case(class_name):
     return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", words).lower()
 
 
+def combine_masks(*masks):
+    """Logical and of the masks that are not None (None when all are)."""
+    present = [np.asarray(m).astype(bool) for m in masks if m is not None]
+    if not present:
+        return None
+    out = present[0]
+    for m in present[1:]:
+        out = out & m
+    return out
+
+
 def shapes_match(expected, actual):
     """True when two shapes agree, a ``None`` in either matching any size."""
     if len(expected) != len(actual):

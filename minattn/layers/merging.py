@@ -1,7 +1,7 @@
 """Layers that combine several tensors: Multiply, Add, Concatenate."""
 import autograd.numpy as anp
 
-from .base import Layer, show_shape
+from .base import Layer, combine_masks, show_shape
 
 
 def _check_list(layer, input_shape):
@@ -35,13 +35,7 @@ class _Merge(Layer):
         return _broadcast_shape(self, input_shape), {}
 
     def compute_mask(self, x, mask):
-        masks = [m for m in (mask or []) if m is not None]
-        if not masks:
-            return None
-        combined = masks[0]
-        for m in masks[1:]:
-            combined = combined & m
-        return combined
+        return combine_masks(*(mask or []))
 
 
 class Multiply(_Merge):
