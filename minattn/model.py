@@ -101,9 +101,7 @@ class Model(Trainable, AddedLosses):
         Returns:
             The output array, or a list of them for a model with several outputs.
         """
-        values = self._run_nodes(self.nodes, params, inputs, training, rng)
-        outputs = [values[t] for t in self.outputs]
-        return outputs[0] if self._single_output else outputs
+        return self._outputs(self._run_nodes(self.nodes, params, inputs, training, rng))
 
     def apply_with_losses(self, params, *inputs, training=False, rng=None):
         """``apply`` plus the terms given to ``add_loss``, in one forward pass.
@@ -123,9 +121,12 @@ class Model(Trainable, AddedLosses):
             with ``weight * mean(tensor)`` (a scalar) for each ``add_loss`` call.
         """
         values = self._run_nodes(self._nodes_with_losses, params, inputs, training, rng)
+        return self._outputs(values), self._added_loss_values(values)
+
+    def _outputs(self, values):
+        """The output array(s) from the forward pass's ``values``, as ``apply`` returns them."""
         outputs = [values[t] for t in self.outputs]
-        added = self._added_loss_values(values)
-        return (outputs[0] if self._single_output else outputs), added
+        return outputs[0] if self._single_output else outputs
 
     def _run_nodes(self, nodes, params, inputs, training, rng):
         """Run ``nodes`` in order on the input arrays; the dict symbolic tensor -> array."""
