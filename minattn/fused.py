@@ -13,6 +13,7 @@ output ``y`` (e.g. sigmoid' = y (1 - y)), so nothing is recomputed.
 """
 import numpy as np
 from autograd.extend import defvjp, defvjp_argnums, primitive
+from autograd.tracer import getval
 
 from . import activations as act
 from .config import EPSILON
@@ -141,12 +142,50 @@ def _time_major_projection(x, kernel, bias):
 
 
 # -- LSTM through time ------------------------------------------------------------------
-# Inside, arrays are time-major -- (time, batch, ...) -- so that each step reads
-# and writes one contiguous block; results are handed back batch-major.
-@primitive
+# Inside, every step's numbers are kept "unit-major": a step's gates are one
+# (4u, batch) block, h and c are (u, batch), so each gate is a run of whole rows --
+# contiguous memory -- and the elementwise work streams through it without strides.
+# Arrays over all steps are (time, rows, batch). The results are handed back
+# batch-major, as views wherever possible.
+def _with_ones(array, axis):
+    """``array`` with one more entry along ``axis``, equal to 1 (a bias is a weight on this input)."""
+    shape = list(array.shape)
+    shape[axis] = 1
+    return np.concatenate([array, np.ones(shape, array.dtype)], axis=axis)
+
+
+def _lstm_gate_weights(kernel, recurrent_kernel, bias, usual):
+    """[W; b]^T (4u, features + 1) -- or W^T without a bias -- and U^T (4u, u), contiguous.
+
+    The bias rides along as the weight of a constant input 1, so one product
+    gives x_t W + b. For the usual sigmoid/tanh LSTM the rows of the sigmoid
+    gates i, f, o are halved: sigmoid(z) = 0.5 tanh(z / 2) + 0.5, so one tanh
+    over the whole block then serves all four gates. Halving is exact in
+    floating point, so x (W / 2) + h (U / 2) + b / 2 is exactly z / 2.
+    """
+    u = recurrent_kernel.shape[0]
+    scale = np.array([0.5, 0.5, 1.0, 0.5] if usual else [1.0] * 4, kernel.dtype).repeat(u)[:, None]
+    kernel_t = kernel.T if bias is None else np.concatenate([kernel, bias[None]]).T
+    return kernel_t * scale, recurrent_kernel.T * scale
+
+
+def _activate_gates(gate, u, recurrent_activation, activation, usual):
+    """z -> (i, f, g, o), in place on one step's (4u, batch) block."""
+    sigmoid_rows = (slice(0, 2 * u), slice(3 * u, 4 * u))               # i, f and o
+    if usual:                      # the sigmoid rows hold z / 2 (see _lstm_gate_weights)
+        np.tanh(gate, out=gate)
+        for rows in sigmoid_rows:
+            gate[rows] *= 0.5
+            gate[rows] += 0.5                                            # 0.5 tanh(z / 2) + 0.5
+    else:
+        gate[2 * u:3 * u] = ELEMENTWISE[activation][0](gate[2 * u:3 * u])
+        for rows in sigmoid_rows:
+            gate[rows] = ELEMENTWISE[recurrent_activation][0](gate[rows])
+
+
 def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.tanh,
          recurrent_activation=act.sigmoid):
-    """Run an LSTM over all time steps as one op.
+    """Run an LSTM over all time steps as one recorded op.
 
     Args:
         x: inputs, (batch, time, features).
@@ -158,50 +197,57 @@ def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.ta
         mask: optional bool (batch, time); a masked step keeps the old state.
 
     Returns:
-        ``(hs, h_last, c_last, cs, gates)``: every step's h, (batch, time, u);
-        the final h and c, (batch, u); and, for the backward pass, every
-        step's c and the activated gates (batch, time, 4u).
+        ``(hs, h_last, c_last)``: every step's h, (batch, time, u), and the
+        final h and c, (batch, u).
+
+    The forward pass runs in plain NumPy on the values (``_lstm_forward``).
+    Besides its results, the backward pass needs every step's c and gates: they
+    go to the recorded op ``_lstm_op`` as ``saved``, an argument autograd does
+    not differentiate (what PyTorch calls ``save_for_backward``).
     """
+    values = [getval(a) for a in (x, kernel, recurrent_kernel, bias, h0, c0)]
+    saved = _lstm_forward(*values, mask, activation, recurrent_activation)
+    return _lstm_op(x, kernel, recurrent_kernel, bias, h0, c0, saved, mask=mask, activation=activation,
+                    recurrent_activation=recurrent_activation)
+
+
+@primitive
+def _lstm_op(x, kernel, recurrent_kernel, bias, h0, c0, saved, mask=None, activation=act.tanh,
+             recurrent_activation=act.sigmoid):
+    """The op autograd records: its value is the forward pass's results (already in ``saved``)."""
+    return saved["outputs"]
+
+
+def _lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, activation, recurrent_activation):
+    """The forward pass. Returns ``saved``: the outputs, and every step's h, c and gates."""
     batch, steps = x.shape[:2]
-    four_u = kernel.shape[1]
-    u = four_u // 4
-    rec_act, cand_act = ELEMENTWISE[recurrent_activation][0], ELEMENTWISE[activation][0]
+    u = recurrent_kernel.shape[0]
     usual = recurrent_activation is act.sigmoid and activation is act.tanh
-    if usual:      # sigmoid(z) = 0.5 tanh(z / 2) + 0.5: one tanh over all four gates, in place
-        half = np.array([0.5, 0.5, 1.0, 0.5], kernel.dtype).repeat(u)   # z / 2 for i, f, o
-        shift = np.array([0.5, 0.5, 0.0, 0.5], kernel.dtype).repeat(u)
-        # Halving is exact in floating point, so x (W / 2) + h (U / 2) + b / 2 is z / 2 exactly.
-        kernel, recurrent_kernel = kernel * half, recurrent_kernel * half
-        bias = None if bias is None else bias * half
-    inputs_proj = _time_major_projection(x, kernel, bias)                # (time, batch, 4u)
-    hs = np.empty((steps, batch, u), dtype=inputs_proj.dtype)
+    kernel_units, recurrent_units = _lstm_gate_weights(kernel, recurrent_kernel, bias, usual)
+    x_units = x.transpose(1, 2, 0)                                       # (time, features, batch)
+    x_units = np.ascontiguousarray(x_units) if bias is None else _with_ones(x_units, axis=1)
+    gates = np.matmul(kernel_units, x_units)                             # x_t W + b, (time, 4u, batch)
+    cand_act = ELEMENTWISE[activation][0]
+    hs = np.empty((steps, u, batch), dtype=gates.dtype)
     cs = np.empty_like(hs)
-    gates = np.empty_like(inputs_proj)
-    h, c = h0, c0
+    h, c = h0.T, c0.T
     for t in range(steps):
         gate = gates[t]
-        np.dot(h, recurrent_kernel, out=gate)
-        gate += inputs_proj[t]                                           # z, (batch, 4u)
-        if usual:
-            np.tanh(gate, out=gate)
-            gate *= half
-            gate += shift                                                # sigmoid for i, f, o; tanh for g
-        else:
-            gate[:, 2 * u:3 * u] = cand_act(gate[:, 2 * u:3 * u])         # candidate g
-            for cols in (slice(0, 2 * u), slice(3 * u, four_u)):
-                gate[:, cols] = rec_act(gate[:, cols])                   # i, f and o
-        i, f, g, o = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u], gate[:, 3 * u:]
+        gate += np.dot(recurrent_units, h)                              # z = x W + b + h U, (4u, batch)
+        _activate_gates(gate, u, recurrent_activation, activation, usual)
+        i, f, g, o = gate[:u], gate[u:2 * u], gate[2 * u:3 * u], gate[3 * u:]
         np.multiply(f, c, out=cs[t])
         cs[t] += i * g                                                   # c_t = f c + i g
         np.multiply(o, cand_act(cs[t]), out=hs[t])                       # h_t = o act(c_t)
         if mask is not None:                                             # masked: keep the old state
-            keep = mask[:, t, None]
+            keep = mask[:, t]                                            # (batch,): one flag per column
             cs[t], hs[t] = np.where(keep, cs[t], c), np.where(keep, hs[t], h)
         h, c = hs[t], cs[t]
-    return hs.swapaxes(0, 1), h, c, cs.swapaxes(0, 1), gates.swapaxes(0, 1)
+    hs_rows = np.ascontiguousarray(hs.transpose(0, 2, 1))               # (time, batch, u)
+    return {"outputs": (hs_rows.swapaxes(0, 1), h.T, c.T), "hs_rows": hs_rows, "cs": cs, "gates": gates}
 
 
-def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, activation,
+def _lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, saved, mask, activation,
                    recurrent_activation, output_grads):
     """Backpropagation through time. Returns grads of (x, kernel, recurrent_kernel, bias, h0, c0).
 
@@ -209,55 +255,80 @@ def _lstm_backward(outputs, x, kernel, recurrent_kernel, bias, h0, c0, mask, act
 
         dc += dh * o * act'(c_t)
         dz  = [dc * g i', dc * c_{t-1} f', dc * i g', dh * act(c_t) o']     # gates i, f, c, o
-        dh  = dz U^T ;  dc = dc * f                                            # on to step t-1
+        dh  = U dz ;  dc = dc * f                                              # on to step t-1
 
-    where i' = rec_act'(z_i) etc. Every factor that does not involve the
-    running dh, dc is computed for all steps at once before the loop.
+    where i' = rec_act'(z_i) etc. Unit-major, as in the forward pass: dh, dc
+    are (u, batch) and dz is (4u, batch). Every factor that does not involve
+    the running dh, dc is computed for all steps at once before the loop.
     """
-    hs, cs, gates = (outputs[i].swapaxes(0, 1) for i in (0, 3, 4))        # time-major views
-    g_hs, g_h_last, g_c_last, g_cs, g_gates = output_grads
-    g_hs, g_cs, g_gates = (np.swapaxes(g, 0, 1) for g in (g_hs, g_cs, g_gates))
-    steps, batch, four_u = gates.shape
+    cs, gates = saved["cs"], saved["gates"]                              # (time, rows, batch)
+    g_hs, g_h_last, g_c_last = output_grads
+    g_hs = g_hs.transpose(1, 2, 0)                                       # (time, u, batch)
+    steps, four_u, batch = gates.shape
     u = four_u // 4
-    i, f, g, o = gates[..., :u], gates[..., u:2 * u], gates[..., 2 * u:3 * u], gates[..., 3 * u:]
-    c_prevs = np.concatenate([c0[None], cs[:-1]])                         # (time, batch, u)
+    i, f, g, o = gates[:, :u], gates[:, u:2 * u], gates[:, 2 * u:3 * u], gates[:, 3 * u:]
+    c_prevs = np.concatenate([c0.T[None], cs[:-1]])                       # (time, u, batch)
     act_cs = ELEMENTWISE[activation][0](cs)
     rec_grad, cand_grad = ELEMENTWISE[recurrent_activation][1], ELEMENTWISE[activation][1]
     dc_from_dh = o * cand_grad(act_cs)                                   # o * act'(c_t)
     # dz_all starts as d z / d c for gates i, f, c and d z / d h for gate o; the loop
     # multiplies each step's block by that step's dc and dh, in place.
-    dz_all = np.empty((steps, batch, 4, u), dtype=gates.dtype)
-    np.multiply(g, rec_grad(i), out=dz_all[:, :, 0])                    # i: g i'
-    np.multiply(c_prevs, rec_grad(f), out=dz_all[:, :, 1])              # f: c_{t-1} f'
-    np.multiply(i, cand_grad(g), out=dz_all[:, :, 2])                   # g: i g'
-    np.multiply(act_cs, rec_grad(o), out=dz_all[:, :, 3])               # o: act(c_t) o'
-    seq_grads, cell_grads = _nonzero(g_hs[:-1]), _nonzero(g_cs)
-    gate_grads = None                            # gradients arriving at the gates themselves (rare)
-    if _nonzero(g_gates):
-        all_gate_grad = np.where(np.arange(four_u) // u == 2, cand_grad(gates), rec_grad(gates))
-        gate_grads = (g_gates * all_gate_grad).reshape(steps, batch, 4, u)
-    dh, dc = g_hs[-1] + g_h_last, g_c_last + 0.0
-    recurrent_t = np.ascontiguousarray(recurrent_kernel.T)                # (4u, u)
+    dz_all = np.empty((steps, 4, u, batch), dtype=gates.dtype)
+    np.multiply(g, rec_grad(i), out=dz_all[:, 0])                       # i: g i'
+    np.multiply(c_prevs, rec_grad(f), out=dz_all[:, 1])                 # f: c_{t-1} f'
+    np.multiply(i, cand_grad(g), out=dz_all[:, 2])                      # g: i g'
+    np.multiply(act_cs, rec_grad(o), out=dz_all[:, 3])                  # o: act(c_t) o'
+    seq_grads = _nonzero(g_hs[:-1])              # gradients at every h, not only the last (return_sequences)
+    dh = np.ascontiguousarray(g_h_last.T + (g_hs[-1] if steps else 0.0))  # (u, batch)
+    dc = np.ascontiguousarray(g_c_last.T)
     for t in reversed(range(steps)):
         if seq_grads and t < steps - 1:
             dh = dh + g_hs[t]
-        if cell_grads:
-            dc = dc + g_cs[t]
         if mask is not None:                    # a masked step hands its gradients straight back
-            keep = mask[:, t, None]
+            keep = mask[:, t]
             dh_carry, dc_carry = np.where(keep, 0.0, dh), np.where(keep, 0.0, dc)
             dh, dc = dh - dh_carry, dc - dc_carry
         dc = dc + dh * dc_from_dh[t]
-        dz_all[t, :, :3] *= dc[:, None]                                 # i, f, c columns: dc * ...
-        dz_all[t, :, 3] *= dh                                           # o column: dh * ...
-        if gate_grads is not None:
-            dz_all[t] += gate_grads[t]
-        dh = np.dot(dz_all[t].reshape(batch, four_u), recurrent_t)
+        dz_all[t, :3] *= dc                                             # i, f, c rows: dc * ...
+        dz_all[t, 3] *= dh                                              # o rows: dh * ...
+        dh = np.dot(recurrent_kernel, dz_all[t].reshape(four_u, batch))  # U dz, (u, batch)
         dc = dc * f[t]
         if mask is not None:
             dh, dc = dh + dh_carry, dc + dc_carry
-    dz_all = dz_all.reshape(steps, batch, four_u)
-    return _lstm_weight_grads(dz_all, x, kernel, recurrent_kernel, bias, h0, hs) + (dh, dc)
+    return _lstm_weight_grads(dz_all, x, kernel, bias, h0, saved["hs_rows"]) + (dh.T, dc.T)
+
+
+def _lstm_weight_grads(dz_all, x, kernel, bias, h0, hs_rows):
+    """Grads of x, W, U, b from d loss / d z for every step, (time, 4, u, batch).
+
+    Each weight's gradient sums over every step and sample, so dz is first laid
+    out as one (time * batch, 4u) matrix of rows; then each gradient is one
+    product (b's through the constant input 1, as in the forward pass).
+    """
+    steps, _, u, batch = dz_all.shape
+    dz_steps = np.ascontiguousarray(dz_all.reshape(steps, 4 * u, batch).swapaxes(1, 2))   # (time, batch, 4u)
+    dz_rows = dz_steps.reshape(-1, 4 * u)                                   # (time * batch, 4u)
+    h_prev_rows = np.concatenate([h0[None], hs_rows[:-1]]).reshape(-1, u)   # (time * batch, u)
+    x_rows = x.swapaxes(0, 1)                                              # (time, batch, features)
+    x_rows = (x_rows if bias is None else _with_ones(x_rows, axis=2)).reshape(len(dz_rows), -1)
+    d_recurrent = np.dot(h_prev_rows.T, dz_rows)                           # (u, 4u)
+    d_kernel = np.dot(x_rows.T, dz_rows)                                   # (features [+ 1], 4u)
+    d_x = np.matmul(dz_steps, kernel.T).swapaxes(0, 1)                      # (batch, time, features)
+    d_bias = None if bias is None else d_kernel[-1].astype(bias.dtype)
+    d_kernel = d_kernel if bias is None else d_kernel[:-1]
+    return (d_x.astype(x.dtype), d_kernel.astype(kernel.dtype), d_recurrent.astype(kernel.dtype), d_bias)
+
+
+def _lstm_vjp(argnums, outputs, args, kwargs):
+    """One backward pass through time serves every input autograd asks about."""
+    def vjp(output_grads):
+        grads = _lstm_backward(*args[:7], kwargs.get("mask"), kwargs.get("activation", act.tanh),
+                               kwargs.get("recurrent_activation", act.sigmoid), output_grads)
+        return tuple(grads[i] for i in argnums)
+    return vjp
+
+
+defvjp_argnums(_lstm_op, _lstm_vjp)
 
 
 def _nonzero(array):
@@ -265,33 +336,6 @@ def _nonzero(array):
     unsigned integers of the same size, is 0 only if every element is 0.0 (-0.0 counts as
     non-zero, which costs nothing but a wasted addition)."""
     return array.size > 0 and array.view(f"u{array.itemsize}").max() != 0
-
-
-def _lstm_weight_grads(dz_all, x, kernel, recurrent_kernel, bias, h0, hs):
-    """Grads of x, W, U, b from d loss / d z for every step (time-major)."""
-    four_u, u = dz_all.shape[-1], hs.shape[-1]
-    dz_rows = dz_all.reshape(-1, four_u)                                   # (time * batch, 4u)
-    h_prevs = np.concatenate([h0[None], hs[:-1]])                         # (time, batch, u)
-    x_rows = x.swapaxes(0, 1).reshape(-1, x.shape[-1])                    # (time * batch, features)
-    d_recurrent = np.dot(h_prevs.reshape(-1, u).T, dz_rows)                # (u, 4u)
-    d_kernel = np.dot(x_rows.T, dz_rows)                                   # (features, 4u)
-    d_x = np.matmul(dz_all, kernel.T).swapaxes(0, 1)                       # (batch, time, features)
-    d_bias = None if bias is None else np.dot(np.ones(len(dz_rows), dz_rows.dtype), dz_rows)   # sum of rows
-    return (d_x.astype(x.dtype), d_kernel.astype(kernel.dtype), d_recurrent.astype(recurrent_kernel.dtype),
-            d_bias)
-
-
-def _lstm_vjp(argnums, outputs, args, kwargs):
-    """One backward pass through time serves every input autograd asks about."""
-    def vjp(output_grads):
-        grads = _lstm_backward(outputs, *args[:6], kwargs.get("mask"),
-                               kwargs.get("activation", act.tanh),
-                               kwargs.get("recurrent_activation", act.sigmoid), output_grads)
-        return tuple(grads[i] for i in argnums)
-    return vjp
-
-
-defvjp_argnums(lstm, _lstm_vjp)
 
 
 # -- GRU through time -------------------------------------------------------------------
