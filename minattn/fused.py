@@ -267,7 +267,7 @@ def _lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, saved, mask, activ
     steps, four_u, batch = gates.shape
     u = four_u // 4
     i, f, g, o = gates[:, :u], gates[:, u:2 * u], gates[:, 2 * u:3 * u], gates[:, 3 * u:]
-    c_prevs = np.concatenate([c0.T[None], cs[:-1]])                       # (time, u, batch)
+    c_prevs = np.concatenate([c0.T[None], cs])[:steps]                   # c_{t-1}, (time, u, batch)
     act_cs = ELEMENTWISE[activation][0](cs)
     rec_grad, cand_grad = ELEMENTWISE[recurrent_activation][1], ELEMENTWISE[activation][1]
     dc_from_dh = o * cand_grad(act_cs)                                   # o * act'(c_t)
@@ -308,9 +308,10 @@ def _lstm_weight_grads(dz_all, x, kernel, bias, h0, hs_rows):
     steps, _, u, batch = dz_all.shape
     dz_steps = np.ascontiguousarray(dz_all.reshape(steps, 4 * u, batch).swapaxes(1, 2))   # (time, batch, 4u)
     dz_rows = dz_steps.reshape(-1, 4 * u)                                   # (time * batch, 4u)
-    h_prev_rows = np.concatenate([h0[None], hs_rows[:-1]]).reshape(-1, u)   # (time * batch, u)
+    h_prev_rows = np.concatenate([h0[None], hs_rows])[:steps].reshape(-1, u)   # h_{t-1}, (time * batch, u)
     x_rows = x.swapaxes(0, 1)                                              # (time, batch, features)
-    x_rows = (x_rows if bias is None else _with_ones(x_rows, axis=2)).reshape(len(dz_rows), -1)
+    x_rows = x_rows if bias is None else _with_ones(x_rows, axis=2)
+    x_rows = x_rows.reshape(-1, x_rows.shape[-1])                          # (time * batch, features [+ 1])
     d_recurrent = np.dot(h_prev_rows.T, dz_rows)                           # (u, 4u)
     d_kernel = np.dot(x_rows.T, dz_rows)                                   # (features [+ 1], 4u)
     d_x = np.matmul(dz_steps, kernel.T).swapaxes(0, 1)                      # (batch, time, features)
@@ -347,10 +348,9 @@ def _gru_biases(bias, reset_after):
     return (bias[0], bias[1]) if reset_after else (bias, None)
 
 
-@primitive
 def gru(x, kernel, recurrent_kernel, bias, h0, mask=None, activation=act.tanh,
         recurrent_activation=act.sigmoid, reset_after=True):
-    """Run a GRU over all time steps as one op.
+    """Run a GRU over all time steps as one recorded op.
 
     Args:
         x: inputs, (batch, time, features).
@@ -363,12 +363,32 @@ def gru(x, kernel, recurrent_kernel, bias, h0, mask=None, activation=act.tanh,
             ``hh = act(x W_h + b_h + (r * h) U_h)`` if False.
 
     Returns:
-        ``(hs, h_last, gates, recurrent_candidate)``: every step's h,
-        (batch, time, u); the final h, (batch, u); and, for the backward
-        pass, the activated gates z, r, hh (batch, time, 3u) and the recurrent
-        term of the candidate's pre-activation (``h U_h + b_hh``, or
-        ``(r * h) U_h``), (batch, time, u).
+        ``(hs, h_last)``: every step's h, (batch, time, u), and the final h,
+        (batch, u).
+
+    As for ``lstm``, the forward pass runs in plain NumPy (``_gru_forward``)
+    and what the backward pass needs besides -- every step's activated gates
+    z, r, hh and the recurrent term of the candidate's pre-activation
+    (``h U_h + b_hh``, or ``(r * h) U_h``) -- goes to the recorded op
+    ``_gru_op`` as ``saved``, which autograd does not differentiate.
     """
+    values = [getval(a) for a in (x, kernel, recurrent_kernel, bias, h0)]
+    saved = _gru_forward(*values, mask, activation, recurrent_activation, reset_after)
+    return _gru_op(x, kernel, recurrent_kernel, bias, h0, saved, mask=mask, activation=activation,
+                   recurrent_activation=recurrent_activation, reset_after=reset_after)
+
+
+@primitive
+def _gru_op(x, kernel, recurrent_kernel, bias, h0, saved, mask=None, activation=act.tanh,
+            recurrent_activation=act.sigmoid, reset_after=True):
+    """The op autograd records: its value is the forward pass's results (already in ``saved``)."""
+    return saved["outputs"]
+
+
+def _gru_forward(x, kernel, recurrent_kernel, bias, h0, mask, activation, recurrent_activation,
+                 reset_after):
+    """The forward pass, time-major. Returns ``saved``: the outputs, and every step's
+    h, gates and recurrent candidate term, each (time, batch, ...)."""
     input_bias, recurrent_bias = _gru_biases(bias, reset_after)
     inputs_proj = _time_major_projection(x, kernel, input_bias)          # (time, batch, 3u)
     steps, batch, three_u = inputs_proj.shape
@@ -406,10 +426,10 @@ def gru(x, kernel, recurrent_kernel, bias, h0, mask=None, activation=act.tanh,
         if mask is not None:                                             # masked: keep the old state
             hs[t] = np.where(mask[:, t, None], h_new, h)
         h = hs[t]
-    return hs.swapaxes(0, 1), h, gates.swapaxes(0, 1), rec_cands.swapaxes(0, 1)
+    return {"outputs": (hs.swapaxes(0, 1), h), "hs": hs, "gates": gates, "rec_cands": rec_cands}
 
 
-def _gru_backward(outputs, x, kernel, recurrent_kernel, bias, h0, mask, activation,
+def _gru_backward(x, kernel, recurrent_kernel, bias, h0, saved, mask, activation,
                   recurrent_activation, reset_after, output_grads):
     """Backpropagation through time. Returns grads of (x, kernel, recurrent_kernel, bias, h0).
 
@@ -423,33 +443,25 @@ def _gru_backward(outputs, x, kernel, recurrent_kernel, bias, h0, mask, activati
                       dh_{t-1} = dh z + d(r h) r + [a_z, a_r] U_zr^T
 
     Every factor that does not involve the running dh is computed for all
-    steps at once before the loop; gradients arriving at the gates or the
-    recurrent candidate themselves (rarely any) are folded in the same way.
+    steps at once before the loop.
     """
-    hs, gates, rec_cands = (outputs[i].swapaxes(0, 1) for i in (0, 2, 3))    # time-major views
-    g_hs, g_h_last, g_gates, g_rec = output_grads
-    g_hs, g_gates, g_rec = (np.swapaxes(g, 0, 1) for g in (g_hs, g_gates, g_rec))
+    hs, gates, rec_cands = saved["hs"], saved["gates"], saved["rec_cands"]     # time-major
+    g_hs, g_h_last = output_grads
+    g_hs = g_hs.swapaxes(0, 1)                                                # (time, batch, u)
     steps, batch, three_u = gates.shape
     u = three_u // 3
     z, r, cand = gates[..., :u], gates[..., u:2 * u], gates[..., 2 * u:]
-    h_prevs = np.concatenate([h0[None], hs[:-1]])                          # (time, batch, u)
+    h_prevs = np.concatenate([h0[None], hs])[:steps]                      # h_{t-1}, (time, batch, u)
     z_grad, r_grad = (_derivative(recurrent_activation, gate) for gate in (z, r))
     cand_grad = _derivative(activation, cand)
     a_z_per_dh = (h_prevs - cand) * z_grad                                  # a_z = dh * this
     a_h_per_dh = (1.0 - z) * cand_grad                                      # a_h = dh * this
-    injected = _nonzero(g_gates) or _nonzero(g_rec)
-    if injected:      # gradients at z, r, hh and the recurrent candidate, to their pre-activations
-        e_z, e_h = g_gates[..., :u] * z_grad, g_gates[..., 2 * u:] * cand_grad
-        e_r_raw = g_gates[..., u:2 * u]                                     # at r itself, before r'
-        e_r = e_r_raw * r_grad
-    seq_grads = _nonzero(g_hs[:-1])
-    dh = g_hs[-1] + g_h_last
+    seq_grads = _nonzero(g_hs[:-1])              # gradients at every h, not only the last (return_sequences)
+    dh = g_h_last + (g_hs[-1] if steps else 0.0)
     dhs = np.empty_like(hs)                                 # the dh entering each step (masked steps: 0)
     recurrent_t = np.ascontiguousarray(recurrent_kernel.T)                  # (3u, u)
     if reset_after:
         per_dh = np.stack([a_z_per_dh, a_h_per_dh * rec_cands * r_grad, a_h_per_dh * r], axis=2)
-        if injected:
-            extra = np.stack([e_z, (e_h * rec_cands + e_r_raw) * r_grad, e_h * r + g_rec], axis=2)
         d_rec_all = np.empty((steps, batch, 3, u), dtype=gates.dtype)      # grads at h U + b_h
     else:
         recurrent_h_t, recurrent_zr_t = recurrent_t[2 * u:], recurrent_t[:2 * u]
@@ -466,43 +478,35 @@ def _gru_backward(outputs, x, kernel, recurrent_kernel, bias, h0, mask, activati
         dhs[t] = dh
         if reset_after:
             np.multiply(dh[:, None], per_dh[t], out=d_rec_all[t])
-            if injected:
-                d_rec_all[t] += extra[t]
             dh = dh * z[t] + np.dot(d_rec_all[t].reshape(batch, three_u), recurrent_t)
         else:
             d_cand_rec = dh * a_h_per_dh[t]                                  # a_h
-            if injected:
-                d_cand_rec += e_h[t] + g_rec[t]
             d_cand_rec_all[t] = d_cand_rec
             d_rh = np.dot(d_cand_rec, recurrent_h_t)                         # d(r h), (batch, u)
             d_zr = d_zr_all[t]
             np.multiply(dh, a_z_per_dh[t], out=d_zr[:, :u])
             np.multiply(d_rh, a_r_per_d_rh[t], out=d_zr[:, u:])
-            if injected:
-                d_zr[:, :u] += e_z[t]
-                d_zr[:, u:] += e_r[t]
             dh = dh * z[t] + d_rh * r[t] + np.dot(d_zr, recurrent_zr_t)
         if mask is not None:
             dh = dh + dh_carry
     return _gru_weight_grads(dhs, x, kernel, recurrent_kernel, bias, h0, hs, z, r, reset_after,
-                             a_h_per_dh, e_h if injected else None,
-                             d_rec_all if reset_after else (d_zr_all, d_cand_rec_all)) + (dh,)
+                             a_h_per_dh, d_rec_all if reset_after else (d_zr_all, d_cand_rec_all)) + (dh,)
 
 
 def _gru_weight_grads(dhs, x, kernel, recurrent_kernel, bias, h0, hs, z, r, reset_after,
-                      a_h_per_dh, e_h, d_rec):
+                      a_h_per_dh, d_rec):
     """Grads of x, W, U, b from the loop's results (time-major)."""
     steps, batch, u = hs.shape
-    h_prevs = np.concatenate([h0[None], hs[:-1]]).reshape(-1, u)           # (time * batch, u)
+    h_prevs = np.concatenate([h0[None], hs])[:steps].reshape(-1, u)       # h_{t-1}, (time * batch, u)
     if reset_after:            # grads at x W + b_x: a_z, a_r as at the recurrent term; a_h without r
         d_rec = d_rec.reshape(steps, batch, 3 * u)
-        a_h = dhs * a_h_per_dh if e_h is None else dhs * a_h_per_dh + e_h
+        a_h = dhs * a_h_per_dh
         d_inputs = np.concatenate([d_rec[..., :2 * u], a_h], axis=-1)     # (time, batch, 3u)
         d_rec_rows = d_rec.reshape(-1, 3 * u)
         d_recurrent = np.dot(h_prevs.T, d_rec_rows)                        # (u, 3u)
     else:
         d_zr, d_cand_rec = d_rec
-        a_h = dhs * a_h_per_dh if e_h is None else dhs * a_h_per_dh + e_h
+        a_h = dhs * a_h_per_dh
         d_inputs = np.concatenate([d_zr, a_h], axis=-1)                    # (time, batch, 3u)
         reset_h = (r.reshape(-1, u) * h_prevs)                             # r h, (time * batch, u)
         d_recurrent = np.concatenate([np.dot(h_prevs.T, d_zr.reshape(-1, 2 * u)),
@@ -523,11 +527,11 @@ def _gru_weight_grads(dhs, x, kernel, recurrent_kernel, bias, h0, hs, z, r, rese
 def _gru_vjp(argnums, outputs, args, kwargs):
     """One backward pass through time serves every input autograd asks about."""
     def vjp(output_grads):
-        grads = _gru_backward(outputs, *args[:5], kwargs.get("mask"), kwargs.get("activation", act.tanh),
+        grads = _gru_backward(*args[:6], kwargs.get("mask"), kwargs.get("activation", act.tanh),
                               kwargs.get("recurrent_activation", act.sigmoid),
                               kwargs.get("reset_after", True), output_grads)
         return tuple(grads[i] for i in argnums)
     return vjp
 
 
-defvjp_argnums(gru, _gru_vjp)
+defvjp_argnums(_gru_op, _gru_vjp)
