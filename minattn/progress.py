@@ -39,11 +39,18 @@ class ProgressLine:
         self.last_draw = 0.0
         self.live = verbose == 1 and getattr(self.stream, "isatty", lambda: False)()
 
-    def update(self, done, logs):
+    def update(self, done, make_logs):
+        """Redraw (at most every 0.1 s, on a terminal); ``make_logs()`` gives the logs so far.
+
+        The logs come from a function so that a step that is not drawn -- nearly
+        every step -- does not pay for averaging them.
+        """
+        if not self.live:
+            return
         now = time.perf_counter()
-        if self.live and now - self.last_draw > 0.1:
+        if now - self.last_draw > 0.1:
             self.last_draw = now
-            self.stream.write("\r" + self._bar(done) + format_logs(logs))
+            self.stream.write("\r" + self._bar(done) + format_logs(make_logs()))
             self.stream.flush()
 
     def finish(self, logs):

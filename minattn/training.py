@@ -14,6 +14,7 @@ float32 buffer (``pytree.FlatParams``) that the optimizer updates in place,
 and autograd differentiates with respect to that buffer directly
 (``pytree.traced_views``), so the gradient arrives as one flat vector too.
 """
+import math
 import time
 
 import autograd.numpy as anp
@@ -195,8 +196,8 @@ class Trainable:
             xb, yb = [a[index] for a in xs], [a[index] for a in ys]
             keep = {}
             loss, flat_grads = compiled.loss_and_grad(weights.flat, weights.tree, xb, yb, rng, keep)
-            if not np.isfinite(loss) or not np.all(np.isfinite(flat_grads)):
-                self._stop_training(weights, f"loss became {loss}" if not np.isfinite(loss) else
+            if not math.isfinite(loss) or not np.all(np.isfinite(flat_grads)):
+                self._stop_training(weights, f"loss became {loss}" if not math.isfinite(loss) else
                                     f"a weight update became non-finite (loss {loss})", epoch, batch)
             before = weights.flat.copy()
             compiled.optimizer.update(weights.flat, flat_grads, compiled.state, weights.sizes)
@@ -206,7 +207,8 @@ class Trainable:
                 self._stop_training(weights, f"a weight update became non-finite (loss {loss})",
                                     epoch, batch)
             sums += len(index) * np.array([loss] + compiled.metric_values(yb, keep["preds"]))
-            progress.update(start + len(index), self._logs(sums / (start + len(index))))
+            done = start + len(index)
+            progress.update(done, lambda: self._logs(sums / done))
         return self._logs(sums / n)
 
     def _stop_training(self, weights, what, epoch, batch):
