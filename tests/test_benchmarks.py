@@ -1,0 +1,31 @@
+"""benchmarks/time_lstm.py runs against the fused LSTM as it is now, and times what it says."""
+import os
+import re
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+import time_lstm  # noqa: E402
+
+from minattn import activations, fused  # noqa: E402
+
+
+def test_time_lstm_prints_a_positive_time_for_each_piece_of_each_shape(capsys):
+    time_lstm.main(["--calls", "1", "--repeats", "1"])
+    out = capsys.readouterr().out
+    times = re.findall(r"^    (forward|backward \(grad at [a-z ]+\))\s+([0-9.]+) us$", out, flags=re.M)
+    assert len(times) == 6                                              # 3 pieces x E2, E3
+    assert all(float(us) > 0 for _, us in times)
+    assert "E2 (batch 32, steps 10, features 10, units 64)" in out
+
+
+def test_the_timed_forward_pass_computes_what_the_public_op_returns():
+    """The script times the private ``_lstm_forward``; it must be the work ``fused.lstm`` does."""
+    args = time_lstm.lstm_arguments(batch=3, steps=4, features=2, units=5)
+    acts = (None, activations.tanh, activations.sigmoid)
+    timed = fused._lstm_forward(*args, *acts)["outputs"]
+    public = fused.lstm(*args)
+    assert len(timed) == len(public) == 3
+    for a, b in zip(timed, public):
+        assert np.array_equal(a, b)
