@@ -1,4 +1,4 @@
-"""benchmarks/time_lstm.py runs against the fused LSTM as it is now, and times what it says."""
+"""The timing scripts in benchmarks/ run against the library as it is now, and time what they say."""
 import os
 import re
 import sys
@@ -29,3 +29,12 @@ def test_the_timed_forward_pass_computes_what_the_public_op_returns():
     assert len(timed) == len(public) == 3
     for a, b in zip(timed, public):
         assert np.array_equal(a, b)
+
+
+def test_time_adam_prints_the_three_timings(capsys):
+    import time_adam
+    time_adam.main(["--calls", "2", "--repeats", "1"])
+    out = capsys.readouterr().out
+    times = re.findall(r"^    (moments normal|moments subnormal|one flush_subnormal) .*?\s([0-9.]+) us", out, flags=re.M)
+    assert [name for name, _ in times] == ["moments normal", "moments subnormal", "one flush_subnormal"]
+    assert all(float(us) > 0 for _, us in times)
