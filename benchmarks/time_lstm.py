@@ -20,7 +20,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # before NumPy loads, as 
 
 import numpy as np  # noqa: E402
 
-from minattn import activations, fused, memory  # noqa: E402
+from minattn import fused, memory  # noqa: E402
 
 SHAPES = {"E2": dict(batch=32, steps=10, features=10, units=64),      # name: LSTM sizes
           "E3": dict(batch=64, steps=10, features=2, units=32)}
@@ -45,20 +45,19 @@ def median_us(fn, calls, repeats):
 
 def time_one(shape, calls, repeats):
     """Median microseconds of the forward pass and of the two backward passes."""
-    args = lstm_arguments(**shape)
-    acts = (None, activations.tanh, activations.sigmoid)                # mask, activation, recurrent
-    saved = fused._lstm_forward(*args, *acts)
+    args = lstm_arguments(**shape)                                      # no mask, tanh and sigmoid
+    saved = fused._lstm_forward(*args)
     hs, h_last, c_last = saved["outputs"]
     rng = np.random.default_rng(1)
     last_only = (np.zeros_like(hs), rng.standard_normal(h_last.shape).astype(np.float32),
                  np.zeros_like(c_last))
     every_h = (rng.standard_normal(hs.shape).astype(np.float32),) + last_only[1:]
     return {
-        "forward": median_us(lambda: fused._lstm_forward(*args, *acts), calls, repeats),
+        "forward": median_us(lambda: fused._lstm_forward(*args), calls, repeats),
         "backward (grad at last h)": median_us(
-            lambda: fused._lstm_backward(*args, saved, *acts, last_only), calls, repeats),
+            lambda: fused._lstm_backward(*args, saved, last_only), calls, repeats),
         "backward (grad at every h)": median_us(
-            lambda: fused._lstm_backward(*args, saved, *acts, every_h), calls, repeats),
+            lambda: fused._lstm_backward(*args, saved, every_h), calls, repeats),
     }
 
 

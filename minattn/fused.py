@@ -141,6 +141,30 @@ def _time_major_projection(x, kernel, bias):
     return inputs_proj
 
 
+# -- recurrent layers: a forward pass in plain NumPy, recorded as one op ----------------
+# The backward pass through time needs more than the outputs: every step's
+# gates and states. So ``lstm`` and ``gru`` run their forward pass in plain NumPy
+# on the values and then record one op, ``_lstm_op`` / ``_gru_op``, that takes
+# the forward pass's results as an extra argument ``saved``. autograd does not
+# differentiate ``saved`` (it is not a traced value); the VJP reads it. PyTorch
+# calls this ``save_for_backward``.
+def _run_recorded(forward, op, inputs, **settings):
+    """``op(*inputs, saved, **settings)`` with ``saved = forward(*values of inputs, **settings)``."""
+    saved = forward(*[getval(a) for a in inputs], **settings)
+    return op(*inputs, saved, **settings)
+
+
+def _vjp_from_backward(backward):
+    """A VJP maker for such an op: ``backward(*inputs, saved, output_grads, **settings)``
+    returns the gradients of every input at once, and autograd takes the ones it needs."""
+    def make_vjp(argnums, outputs, args, kwargs):
+        def vjp(output_grads):
+            grads = backward(*args, output_grads, **kwargs)
+            return tuple(grads[i] for i in argnums)
+        return vjp
+    return make_vjp
+
+
 # -- LSTM through time ------------------------------------------------------------------
 # Inside, every step's numbers are kept "unit-major": a step's gates are one
 # (4u, batch) block, h and c are (u, batch), so each gate is a run of whole rows --
@@ -200,15 +224,12 @@ def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.ta
         ``(hs, h_last, c_last)``: every step's h, (batch, time, u), and the
         final h and c, (batch, u).
 
-    The forward pass runs in plain NumPy on the values (``_lstm_forward``).
-    Besides its results, the backward pass needs every step's c and gates: they
-    go to the recorded op ``_lstm_op`` as ``saved``, an argument autograd does
-    not differentiate (what PyTorch calls ``save_for_backward``).
+    The forward pass runs in plain NumPy (``_lstm_forward``); every step's c
+    and gates reach the backward pass through the recorded op's ``saved``
+    argument (see ``_run_recorded``).
     """
-    values = [getval(a) for a in (x, kernel, recurrent_kernel, bias, h0, c0)]
-    saved = _lstm_forward(*values, mask, activation, recurrent_activation)
-    return _lstm_op(x, kernel, recurrent_kernel, bias, h0, c0, saved, mask=mask, activation=activation,
-                    recurrent_activation=recurrent_activation)
+    return _run_recorded(_lstm_forward, _lstm_op, (x, kernel, recurrent_kernel, bias, h0, c0),
+                         mask=mask, activation=activation, recurrent_activation=recurrent_activation)
 
 
 @primitive
@@ -218,7 +239,8 @@ def _lstm_op(x, kernel, recurrent_kernel, bias, h0, c0, saved, mask=None, activa
     return saved["outputs"]
 
 
-def _lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, activation, recurrent_activation):
+def _lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.tanh,
+                  recurrent_activation=act.sigmoid):
     """The forward pass. Returns ``saved``: the outputs, and every step's h, c and gates."""
     batch, steps = x.shape[:2]
     u = recurrent_kernel.shape[0]
@@ -247,8 +269,8 @@ def _lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, activation, r
     return {"outputs": (hs_rows.swapaxes(0, 1), h.T, c.T), "hs_rows": hs_rows, "cs": cs, "gates": gates}
 
 
-def _lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, saved, mask, activation,
-                   recurrent_activation, output_grads):
+def _lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, saved, output_grads, mask=None,
+                   activation=act.tanh, recurrent_activation=act.sigmoid):
     """Backpropagation through time. Returns grads of (x, kernel, recurrent_kernel, bias, h0, c0).
 
     Going back one step, with dh and dc the gradients arriving at h_t and c_t:
@@ -320,16 +342,7 @@ def _lstm_weight_grads(dz_all, x, kernel, bias, h0, hs_rows):
     return (d_x.astype(x.dtype), d_kernel.astype(kernel.dtype), d_recurrent.astype(kernel.dtype), d_bias)
 
 
-def _lstm_vjp(argnums, outputs, args, kwargs):
-    """One backward pass through time serves every input autograd asks about."""
-    def vjp(output_grads):
-        grads = _lstm_backward(*args[:7], kwargs.get("mask"), kwargs.get("activation", act.tanh),
-                               kwargs.get("recurrent_activation", act.sigmoid), output_grads)
-        return tuple(grads[i] for i in argnums)
-    return vjp
-
-
-defvjp_argnums(_lstm_op, _lstm_vjp)
+defvjp_argnums(_lstm_op, _vjp_from_backward(_lstm_backward))
 
 
 def _nonzero(array):
@@ -366,16 +379,14 @@ def gru(x, kernel, recurrent_kernel, bias, h0, mask=None, activation=act.tanh,
         ``(hs, h_last)``: every step's h, (batch, time, u), and the final h,
         (batch, u).
 
-    As for ``lstm``, the forward pass runs in plain NumPy (``_gru_forward``)
-    and what the backward pass needs besides -- every step's activated gates
-    z, r, hh and the recurrent term of the candidate's pre-activation
-    (``h U_h + b_hh``, or ``(r * h) U_h``) -- goes to the recorded op
-    ``_gru_op`` as ``saved``, which autograd does not differentiate.
+    The forward pass runs in plain NumPy (``_gru_forward``); every step's
+    activated gates z, r, hh and the recurrent term of the candidate's
+    pre-activation (``h U_h + b_hh``, or ``(r * h) U_h``) reach the backward
+    pass through the recorded op's ``saved`` argument (see ``_run_recorded``).
     """
-    values = [getval(a) for a in (x, kernel, recurrent_kernel, bias, h0)]
-    saved = _gru_forward(*values, mask, activation, recurrent_activation, reset_after)
-    return _gru_op(x, kernel, recurrent_kernel, bias, h0, saved, mask=mask, activation=activation,
-                   recurrent_activation=recurrent_activation, reset_after=reset_after)
+    return _run_recorded(_gru_forward, _gru_op, (x, kernel, recurrent_kernel, bias, h0), mask=mask,
+                         activation=activation, recurrent_activation=recurrent_activation,
+                         reset_after=reset_after)
 
 
 @primitive
@@ -385,8 +396,8 @@ def _gru_op(x, kernel, recurrent_kernel, bias, h0, saved, mask=None, activation=
     return saved["outputs"]
 
 
-def _gru_forward(x, kernel, recurrent_kernel, bias, h0, mask, activation, recurrent_activation,
-                 reset_after):
+def _gru_forward(x, kernel, recurrent_kernel, bias, h0, mask=None, activation=act.tanh,
+                 recurrent_activation=act.sigmoid, reset_after=True):
     """The forward pass, time-major. Returns ``saved``: the outputs, and every step's
     h, gates and recurrent candidate term, each (time, batch, ...)."""
     input_bias, recurrent_bias = _gru_biases(bias, reset_after)
@@ -429,8 +440,8 @@ def _gru_forward(x, kernel, recurrent_kernel, bias, h0, mask, activation, recurr
     return {"outputs": (hs.swapaxes(0, 1), h), "hs": hs, "gates": gates, "rec_cands": rec_cands}
 
 
-def _gru_backward(x, kernel, recurrent_kernel, bias, h0, saved, mask, activation,
-                  recurrent_activation, reset_after, output_grads):
+def _gru_backward(x, kernel, recurrent_kernel, bias, h0, saved, output_grads, mask=None,
+                  activation=act.tanh, recurrent_activation=act.sigmoid, reset_after=True):
     """Backpropagation through time. Returns grads of (x, kernel, recurrent_kernel, bias, h0).
 
     With dh the gradient arriving at h_t, a_z, a_r, a_h the gradients at the
@@ -524,14 +535,4 @@ def _gru_weight_grads(dhs, x, kernel, recurrent_kernel, bias, h0, hs, z, r, rese
             None if d_bias is None else d_bias.astype(bias.dtype))
 
 
-def _gru_vjp(argnums, outputs, args, kwargs):
-    """One backward pass through time serves every input autograd asks about."""
-    def vjp(output_grads):
-        grads = _gru_backward(*args[:6], kwargs.get("mask"), kwargs.get("activation", act.tanh),
-                              kwargs.get("recurrent_activation", act.sigmoid),
-                              kwargs.get("reset_after", True), output_grads)
-        return tuple(grads[i] for i in argnums)
-    return vjp
-
-
-defvjp_argnums(_gru_op, _gru_vjp)
+defvjp_argnums(_gru_op, _vjp_from_backward(_gru_backward))
