@@ -10,7 +10,7 @@ Inside, every weight is one stretch of a single flat vector: ``update``
 changes that vector (and the state) in place with a few whole-vector NumPy
 operations, which is what ``fit`` calls on its own flat buffer each step.
 Every ``FLUSH_EVERY`` steps the moments' subnormal entries are set to 0
-(``flush_subnormal``): arithmetic on them is very slow.
+(``Optimizer.next_step``, ``flush_subnormal``): arithmetic on them is very slow.
 """
 import numpy as np
 
@@ -64,6 +64,16 @@ class Optimizer:
         self.update(flat, flatten(grads, dtype=flat.dtype), state, sizes)
         return unflatten(flat, params), state
 
+    @staticmethod
+    def next_step(state, *moments):
+        """Count one more step in ``state["t"]`` and return it; every ``FLUSH_EVERY``
+        steps, first set the moments' subnormal entries to 0 (see ``flush_subnormal``)."""
+        state["t"] += 1
+        if state["t"] % FLUSH_EVERY == 0:
+            for moment in moments:
+                flush_subnormal(moment)
+        return state["t"]
+
     def clip(self, flat_grads, sizes):
         """Rescale each weight's gradient to norm <= clipnorm (Keras's per-weight clipnorm)."""
         if self.clipnorm is None:
@@ -98,13 +108,11 @@ class SGD(Optimizer):
     def update(self, flat, flat_grads, state, sizes):
         """One step, in place on ``flat`` and ``state``."""
         grads = self.clip(flat_grads, sizes)
-        state["t"] += 1
         velocity = state["velocity"]
+        self.next_step(state, velocity)
         velocity *= self.momentum
         velocity -= self.learning_rate * grads
         flat += velocity
-        if state["t"] % FLUSH_EVERY == 0:
-            flush_subnormal(velocity)
 
 
 class Adam(Optimizer):
@@ -140,18 +148,14 @@ class Adam(Optimizer):
         """One step, in place on ``flat`` and ``state`` (m, v: flat vectors like ``flat``)."""
         g = self.clip(flat_grads, sizes)
         b1, b2 = self.beta_1, self.beta_2
-        state["t"] += 1
-        t = state["t"]
         m, v = state["m"], state["v"]
+        t = self.next_step(state, m, v)
         m *= b1
         m += (1.0 - b1) * g                                  # m = b1 m + (1 - b1) g
         v *= b2
         v += (1.0 - b2) * (g * g)                            # v = b2 v + (1 - b2) g^2
         alpha = float(self.learning_rate * np.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t))
         flat -= alpha * m / (np.sqrt(v) + self.epsilon)
-        if t % FLUSH_EVERY == 0:
-            flush_subnormal(m)
-            flush_subnormal(v)
 
 
 _BY_NAME = {"adam": Adam, "sgd": SGD}
