@@ -24,10 +24,10 @@ import os
 import pstats
 import sys
 import time
-import timeit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_train  # noqa: E402  (sets the BLAS thread count before NumPy loads)
+from timing import median_us  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -45,11 +45,6 @@ def one_batch(model, x, y, batch_size):
     """Everything one call of ``Compiled.flat_loss`` needs, for the first batch."""
     weights = FlatParams(model.params)
     return weights, [x[:batch_size]], [y[:batch_size]], minattn.config.rng()
-
-
-def median_us(fn, calls, repeats):
-    """Median over ``repeats`` of the mean time of ``calls`` calls, in microseconds."""
-    return float(np.median([timeit.timeit(fn, number=calls) / calls for _ in range(repeats)])) * 1e6
 
 
 def step_pieces(model, x, y, batch_size, batches, calls, repeats):

@@ -10,11 +10,11 @@ does every ``FLUSH_EVERY`` steps (see minattn/optimizers.py).
     python benchmarks/time_adam.py
 """
 import argparse
-import timeit
 
 import numpy as np
 
 from minattn.optimizers import FLUSH_EVERY, Adam, flush_subnormal
+from timing import median_us
 
 WEIGHTS = 19_375        # E2's weight count
 CALLS = 300
@@ -31,13 +31,12 @@ def time_update(moment, calls, repeats):
     def update():
         state["m"][:], state["v"][:], state["t"] = moment, moment, 1   # t = 1: no flush inside
         adam.update(flat, grads, state, sizes)
-    return float(np.median([timeit.timeit(update, number=calls) / calls for _ in range(repeats)])) * 1e6
+    return median_us(update, calls, repeats)
 
 
 def time_flush(calls, repeats):
     moments = np.full(WEIGHTS, 1e-3, np.float32)
-    return float(np.median([timeit.timeit(lambda: flush_subnormal(moments), number=calls) / calls
-                            for _ in range(repeats)])) * 1e6
+    return median_us(lambda: flush_subnormal(moments), calls, repeats)
 
 
 def main(argv=None):

@@ -14,13 +14,13 @@ before and after, on the same machine.
 """
 import argparse
 import os
-import timeit
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # before NumPy loads, as bench_train.py
 
 import numpy as np  # noqa: E402
 
 from minattn import fused, memory  # noqa: E402
+from timing import median_us  # noqa: E402
 
 SHAPES = {"E2": dict(batch=32, steps=10, features=10, units=64),      # name: LSTM sizes
           "E3": dict(batch=64, steps=10, features=2, units=32)}
@@ -37,10 +37,6 @@ def lstm_arguments(batch, steps, features, units, seed=0):
     bias = np.zeros(4 * units, np.float32)
     h0 = np.zeros((batch, units), np.float32)
     return x, kernel, recurrent, bias, h0, h0.copy()
-
-
-def median_us(fn, calls, repeats):
-    return float(np.median([timeit.timeit(fn, number=calls) / calls for _ in range(repeats)])) * 1e6
 
 
 def time_one(shape, calls, repeats):
