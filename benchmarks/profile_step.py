@@ -6,10 +6,13 @@ For each model (built and fed exactly as in bench_train.py) it prints
   name: on small models each costs about the same Python bookkeeping whatever
   its size, so their number is the first thing to look at;
 * the median time of the pieces of one ``fit`` step: the forward pass and
-  loss without recording (``Compiled.flat_loss``), the same with autograd's
-  ``value_and_grad`` (forward + backward), the optimizer's in-place update,
-  and the whole step inside ``fit`` (what is left is the loop: batching,
-  checks, metrics, progress);
+  loss without recording, the same with autograd's ``value_and_grad``
+  (forward + backward), the optimizer's update, and the whole step inside
+  ``fit`` (what is left is the loop: batching, checks, metrics, progress).
+  On the fast path (the default) these are ``FastSteps.flat_loss``, its
+  ``loss_and_grad`` and ``optimizer.update`` on the flat buffer; with
+  ``--traced``, ``Compiled.batch_loss``, ``value_and_grad`` of it and
+  ``optimizer.step`` on the weight trees -- the readable step;
 * with ``--cprofile N``, the N functions with the most own time (cProfile) in
   a ``fit`` over ``--batches`` batches.
 
@@ -30,37 +33,56 @@ import bench_train  # noqa: E402  (sets the BLAS thread count before NumPy loads
 from timing import median_us  # noqa: E402
 
 import numpy as np  # noqa: E402
+from autograd import value_and_grad  # noqa: E402
 
 import minattn  # noqa: E402
-from minattn import memory  # noqa: E402
+from minattn.fast.memory import keep_freed_memory  # noqa: E402
+from minattn.fast.training import FastSteps  # noqa: E402
 from minattn.profiling import count_primitives  # noqa: E402
-from minattn.pytree import FlatParams  # noqa: E402
 
 BATCHES = 300        # batches of the timed fit (and of the cProfile run)
 CALLS = 300          # calls per timing of one piece
 REPEATS = 5          # timings per piece; the median is reported
 
 
-def one_batch(model, x, y, batch_size):
-    """Everything one call of ``Compiled.flat_loss`` needs, for the first batch."""
-    weights = FlatParams(model.params)
-    return weights, [x[:batch_size]], [y[:batch_size]], minattn.config.rng()
+class StepPieces:
+    """The pieces of one training step on the path in force, for the first batch.
+
+    ``loss(w)`` is the forward pass and loss, ``loss_and_grad(w)`` the same
+    with its gradient, ``update(w, grads)`` the optimizer's rule, each at
+    the weights ``w`` (the flat buffer on the fast path, the weights tree on
+    the readable one).
+    """
+
+    def __init__(self, model, x, y, batch_size):
+        compiled, rng = model.compiled, minattn.config.rng()
+        xb, yb = [x[:batch_size]], [y[:batch_size]]
+        self.fast = minattn.fused_enabled()
+        if self.fast:
+            steps = FastSteps(model, compiled)
+            self.weights = steps.weights.flat.copy()
+            self.loss = lambda w: steps.flat_loss(w, xb, yb, rng, {})
+            self.loss_and_grad = lambda w: steps.loss_and_grad(w, xb, yb, rng, {})
+            sizes = steps.weights.sizes
+            self.update = lambda w, g, state: compiled.optimizer.update(w, g, state, sizes)
+            self.state = compiled.optimizer.init(steps.weights.tree)
+        else:
+            self.weights = model.params
+            self.loss = lambda w: compiled.batch_loss(w, xb, yb, rng)
+            self.loss_and_grad = lambda w: value_and_grad(compiled.batch_loss)(w, xb, yb, rng)
+            self.update = compiled.optimizer.step
+            self.state = compiled.optimizer.init(model.params)
 
 
 def step_pieces(model, x, y, batch_size, batches, calls, repeats):
     """Median microseconds of each piece of a training step (see the module docstring)."""
-    compiled = model.compiled
-    weights, xb, yb, rng = one_batch(model, x, y, batch_size)
-    grads = compiled.loss_and_grad(weights.flat, weights.tree, xb, yb, rng, {})[1]
-    scratch = FlatParams(model.params)
-    state = compiled.optimizer.init_flat(scratch.flat)
+    step = StepPieces(model, x, y, batch_size)
+    w = step.weights
+    grads = step.loss_and_grad(w)[1]
     pieces = {
-        "forward + loss": median_us(lambda: compiled.flat_loss(weights.flat, weights.tree, xb, yb, rng, {}),
-                                    calls, repeats),
-        "value_and_grad": median_us(lambda: compiled.loss_and_grad(weights.flat, weights.tree, xb, yb,
-                                                                   rng, {}), calls, repeats),
-        "optimizer update": median_us(lambda: compiled.optimizer.update(scratch.flat, grads, state,
-                                                                        scratch.sizes), calls, repeats),
+        "forward + loss": median_us(lambda: step.loss(w), calls, repeats),
+        "value_and_grad": median_us(lambda: step.loss_and_grad(w), calls, repeats),
+        "optimizer update": median_us(lambda: step.update(w, grads, step.state), calls, repeats),
     }
     n = batches * batch_size
     fit_times = []
@@ -76,10 +98,8 @@ def step_pieces(model, x, y, batch_size, batches, calls, repeats):
 
 def recorded_ops(model, x, y, batch_size):
     """``Counter`` of the primitives autograd records in one step's loss."""
-    compiled = model.compiled
-    weights, xb, yb, rng = one_batch(model, x, y, batch_size)
-    return count_primitives(lambda flat: compiled.flat_loss(flat, weights.tree, xb, yb, rng, {}),
-                            weights.flat)
+    step = StepPieces(model, x, y, batch_size)
+    return count_primitives(step.loss, step.weights)
 
 
 def cprofile_fit(model, x, y, batch_size, batches, top):
@@ -133,8 +153,8 @@ def main(argv=None):
     args = parse_args(argv)
     minattn.set_fused(not args.traced)
     minattn.set_floatx(bench_train.FLOATX)
-    memory.keep_freed_memory()            # as fit does, so the pieces timed alone match the step
-    print(f"one training step, {'traced' if args.traced else 'fused'} layers, "
+    keep_freed_memory()                   # as the fast fit does, so the pieces timed alone match the step
+    print(f"one training step, {'readable (traced)' if args.traced else 'fast'} path, "
           f"{bench_train.blas_threads()} BLAS thread(s), float32, Adam; medians of {args.repeats} timings\n")
     for name in args.names:
         report(name, args)

@@ -4,7 +4,7 @@ A moment whose gradient stays at 0 decays towards 0 through float32's
 subnormal range (below 1.2e-38), where x86 arithmetic is far slower. This
 times ``Adam.update`` over E2's 19 375 weights (float32, zero gradients, as
 for a dead unit) with every moment normal, then with every moment subnormal,
-and the cost of one ``flush_subnormal`` of a moment vector -- which Adam
+and the cost of one ``flushed`` copy of a moment vector -- which Adam
 does every ``FLUSH_EVERY`` steps (see minattn/optimizers.py).
 
     python benchmarks/time_adam.py
@@ -13,7 +13,7 @@ import argparse
 
 import numpy as np
 
-from minattn.optimizers import FLUSH_EVERY, Adam, flush_subnormal
+from minattn.optimizers import FLUSH_EVERY, Adam, flushed
 from timing import median_us
 
 WEIGHTS = 19_375        # E2's weight count
@@ -26,17 +26,14 @@ def time_update(moment, calls, repeats):
     adam = Adam()
     flat, grads = np.zeros(WEIGHTS, np.float32), np.zeros(WEIGHTS, np.float32)
     state = adam.init_flat(flat)
+    state["m"][:], state["v"][:], state["t"] = moment, moment, 1   # t = 1: no flush inside
     sizes = np.array([WEIGHTS])
-
-    def update():
-        state["m"][:], state["v"][:], state["t"] = moment, moment, 1   # t = 1: no flush inside
-        adam.update(flat, grads, state, sizes)
-    return median_us(update, calls, repeats)
+    return median_us(lambda: adam.update(flat, grads, state, sizes), calls, repeats)
 
 
 def time_flush(calls, repeats):
     moments = np.full(WEIGHTS, 1e-3, np.float32)
-    return median_us(lambda: flush_subnormal(moments), calls, repeats)
+    return median_us(lambda: flushed(moments), calls, repeats)
 
 
 def main(argv=None):
@@ -50,7 +47,7 @@ def main(argv=None):
     print(f"Adam.update over {WEIGHTS} float32 weights, zero gradients; medians of {args.repeats} x {args.calls} calls")
     print(f"    moments normal (1e-3)      {normal:8.1f} us")
     print(f"    moments subnormal (1e-40)  {subnormal:8.1f} us   ({subnormal / normal:.0f}x)")
-    print(f"    one flush_subnormal        {flush:8.1f} us   (two every {FLUSH_EVERY} steps)")
+    print(f"    one flushed copy           {flush:8.1f} us   (two every {FLUSH_EVERY} steps)")
 
 
 if __name__ == "__main__":

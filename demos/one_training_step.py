@@ -261,17 +261,16 @@ def parse_args(argv):
 def main(argv=None):
     """Print one training step; return every number (also written to ``<out>/results.json``)."""
     args = parse_args(argv)
-    previous = minattn.floatx(), minattn.fused_enabled()
+    previous_floatx = minattn.floatx()
     minattn.set_floatx("float64")         # exact arithmetic, so hand and autograd can agree to 1e-10
-    minattn.set_fused(False)              # the traced layers: every small op recorded by autograd
     try:
-        results = one_step(args.seed)
+        with minattn.traced():            # the readable path: every small op recorded by autograd
+            results = one_step(args.seed)
+            os.makedirs(args.out, exist_ok=True)
+            settings = {"demo": "one_training_step", "samples": SAMPLES, "seed": args.seed, "floatx": "float64"}
+            write_results(os.path.join(args.out, "results.json"), settings, minattn.History(), **results)
     finally:
-        minattn.set_floatx(previous[0])
-        minattn.set_fused(previous[1])
-    os.makedirs(args.out, exist_ok=True)
-    settings = {"demo": "one_training_step", "samples": SAMPLES, "seed": args.seed, "floatx": "float64"}
-    write_results(os.path.join(args.out, "results.json"), settings, minattn.History(), **results)
+        minattn.set_floatx(previous_floatx)
     print(f"\nresults.json written to {args.out}/")
     return results
 

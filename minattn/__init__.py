@@ -4,8 +4,9 @@
     from minattn.layers import Dense, Multiply
     from minattn.optimizers import Adam
 """
-from . import activations, fused, gradcheck, initializers, layers, losses, metrics, optimizers
-from .config import floatx, fused as fused_enabled, rng, set_floatx, set_fused, set_random_seed
+from . import activations, gradcheck, initializers, layers, losses, metrics, optimizers
+from .config import floatx, fused as fused_enabled, rng, set_floatx, set_fused, set_random_seed, traced
+from .fast import kernels as _register_fast_kernels  # noqa: F401  (registers the fast kernels)
 from .graph import Input
 from .layers.base import clear_session
 from .model import Model
@@ -14,6 +15,6 @@ from .training import History
 __version__ = "0.1.0"
 
 __all__ = ["Input", "Model", "History", "floatx", "set_floatx", "set_random_seed", "rng", "set_fused",
-           "fused_enabled",
+           "fused_enabled", "traced",
            "clear_session", "activations", "gradcheck", "initializers", "layers", "losses",
            "metrics", "optimizers"]

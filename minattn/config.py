@@ -1,6 +1,6 @@
 """Global settings: the float type of new weights and data, and the random seed.
 
-minattn keeps exactly two pieces of global state, both here:
+minattn keeps exactly three pieces of global state, all here:
 
 * ``floatx()`` -- the dtype that new weights are created in and that ``fit``
   casts data to ("float32" by default, like Keras; gradient checks use
@@ -8,7 +8,10 @@ minattn keeps exactly two pieces of global state, both here:
 * ``rng()`` -- one ``numpy.random.Generator`` that weight initialisation,
   shuffling and dropout all draw from, so ``set_random_seed(seed)`` makes a
   whole run repeatable: same seed, same weights, same losses.
+* ``fused()`` -- whether the fast path runs (the default) or the readable,
+  traced one (``set_fused(False)``, or ``with traced():`` for a block).
 """
+import contextlib
 import random
 
 import numpy as np
@@ -55,19 +58,35 @@ def rng():
     return _RNG
 
 
-_FUSED = False
+_FUSED = True
 
 
 def fused():
-    """True when layers run as fused single ops (see ``minattn.fused``)."""
+    """True when the fast path is on (the default): layers run their fast kernels, ``fit`` its fast step."""
     return _FUSED
 
 
 def set_fused(flag=True):
-    """Switch between the traced layers (default: every small op recorded by
-    autograd, the code to read) and the fused ones (whole layers as single ops
-    with hand-written gradients, several times faster). Both give the same
-    numbers up to float rounding; the tests check it.
+    """Choose the fast path (True, the default) or the readable, traced path (False).
+
+    The fast path runs every layer that has a fast kernel as a few ops with
+    hand-written gradients, and ``fit`` on one flat weight buffer
+    (``minattn.fast``): several times faster. The readable path runs each
+    layer's ``apply`` -- every small op recorded by autograd -- and ``fit``
+    as ``value_and_grad`` then ``optimizer.step`` on weight trees: the code
+    to read and step through, and the one to gradient-check. Both give the
+    same numbers to float rounding; the tests check it.
     """
     global _FUSED
     _FUSED = bool(flag)
+
+
+@contextlib.contextmanager
+def traced():
+    """``with minattn.traced():`` -- the readable path inside the block, the previous setting after."""
+    previous = _FUSED
+    set_fused(False)
+    try:
+        yield
+    finally:
+        set_fused(previous)

@@ -146,7 +146,7 @@ def check_layer(layer, inputs, eps=1e-6, tol=1e-5, max_elements=None, seed=0,
     def run(params, x):
         if layer.accepts_training:       # a fresh copy of the same generator: the same mask each time
             kwargs.update(training=training, rng=_fresh_rng(seed if rng is None else rng))
-        return layer.apply(params, x, **kwargs)
+        return layer.forward(params, x, **kwargs)
 
     outputs = run(_to_float64(layer.params), _to_float64(inputs) if wrt_inputs else inputs)
     projections = tree_map(lambda o: np.random.default_rng(seed + 1).standard_normal(np.shape(o)),

@@ -95,3 +95,15 @@ def is_sparse(loss_fn):
     A loss defined elsewhere says so with ``loss_fn.sparse_labels = True``.
     """
     return loss_fn is sparse_categorical_crossentropy or getattr(loss_fn, "sparse_labels", False)
+
+
+def total_loss(per_output, added=()):
+    """The outputs' mean losses plus the ``add_loss`` terms, added in that order.
+
+    Starting from the first term (not from 0.0) keeps the total in the terms'
+    float type under NumPy 1.x's promotion rules as well as 2.x's.
+    """
+    total = per_output[0]
+    for term in list(per_output[1:]) + list(added):
+        total = total + term
+    return total

@@ -6,19 +6,20 @@
 
 The weights live on the layers, so a second Model over tensors of the first
 (``Model(inputs, attention_probs)``) uses the same, trained, weights.
-Training (compile / fit / evaluate / predict) comes from ``training.Trainable``,
-and extra loss terms (``add_loss``) from ``added_losses.AddedLosses``.
+
+Every method is here; the longer ones hand over to the file that holds their
+idea: ``training.py`` (compile / fit / evaluate / predict), ``added_losses.py``
+(the checks and sums of ``add_loss``), ``summary.py`` (the table).
 """
 import os
 
 import numpy as np
 
-from .added_losses import AddedLosses
+from . import added_losses, training
 from .graph import InputLayer, SymbolicTensor
 from .layers.base import show_shape, unique_name
 from .pytree import named_leaves, tree_map
 from .summary import format_summary
-from .training import Trainable
 
 
 def _as_tensor_list(tensors, what):
@@ -32,7 +33,7 @@ def _as_tensor_list(tensors, what):
     return items
 
 
-class Model(Trainable, AddedLosses):
+class Model:
     """A model from its input tensor(s) to its output tensor(s).
 
     Args:
@@ -121,7 +122,8 @@ class Model(Trainable, AddedLosses):
             with ``weight * mean(tensor)`` (a scalar) for each ``add_loss`` call.
         """
         values = self._run_nodes(self._nodes_with_losses, params, inputs, training, rng)
-        return self._outputs(values), self._added_loss_values(values)
+        added = [added_losses.weighted_mean(values[tensor], weight) for tensor, weight in self.added_losses]
+        return self._outputs(values), added
 
     def _outputs(self, values):
         """The output array(s) from the forward pass's ``values``, as ``apply`` returns them."""
@@ -152,13 +154,99 @@ class Model(Trainable, AddedLosses):
             kwargs["mask"] = mask
         if layer.accepts_training:
             kwargs.update(training=training, rng=rng)
-        out = layer.apply(params.get(layer.name, {}), x, **kwargs)
+        out = layer.forward(params.get(layer.name, {}), x, **kwargs)
         out_mask = layer.compute_mask(x, mask)
         outs = out if node.returns_list else [out]
         out_masks = out_mask if node.returns_list and isinstance(out_mask, list) else [out_mask] * len(outs)
         for tensor, value, m in zip(node.outputs, outs, out_masks):
             values[tensor] = value
             masks[tensor] = m
+
+    # -- extra loss terms ---------------------------------------------------------
+    def add_loss(self, tensor, weight=1.0):
+        """Add ``weight * mean(tensor)`` to the loss that ``fit`` minimises and ``evaluate`` reports.
+
+        Keras's ``model.add_loss``: a penalty computed inside the model (an
+        activity regulariser, Lin et al.'s attention penalty) joins the loss
+        with no extra model output and no dummy targets. The mean is over the
+        batch and every other axis. ``fit`` computes it in the same forward
+        pass as the outputs (``apply_with_losses``) and differentiates it
+        with them; history's ``loss`` includes it. ``predict`` and ``apply``
+        ignore it. Each call adds one more term; it may come after
+        ``compile``. A second ``Model`` over the same tensors does not
+        inherit it.
+
+        Args:
+            tensor: a tensor computed from this model's inputs, e.g.
+                ``Lambda(attention_penalty)(A)``. Every layer with weights it
+                passes through must also be used by the model's outputs.
+            weight: a finite number multiplying the term (default 1.0).
+
+        Raises:
+            TypeError: ``tensor`` is not a symbolic tensor, or ``weight`` is not a number.
+            ValueError: ``tensor`` needs an input that is not the model's, or a
+                layer with weights that the outputs do not use; or ``weight`` is not finite.
+
+        Example:
+            >>> m, a = StructuredSelfAttention(16, r=4, return_attention=True)(states)
+            >>> model = Model(inputs, Dense(1, activation="sigmoid")(Flatten()(m)))
+            >>> model.add_loss(Lambda(attention_penalty)(a), weight=0.01)
+        """
+        weight = added_losses.checked_term(self, tensor, weight)
+        nodes = self._collect_nodes([tensor], "the add_loss tensor")
+        added_losses.check_loss_layers(self, nodes)
+        self.added_losses.append((tensor, weight))
+        self._nodes_with_losses = sorted(set(self._nodes_with_losses) | set(nodes),
+                                         key=lambda node: node.id)   # creation order runs parents first
+
+    # -- training (training.py) ---------------------------------------------------
+    def compile(self, optimizer="adam", loss=None, metrics=None):
+        """Choose optimizer, loss and metrics.
+
+        Args:
+            optimizer: an instance (``Adam()``) or a name ("adam", "sgd").
+            loss: a name ("mse", "binary_crossentropy", ...), a function
+                ``(y_true, y_pred) -> per-sample loss``, or a list, one per output.
+            metrics: e.g. ``["accuracy"]``.
+        """
+        if loss is None:
+            raise ValueError(f"compile: model '{self.name}' needs a loss, e.g. loss='mse'")
+        self.compiled = training.Compiled(self, optimizer, loss, metrics)
+
+    def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None,
+            shuffle=True, verbose=1):
+        """Train for ``epochs`` passes over the data; return a ``History``.
+
+        Args:
+            x: an array, or a list of arrays, one per input.
+            y: an array, or a list of arrays, one per output.
+            epochs: passes over the training data.
+            batch_size: samples per gradient step (default 32).
+            validation_split: fraction in [0, 1) held out for validation --
+                the LAST samples, taken before shuffling, as Keras does.
+            validation_data: ``(x_val, y_val)``; overrides validation_split.
+            shuffle: reshuffle the training samples every epoch.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+
+        Each epoch's ``loss`` is the mean of its batch losses (weighted by
+        batch size), as Keras reports it, including any ``add_loss`` terms;
+        ``val_`` values are computed on the validation data after the epoch.
+        The layers hold the latest weights after every step.
+        """
+        return training.fit(self, x, y, epochs=epochs, batch_size=batch_size,
+                            validation_split=validation_split, validation_data=validation_data,
+                            shuffle=shuffle, verbose=verbose)
+
+    def evaluate(self, x, y, batch_size=32, verbose=0):
+        """Loss (and metrics) on the given data: a float, or ``[loss, metric, ...]``.
+
+        The loss includes the ``add_loss`` terms, as ``fit``'s does.
+        """
+        return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose)
+
+    def predict(self, x, batch_size=32):
+        """The model's outputs for ``x``, computed ``batch_size`` samples at a time (no ``add_loss`` terms)."""
+        return training.predict(self, x, batch_size=batch_size)
 
     # -- weights -------------------------------------------------------------
     @property
@@ -172,6 +260,16 @@ class Model(Trainable, AddedLosses):
         for layer in self.layers:
             if layer.params:
                 layer.params = tree_map(np.array, params[layer.name])               # copies
+
+    def assign_params(self, params):
+        """Give every layer its weights from ``params`` as they are (no copy, no check).
+
+        ``fit`` calls it after every step, so the layers always hold the
+        latest weights; use ``set_params`` to set weights of your own.
+        """
+        for layer in self.layers:
+            if layer.params:
+                layer.params = params[layer.name]
 
     def _check_params(self, params):
         current = self.params

@@ -6,11 +6,12 @@ separate value, so one training step is a pure function:
     state = optimizer.init(params)
     params, state = optimizer.step(params, grads, state)
 
-Inside, every weight is one stretch of a single flat vector: ``update``
-changes that vector (and the state) in place with a few whole-vector NumPy
-operations, which is what ``fit`` calls on its own flat buffer each step.
+Inside, as autograd's own optimizers do, ``step`` flattens the weights and
+the gradients into one vector each and applies the update rule, ``update``,
+to whole vectors -- the maths is written once, there. (The fast path keeps
+its weights in one flat buffer all along and calls ``update`` directly.)
 Every ``FLUSH_EVERY`` steps the moments' subnormal entries are set to 0
-(``Optimizer.next_step``, ``flush_subnormal``): arithmetic on them is very slow.
+(``Optimizer.next_step``, ``flushed``): arithmetic on them is very slow.
 """
 import numpy as np
 
@@ -19,8 +20,8 @@ from .pytree import flatten, tree_leaves, unflatten
 FLUSH_EVERY = 100       # steps between flushes of subnormal moments to zero (see flush_subnormal)
 
 
-def flush_subnormal(array):
-    """Set the subnormal entries of ``array`` to 0, in place.
+def flushed(array):
+    """A copy of ``array`` with its subnormal entries set to 0.
 
     A moment whose gradient stays at 0 decays geometrically (Adam's m by 0.9 a
     step, v by 0.999) and on its way to 0 passes through float32's subnormal
@@ -32,9 +33,9 @@ def flush_subnormal(array):
     (``python benchmarks/time_adam.py`` times the difference.)
 
     Args:
-        array: a float array (a moment vector), changed in place.
+        array: a float array (a moment vector); it is not changed.
     """
-    np.copyto(array, 0, where=np.abs(array) < np.finfo(array.dtype).tiny)
+    return np.where(np.abs(array) < np.finfo(array.dtype).tiny, np.zeros((), array.dtype), array)
 
 
 def _check_positive(name, value, where):
@@ -57,22 +58,26 @@ class Optimizer:
         return self.init_flat(flatten(params))
 
     def step(self, params, grads, state):
-        """Pure update: returns new weights and new state, changes neither argument."""
-        flat = flatten(params).copy()
-        state = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+        """Pure update: returns new weights and new state, changes neither argument.
+
+        Args:
+            params: the weights pytree ``{layer: {weight: array}}``.
+            grads: the gradients, a pytree shaped like ``params``.
+            state: from ``init`` or the previous ``step``.
+        """
+        flat = flatten(params)
         sizes = np.array([np.size(leaf) for leaf in tree_leaves(params)])
-        self.update(flat, flatten(grads, dtype=flat.dtype), state, sizes)
-        return unflatten(flat, params), state
+        new_flat, state = self.update(flat, flatten(grads, dtype=flat.dtype), state, sizes)
+        return unflatten(new_flat, params), state
 
     @staticmethod
     def next_step(state, *moments):
-        """Count one more step in ``state["t"]`` and return it; every ``FLUSH_EVERY``
-        steps, first set the moments' subnormal entries to 0 (see ``flush_subnormal``)."""
-        state["t"] += 1
-        if state["t"] % FLUSH_EVERY == 0:
-            for moment in moments:
-                flush_subnormal(moment)
-        return state["t"]
+        """The new step count ``t`` and the moments to update from: every ``FLUSH_EVERY``
+        steps their subnormal entries are set to 0 first (see ``flushed``)."""
+        t = state["t"] + 1
+        if t % FLUSH_EVERY == 0:
+            moments = [flushed(moment) for moment in moments]
+        return t, moments
 
     def clip(self, flat_grads, sizes):
         """Rescale each weight's gradient to norm <= clipnorm (Keras's per-weight clipnorm)."""
@@ -106,13 +111,11 @@ class SGD(Optimizer):
         return {"t": 0, "velocity": np.zeros_like(flat)}
 
     def update(self, flat, flat_grads, state, sizes):
-        """One step, in place on ``flat`` and ``state``."""
+        """The rule on flat vectors: returns ``(new flat weights, new state)``, changes nothing."""
         grads = self.clip(flat_grads, sizes)
-        velocity = state["velocity"]
-        self.next_step(state, velocity)
-        velocity *= self.momentum
-        velocity -= self.learning_rate * grads
-        flat += velocity
+        t, (velocity,) = self.next_step(state, state["velocity"])
+        velocity = self.momentum * velocity - self.learning_rate * grads    # v = momentum v - lr g
+        return flat + velocity, {"t": t, "velocity": velocity}
 
 
 class Adam(Optimizer):
@@ -145,17 +148,15 @@ class Adam(Optimizer):
         return {"t": 0, "m": np.zeros_like(flat), "v": np.zeros_like(flat)}
 
     def update(self, flat, flat_grads, state, sizes):
-        """One step, in place on ``flat`` and ``state`` (m, v: flat vectors like ``flat``)."""
+        """The rule on flat vectors (m, v like ``flat``): returns ``(new flat weights, new state)``,
+        changes nothing."""
         g = self.clip(flat_grads, sizes)
         b1, b2 = self.beta_1, self.beta_2
-        m, v = state["m"], state["v"]
-        t = self.next_step(state, m, v)
-        m *= b1
-        m += (1.0 - b1) * g                                  # m = b1 m + (1 - b1) g
-        v *= b2
-        v += (1.0 - b2) * (g * g)                            # v = b2 v + (1 - b2) g^2
+        t, (m, v) = self.next_step(state, state["m"], state["v"])
+        m = b1 * m + (1.0 - b1) * g                          # m = b1 m + (1 - b1) g
+        v = b2 * v + (1.0 - b2) * (g * g)                    # v = b2 v + (1 - b2) g^2
         alpha = float(self.learning_rate * np.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t))
-        flat -= alpha * m / (np.sqrt(v) + self.epsilon)
+        return flat - alpha * m / (np.sqrt(v) + self.epsilon), {"t": t, "m": m, "v": v}
 
 
 _BY_NAME = {"adam": Adam, "sgd": SGD}

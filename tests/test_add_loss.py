@@ -5,13 +5,15 @@ code with ``attention_penalty``.
 """
 import autograd.numpy as anp
 import numpy as np
+from autograd import grad
 import pytest
 
 import minattn
 from minattn import Input, Model, gradcheck
 from minattn.layers import LSTM, Dense, Dropout, Flatten, Lambda, StructuredSelfAttention, attention_penalty
 from minattn.optimizers import Adam
-from minattn.pytree import FlatParams
+from minattn.fast.training import FastSteps
+from minattn.pytree import flatten, unflatten
 
 TIME, FEATURES, HOPS = 5, 3, 2
 
@@ -55,10 +57,21 @@ def bce(y, p):
     return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
 
 
+def differentiated_loss(model, x, y):
+    """``(f, w)``: the function fit differentiates, as a function of one weight vector, and the
+    model's current weights as that vector -- the fast path's ``flat_loss`` or the readable
+    path's ``batch_loss`` (over the same vector unflattened into the weights tree)."""
+    if minattn.fused_enabled():
+        steps = FastSteps(model, model.compiled)
+        return (lambda flat: steps.flat_loss(flat, [x], [y], None, {})), steps.weights.flat.copy()
+    params = model.params
+    return (lambda flat: model.compiled.batch_loss(unflatten(flat, params), [x], [y], None)), flatten(params)
+
+
 def training_loss(model, x, y):
-    """The function fit differentiates, Compiled.flat_loss, at the model's current weights."""
-    weights = FlatParams(model.params)
-    return model.compiled.flat_loss(weights.flat, weights.tree, [x], [y], None, {})
+    """The function fit differentiates, at the model's current weights."""
+    loss, weights = differentiated_loss(model, x, y)
+    return loss(weights)
 
 
 # ---------------------------------------------------------------------------
@@ -107,19 +120,15 @@ def test_training_gradient_matches_finite_differences(float64, fused):
     model, _, _ = penalty_model(2.0, lstm=True)
     model.compile(Adam(), loss="binary_crossentropy")
     x, y = data(4)
-    weights = FlatParams(model.params)
-
-    def loss_of(compiled):
-        return lambda flat: compiled.flat_loss(flat, weights.tree, [x], [y], None, {})
-
-    report = gradcheck.check_grads(loss_of(model.compiled), weights.flat)
+    loss_with, weights = differentiated_loss(model, x, y)
+    report = gradcheck.check_grads(loss_with, weights)
     assert report["value"] < 1e-5
     minattn.clear_session()                                          # the same layer names again
     without, _, _ = penalty_model(None, lstm=True)
     without.set_weights(model.get_weights())
     without.compile(Adam(), loss="binary_crossentropy")
-    g_with = model.compiled.loss_and_grad(weights.flat, weights.tree, [x], [y], None, {})[1]
-    g_without = without.compiled.loss_and_grad(weights.flat, weights.tree, [x], [y], None, {})[1]
+    loss_without, _ = differentiated_loss(without, x, y)
+    g_with, g_without = grad(loss_with)(weights), grad(loss_without)(weights)
     assert np.max(np.abs(g_with - g_without)) > 1e-3               # the penalty's gradient is in it
 
 
@@ -161,9 +170,9 @@ def test_one_forward_pass_and_predict_skips_the_penalty():
     model.add_loss(Lambda(counting(calls, "penalty"))(Lambda(attention_penalty)(a)))
     model.compile(Adam(), loss="binary_crossentropy")
     x, y = data(8)
-    weights = FlatParams(model.params)
+    loss, weights = differentiated_loss(model, x, y)
     calls.clear()
-    model.compiled.loss_and_grad(weights.flat, weights.tree, [x], [y], None, {})     # one training step's
+    grad(loss)(weights)                                                          # one training step's
     assert calls == {"shared": 1, "penalty": 1}
     calls.clear()
     model.predict(x)

@@ -25,6 +25,14 @@ import gradcheck_cases as cases
 TOL = 1e-5
 
 
+@pytest.fixture(autouse=True)
+def readable_path():
+    """These checks are of the readable path (each layer's ``apply``); test_fast.py checks the
+    same cases again on the fast path and compares the two."""
+    with minattn.traced():
+        yield
+
+
 # ---------------------------------------------------------------------------
 # What the package defines
 # ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import re
 import numpy as np
 
 from .. import config
+from ..fast.seam import kernel_for
 from ..pytree import named_leaves, tree_leaves, tree_map
 
 _NAME_COUNTS = {}
@@ -96,6 +97,21 @@ class Layer:
         """The mask of the output, given the input ``x`` and its ``mask``."""
         return mask if self.propagates_mask else None
 
+    # -- running -------------------------------------------------------------
+    def forward(self, params, x, **kwargs):
+        """Run the layer: its fast kernel if one takes over now, else ``apply``.
+
+        This is the one seam between the two paths (``minattn.fast.seam``):
+        with the fast path on and a kernel registered for this layer's class
+        and settings, the kernel computes the same maths in fewer recorded
+        ops; otherwise -- and always under ``minattn.traced()`` -- ``apply``
+        runs, the code to read.
+        """
+        kernel = kernel_for(self)
+        if kernel is None:
+            return self.apply(params, x, **kwargs)
+        return kernel(self, params, x, **kwargs)
+
     # -- building ----------------------------------------------------------
     def build(self, input_shape):
         """Create the weights for ``input_shape`` (once), return the output shape.
@@ -125,7 +141,7 @@ class Layer:
         arrays = [np.asarray(a) for a in inputs] if isinstance(inputs, (list, tuple)) else np.asarray(inputs)
         shapes = [a.shape[1:] for a in arrays] if isinstance(arrays, list) else arrays.shape[1:]
         self.build(shapes)
-        return self.apply(self.params, arrays)
+        return self.forward(self.params, arrays)
 
     # -- the graph ---------------------------------------------------------
     @property

@@ -13,7 +13,6 @@ import math
 
 import autograd.numpy as anp
 import numpy as np
-from autograd.extend import defvjp, primitive
 
 from .. import activations, config, initializers
 from .base import Layer, show_shape, unique_name
@@ -81,7 +80,7 @@ def pad_image(x, kernel, strides, padding, value=0.0):
     return x
 
 
-def _offsets(kernel, strides, out_h, out_w):
+def window_offsets(kernel, strides, out_h, out_w):
     """One (rows, cols) slice pair per kernel offset (di, dj), row-major."""
     (kh, kw), (sh, sw) = kernel, strides
     return [(slice(di, di + sh * (out_h - 1) + 1, sh), slice(dj, dj + sw * (out_w - 1) + 1, sw))
@@ -92,34 +91,11 @@ def windows(x, kernel, strides, out_h, out_w):
     """All kernel windows of a padded image, as a stack over kernel offsets.
 
     Returns ``(batch, out_h, out_w, kh * kw, C)``; entry ``[b, i, j, di * kw + dj, c]``
-    is ``x[b, i * sh + di, j * sw + dj, c]``.
-
-    With fused ops on (``minattn.set_fused(True)``) the same stack is one
-    primitive whose gradient adds each offset's slice back in place: autograd's
-    own gradient of a slice goes through ``np.add.at``, which made a
-    convolution's input gradient ~5x slower than its forward pass.
+    is ``x[b, i * sh + di, j * sw + dj, c]``. (The fast path stacks them as one
+    op, ``minattn.fast.windows``, passed in as a layer's ``stack_windows``.)
     """
-    if config.fused():
-        return _windows_primitive(x, kernel, strides, out_h, out_w)
-    slices = [x[:, rows, cols, :] for rows, cols in _offsets(kernel, strides, out_h, out_w)]
+    slices = [x[:, rows, cols, :] for rows, cols in window_offsets(kernel, strides, out_h, out_w)]
     return anp.stack(slices, axis=3)                               # (batch, out_h, out_w, kh*kw, C)
-
-
-@primitive
-def _windows_primitive(x, kernel, strides, out_h, out_w):
-    return np.stack([x[:, rows, cols, :] for rows, cols in _offsets(kernel, strides, out_h, out_w)], axis=3)
-
-
-def _windows_vjp(ans, x, kernel, strides, out_h, out_w):
-    def vjp(g):                                                    # g: (batch, out_h, out_w, kh*kw, C)
-        grad_x = np.zeros(np.shape(x), dtype=g.dtype)
-        for k, (rows, cols) in enumerate(_offsets(kernel, strides, out_h, out_w)):
-            grad_x[:, rows, cols, :] += g[:, :, :, k, :]          # within one offset no pixel repeats
-        return grad_x
-    return vjp
-
-
-defvjp(_windows_primitive, _windows_vjp)
 
 
 def check_image_shape(layer, input_shape, kernel=None, padding="valid"):
@@ -195,13 +171,13 @@ class Conv2D(Layer):
                     for n, k, s in zip((height, width), self.kernel_size, self.strides))
         return out + (self.filters,), params
 
-    def apply(self, params, x):
+    def apply(self, params, x, stack_windows=windows):
         kernel = params["kernel"]                                   # (kh, kw, in, out)
         kh, kw, cin, cout = kernel.shape
         x = pad_image(x, self.kernel_size, self.strides, self.padding)
         out_h = (x.shape[1] - kh) // self.strides[0] + 1             # padded: 'valid' arithmetic
         out_w = (x.shape[2] - kw) // self.strides[1] + 1
-        patches = windows(x, self.kernel_size, self.strides, out_h, out_w)   # (b, oh, ow, kh*kw, in)
+        patches = stack_windows(x, self.kernel_size, self.strides, out_h, out_w)   # (b, oh, ow, kh*kw, in)
         patches = anp.reshape(patches, (x.shape[0], out_h, out_w, kh * kw * cin))
         y = anp.matmul(patches, anp.reshape(kernel, (kh * kw * cin, cout)))  # (b, oh, ow, out)
         if self.use_bias:

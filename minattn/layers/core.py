@@ -2,7 +2,7 @@
 import autograd.numpy as anp
 import numpy as np
 
-from .. import activations, config, fused, initializers
+from .. import activations, config, initializers
 from .base import Layer, show_shape
 
 
@@ -54,8 +54,6 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,), params
 
     def apply(self, params, x):
-        if config.fused() and (self.activation is activations.softmax or fused.supports(self.activation)):
-            return fused.dense(x, params["kernel"], params.get("bias"), self.activation)   # same maths, one op
         y = anp.matmul(x, params["kernel"])       # (batch, ..., units); matmul: dot is slow on 3-D x
         if self.use_bias:
             y = y + params["bias"]
@@ -79,8 +77,6 @@ class Activation(Layer):
         self.activation = activations.get(activation, f"Activation '{self.name}'")
 
     def apply(self, params, x):
-        if config.fused() and self.activation is activations.softmax:
-            return fused.softmax(x)                               # the same maths as one op
         return self.activation(x)
 
 

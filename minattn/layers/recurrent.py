@@ -23,16 +23,18 @@ With reset_after=False (Cho et al.'s original, Keras 2's default) there is
 one bias and the reset gate acts before the matmul:
 ``hh = act(x_t W_h + b_h + (r * h_{t-1}) U_h)``.
 
-Both layers share one loop (``_Recurrent.apply``): all time steps' input
+Both layers share one loop (``_Recurrent.run_steps``): all time steps' input
 projections ``x_t W + b`` in one matmul before the loop, then one ``step``
-per time step; a masked step keeps the previous state.
+per time step; a masked step keeps the previous state. (The fast path runs
+the whole loop as one op instead -- ``minattn.fast.lstm`` / ``fast.gru`` --
+handed to ``apply`` as its ``run_steps``, the layer's one seam.)
 """
 import copy
 
 import autograd.numpy as anp
 import numpy as np
 
-from .. import activations, config, fused, initializers
+from .. import activations, config, initializers
 from .base import Layer, show_shape
 from .core import _positive_int
 
@@ -41,7 +43,7 @@ class _Recurrent(Layer):
     """What LSTM and GRU share: arguments, weights, initial states, the loop over time.
 
     A subclass sets ``gates`` (blocks of ``units`` columns in the kernels) and
-    ``state_count``, and defines ``initial_bias``, ``step`` and ``_apply_fused``.
+    ``state_count``, and defines ``initial_bias`` and ``step``.
     """
     accepts_mask = True
     gates = None           # 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h)
@@ -99,7 +101,13 @@ class _Recurrent(Layer):
         return x_shape
 
     # -- the maths -------------------------------------------------------------
-    def apply(self, params, x, mask=None):
+    def apply(self, params, x, mask=None, run_steps=None):
+        """The layer's output for ``x``: the loop over time, then what to return.
+
+        ``run_steps(params, x, states, mask) -> (sequence, final states)``
+        is the loop itself: ``self.run_steps`` unless the fast path hands in
+        its one-op version (the same maths; see ``minattn.fast.kernels``).
+        """
         x, states, mask = self._split_inputs(x, mask)
         if self.go_backwards:                                 # read the steps last to first
             x = x[:, ::-1]                                    # (batch, time, features), reversed
@@ -107,15 +115,12 @@ class _Recurrent(Layer):
         if states is None:
             zeros = np.zeros((x.shape[0], self.units), dtype=params["kernel"].dtype)
             states = [zeros] * self.state_count
-        if config.fused() and self._fusable():
-            sequence, states = self._apply_fused(params, x, states, mask)
-        else:
-            sequence, states = self._loop(params, x, states, mask)
+        sequence, states = (run_steps or self.run_steps)(params, x, states, mask)
         output = sequence if self.return_sequences else states[0]     # (b, t, u) | (b, u)
         return [output] + list(states) if self.return_state else output
 
-    def _loop(self, params, x, states, mask):
-        """The traced loop: returns (every step's h or None, the final states)."""
+    def run_steps(self, params, x, states, mask):
+        """The loop over time: returns (every step's h, or None without return_sequences; the final states)."""
         inputs_proj = anp.matmul(x, params["kernel"])       # (batch, time, gates*u): all steps at once
         if self.use_bias:
             inputs_proj = inputs_proj + self.input_bias(params)
@@ -133,10 +138,6 @@ class _Recurrent(Layer):
     def input_bias(self, params):
         """The bias added to the input projection ``x W`` (LSTM: all of it)."""
         return params["bias"]
-
-    def _fusable(self):
-        """``minattn.fused`` has LSTM and GRU themselves as one op (a subclass may change ``step``)."""
-        return type(self) in (LSTM, GRU) and fused.supports(self.activation, self.recurrent_activation)
 
     def _split_inputs(self, x, mask):
         if isinstance(x, (list, tuple)):
@@ -216,15 +217,6 @@ class LSTM(_Recurrent):
         c = f * c + i * g
         h = o * self.activation(c)
         return [h, c]
-
-    def _apply_fused(self, params, x, states, mask):
-        """The same maths as one op with a hand-written backward pass (``fused.lstm``)."""
-        results = fused.lstm(x, params["kernel"], params["recurrent_kernel"], params.get("bias"),
-                             states[0], states[1], mask=mask, activation=self.activation,
-                             recurrent_activation=self.recurrent_activation)
-        sequence = results[0] if self.return_sequences else None         # (b, t, u)
-        # c only when asked for: each index into the op's results is one more traced node
-        return sequence, [results[1], results[2]] if self.return_state else [results[1]]
 
 
 class GRU(_Recurrent):
@@ -307,14 +299,6 @@ class GRU(_Recurrent):
             r = self.recurrent_activation(x_r + rec[:, u:])
             candidate = self.activation(x_h + anp.dot(r * h, recurrent[:, 2 * u:]))
         return [z * h + (1.0 - z) * candidate]
-
-    def _apply_fused(self, params, x, states, mask):
-        """The same maths as one op with a hand-written backward pass (``fused.gru``)."""
-        results = fused.gru(x, params["kernel"], params["recurrent_kernel"], params.get("bias"),
-                            states[0], mask=mask, activation=self.activation,
-                            recurrent_activation=self.recurrent_activation, reset_after=self.reset_after)
-        sequence = results[0] if self.return_sequences else None         # (b, t, u)
-        return sequence, [results[1]]
 
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -406,8 +390,8 @@ class Bidirectional(Layer):
             mask = mask[0]
         x, states = self._split(list(x) if isinstance(x, tuple) else x)
         forward, backward = self.forward_layer, self.backward_layer
-        y = forward.apply(params[forward.name], [x] + states[0] if states else x, mask=mask)
-        y_rev = backward.apply(params[backward.name], [x] + states[1] if states else x, mask=mask)
+        y = forward.forward(params[forward.name], [x] + states[0] if states else x, mask=mask)
+        y_rev = backward.forward(params[backward.name], [x] + states[1] if states else x, mask=mask)
         forward_states = backward_states = []
         if self.return_state:
             (y, *forward_states), (y_rev, *backward_states) = y, y_rev

@@ -227,7 +227,7 @@ class SpatialTransformer(Layer):
         """The localisation network: the affine parameters (batch, 6)."""
         h = x
         for layer in self.layers:
-            h = layer.apply(params[layer.name], h)
+            h = layer.forward(params[layer.name], h)
         h = anp.reshape(h, (h.shape[0], -1))                                      # (batch, features)
         for i in range(len(self.units)):
             h = activations.tanh(anp.matmul(h, params[f"dense_{i}"]["kernel"]) + params[f"dense_{i}"]["bias"])

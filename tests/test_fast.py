@@ -1,12 +1,15 @@
-"""The fused path (``minattn.set_fused(True)``) against finite differences and the traced path.
+"""The fast path (``minattn.fast``) against finite differences and the readable path.
 
-* every primitive in ``minattn.fused`` is gradient-checked (the list comes
-  from the module: a new fused op without a case here fails the suite);
-* every layer case of the registry is gradient-checked again with fused ops
-  on, and its output and gradients equal the traced layer's;
-* training the article models with the same seed gives the same losses on
-  both paths, to float32 rounding.
+* every hand-written autograd primitive anywhere in minattn is
+  gradient-checked in float64 (the list comes from scanning the package: a
+  new primitive without a case here fails the suite);
+* every registered fast kernel runs in at least one layer case, every layer
+  case is gradient-checked with the fast path on, and its output and
+  gradients equal the readable layer's (``apply``).
 """
+import importlib
+import pkgutil
+
 import autograd.numpy as anp
 import numpy as np
 import pytest
@@ -15,7 +18,13 @@ from autograd import grad
 import gradcheck_cases as cases
 import minattn
 from minattn import activations as act
-from minattn import fused, gradcheck, losses
+from minattn import gradcheck, losses
+from minattn.fast import dense as fast_dense
+from minattn.fast import flat, seam
+from minattn.fast import gru as fast_gru
+from minattn.fast import losses as fast_losses
+from minattn.fast import lstm as fast_lstm
+from minattn.fast import windows as fast_windows
 from minattn.layers import GRU, LSTM
 
 TOL = 1e-5
@@ -28,14 +37,13 @@ FUSABLE = [act.linear, act.sigmoid, act.tanh, act.relu, act.relu6, act.hard_sigm
 def fused_on():
     minattn.set_fused(True)
     yield
-    minattn.set_fused(False)
 
 
 def _dense_case(activation, use_bias):
     x, kernel = cases.rand(3, 2, 5, seed=1), cases.rand(5, 4, seed=2, scale=0.5)
     params = {"kernel": kernel, "bias": cases.rand(4, seed=3, scale=0.1)} if use_bias else {"kernel": kernel}
     weights = cases.rand(3, 2, 4, seed=4)
-    return lambda t: anp.sum(fused.dense(t["x"], t["params"]["kernel"], t["params"].get("bias"), activation)
+    return lambda t: anp.sum(fast_dense.dense(t["x"], t["params"]["kernel"], t["params"].get("bias"), activation)
                              * weights), {"params": params, "x": x}
 
 
@@ -48,7 +56,7 @@ def _lstm_case(mask, recurrent_activation, activation=act.tanh):
                cases.rand(batch, units, seed=18)]
 
     def f(t):
-        outputs = fused.lstm(t["x"], t["W"], t["U"], t["b"], t["h0"], t["c0"], mask=mask,
+        outputs = fast_lstm.lstm(t["x"], t["W"], t["U"], t["b"], t["h0"], t["c0"], mask=mask,
                              activation=activation, recurrent_activation=recurrent_activation)
         return sum(anp.sum(o * w) for o, w in zip(outputs, weights))
     return f, tree
@@ -64,7 +72,7 @@ def _gru_case(mask, recurrent_activation, reset_after, activation=act.tanh, use_
     weights = [cases.rand(batch, steps, units, seed=10), cases.rand(batch, units, seed=17)]
 
     def f(t):
-        outputs = fused.gru(t["x"], t["W"], t["U"], t.get("b"), t["h0"], mask=mask, activation=activation,
+        outputs = fast_gru.gru(t["x"], t["W"], t["U"], t.get("b"), t["h0"], mask=mask, activation=activation,
                             recurrent_activation=recurrent_activation, reset_after=reset_after)
         return sum(anp.sum(o * w) for o, w in zip(outputs, weights))
     return f, tree
@@ -74,55 +82,109 @@ PROBS = np.clip(RNG.random((4, 3)), 0.05, 0.95)
 TARGETS = (RNG.random((4, 3)) > 0.5).astype(float)
 MASK = np.array([[1, 1, 0, 1], [1, 0, 0, 0], [1, 1, 1, 1]], dtype=bool)
 
+def _windows_case():
+    x = cases.rand(2, 5, 4, 3, seed=19)                         # (batch, H, W, C); 2x2 windows, strides 2x1
+    weights = cases.rand(2, 2, 3, 4, 3, seed=20)                # (batch, out_h, out_w, 4, C)
+    return lambda t: anp.sum(fast_windows.windows(t, (2, 2), (2, 1), 2, 3) * weights), x
+
+
+def _take_weight_case():
+    weights = cases.rand(2, 3, seed=22)
+    return lambda t: anp.sum(flat.take_weight(t, 2, 8, (2, 3)) * weights) + anp.sum(t ** 2), \
+        cases.rand(10, seed=21)
+
+
+# Every primitive, by "module.name" (an op recorded through a private ``_<name>_op`` is
+# checked through its public function ``<name>``).
 PRIMITIVE_CASES = {
-    "softmax": [("axis-1", lambda t: anp.sum(fused.softmax(t) * PROBS), cases.rand(4, 3, seed=13)),
-                ("axis0", lambda t: anp.sum(fused.softmax(t, axis=0) * PROBS), cases.rand(4, 3, seed=14))],
-    "dense": [(f"{fn.__name__}-bias{b}", *_dense_case(fn, b)) for fn in FUSABLE + [act.softmax]
+    "minattn.activations.tanh": [("tanh", lambda t: anp.sum(act.tanh(t) * PROBS), cases.rand(4, 3, seed=12)),
+                                 ("tanh-large", lambda t: anp.sum(act.tanh(t * 30.0) * PROBS),
+                                  cases.rand(4, 3, seed=12))],
+    "minattn.fast.windows.windows": [("2x2-stride2x1", *_windows_case())],
+    "minattn.fast.flat.take_weight": [("slice", *_take_weight_case())],
+    "minattn.fast.dense.softmax": [("axis-1", lambda t: anp.sum(fast_dense.softmax(t) * PROBS), cases.rand(4, 3, seed=13)),
+                ("axis0", lambda t: anp.sum(fast_dense.softmax(t, axis=0) * PROBS), cases.rand(4, 3, seed=14))],
+    "minattn.fast.dense.dense": [(f"{fn.__name__}-bias{b}", *_dense_case(fn, b)) for fn in FUSABLE + [act.softmax]
               for b in (True, False)],
-    "lstm": [(f"{'mask' if m is not None else 'nomask'}-{fn.__name__}", *_lstm_case(m, fn))
+    "minattn.fast.lstm.lstm": [(f"{'mask' if m is not None else 'nomask'}-{fn.__name__}", *_lstm_case(m, fn))
              for m in (None, MASK) for fn in (act.sigmoid, act.hard_sigmoid)]
     + [("relu-candidate", *_lstm_case(None, act.sigmoid, act.relu))],
-    "gru": [(f"{'after' if ra else 'before'}-{'mask' if m is not None else 'nomask'}-{fn.__name__}",
+    "minattn.fast.gru.gru": [(f"{'after' if ra else 'before'}-{'mask' if m is not None else 'nomask'}-{fn.__name__}",
              *_gru_case(m, fn, ra)) for ra in (True, False) for m in (None, MASK)
             for fn in (act.sigmoid, act.hard_sigmoid)]
     + [(f"relu-candidate-{'after' if ra else 'before'}", *_gru_case(MASK, act.sigmoid, ra, act.relu))
        for ra in (True, False)]
     + [(f"no-bias-{'after' if ra else 'before'}", *_gru_case(None, act.sigmoid, ra, use_bias=False))
        for ra in (True, False)],
-    "mean_squared_error": [("mse", lambda t: fused.mean_squared_error(TARGETS, t), PROBS)],
-    "binary_crossentropy": [("bce", lambda t: fused.binary_crossentropy(TARGETS, t), PROBS)],
+    "minattn.fast.losses.mean_squared_error": [("mse", lambda t: fast_losses.mean_squared_error(TARGETS, t), PROBS)],
+    "minattn.fast.losses.binary_crossentropy": [("bce", lambda t: fast_losses.binary_crossentropy(TARGETS, t), PROBS)],
 }
 ALL_PRIMITIVE_CASES = [(name, cid, f, x) for name, items in PRIMITIVE_CASES.items() for cid, f, x in items]
 
 
 def _is_primitive(obj):
-    return callable(obj) and getattr(obj, "fun", None) is not None
+    return callable(obj) and getattr(obj, "fun", None) is not None and hasattr(obj, "_is_autograd_primitive")
 
 
-def test_every_fused_op_has_a_case():
-    """A fused op is a public primitive, or a public function that records the
-    private primitive ``_<name>_op`` (the LSTM and GRU hand it their saved forward pass)."""
-    ops = {name for name in dir(fused) if not name.startswith("_")
-           and (_is_primitive(getattr(fused, name)) or _is_primitive(getattr(fused, f"_{name}_op", None)))}
-    assert {"dense", "lstm", "gru"} <= ops, f"found only {ops} in minattn.fused"
-    private = {name for name in dir(fused) if name.startswith("_") and _is_primitive(getattr(fused, name))}
-    orphans = {name for name in private if not (name.endswith("_op") and name[1:-3] in ops)}
-    assert not orphans, f"private primitives with no public op: {orphans}"
-    missing = ops - set(PRIMITIVE_CASES)
-    assert not missing, f"fused ops without a gradient check: {missing} -- add them to PRIMITIVE_CASES"
+def every_primitive():
+    """``{"module.name": primitive}`` for every autograd primitive defined in minattn.
+
+    ``minattn.exercises`` is left out: its starters are the students' own
+    primitives, which the exercise checkers grade against finite differences.
+    """
+    found = {}
+    for info in pkgutil.walk_packages(minattn.__path__, "minattn."):
+        if info.name.startswith("minattn.exercises"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if _is_primitive(obj) and getattr(obj.fun, "__module__", None) == info.name:
+                found[f"{info.name}.{name}"] = obj
+    return found
+
+
+def test_every_primitive_in_the_package_has_a_gradient_case():
+    """An op recorded through a private primitive ``_<name>_op`` counts as its public ``<name>``."""
+    found = every_primitive()
+    public = set()
+    for qualified in found:
+        module, name = qualified.rsplit(".", 1)
+        if name.startswith("_") and name.endswith("_op"):
+            public_name = f"{module}.{name[1:-3]}"
+            assert callable(getattr(importlib.import_module(module), name[1:-3], None)), \
+                f"private primitive {qualified} has no public function {public_name}"
+            public.add(public_name)
+        else:
+            public.add(qualified)
+    assert {"minattn.fast.dense.dense", "minattn.fast.lstm.lstm", "minattn.activations.tanh"} <= public
+    missing = public - set(PRIMITIVE_CASES)
+    assert not missing, f"primitives without a gradient check: {sorted(missing)} -- add them to PRIMITIVE_CASES"
+    stale = set(PRIMITIVE_CASES) - public
+    assert not stale, f"cases for primitives that no longer exist: {sorted(stale)}"
+
+
+def test_every_fast_kernel_runs_in_some_layer_case(fused_on):
+    """Each registered kernel takes over at least one registry case, so fast == readable is
+    tested for it below."""
+    covered = set()
+    for make in cases.LAYER_CASES.values():
+        layer = make()[0]
+        if seam.kernel_for(layer) is not None:
+            covered.add(type(layer))
+    missing = set(seam.KERNELS) - covered
+    assert not missing, f"fast kernels no layer case runs: {sorted(c.__name__ for c in missing)}"
 
 
 @pytest.mark.parametrize("name,case_id,f,tree", ALL_PRIMITIVE_CASES,
                          ids=[f"{n}-{c}" for n, c, _, _ in ALL_PRIMITIVE_CASES])
-def test_fused_primitive_gradients(name, case_id, f, tree):
+def test_primitive_gradients(name, case_id, f, tree):
     report = gradcheck.check_grads(f, tree, tol=TOL)
     assert max(report.values()) <= TOL
 
 
 @pytest.mark.parametrize("fn", [losses.mean_squared_error, losses.binary_crossentropy])
 def test_fused_losses_equal_the_readable_ones(fn):
-    fused_fn = {losses.mean_squared_error: fused.mean_squared_error,
-                losses.binary_crossentropy: fused.binary_crossentropy}[fn]
+    fused_fn = fast_losses.KERNELS[fn]
     assert fused_fn(TARGETS, PROBS) == pytest.approx(np.mean(fn(TARGETS, PROBS)), rel=1e-12)
     g_fused = grad(lambda p: fused_fn(TARGETS, p))(PROBS)
     g_traced = grad(lambda p: anp.mean(fn(TARGETS, p)))(PROBS)
@@ -143,7 +205,7 @@ def _output_and_grads(layer, inputs, kwargs):
 
     def total(tree):
         x = tree.get("inputs", inputs)
-        out = layer.apply(tree["params"], list(x) if isinstance(inputs, list) else x, **call)
+        out = layer.forward(tree["params"], list(x) if isinstance(inputs, list) else x, **call)
         outs = out if isinstance(out, list) else [out]
         return sum(anp.sum(o * np.cos(np.arange(np.size(o))).reshape(np.shape(o))) for o in outs)
     tree = {"params": layer.params}
@@ -163,12 +225,9 @@ def _leaves(tree):
 @pytest.mark.parametrize("case_id", sorted(cid for cid in cases.LAYER_CASES if "dropout" not in cid))
 def test_fused_layers_equal_traced_layers(case_id):
     layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
-    traced_value, traced_grads = _output_and_grads(layer, inputs, kwargs)
-    minattn.set_fused(True)
-    try:
-        fused_value, fused_grads = _output_and_grads(layer, inputs, kwargs)
-    finally:
-        minattn.set_fused(False)
+    with minattn.traced():
+        traced_value, traced_grads = _output_and_grads(layer, inputs, kwargs)
+    fused_value, fused_grads = _output_and_grads(layer, inputs, kwargs)
     assert fused_value == pytest.approx(traced_value, rel=1e-10, abs=1e-12)
     for a, b in zip(_leaves(traced_grads), _leaves(fused_grads)):
         assert np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-8, atol=1e-10)
@@ -179,13 +238,10 @@ def test_an_empty_sequence_hands_back_the_initial_state(layer_cls):
     """No time steps: both paths return the initial state, whose gradient passes straight through."""
     states = [cases.rand(2, 3, seed=s) for s in range(2 if layer_cls is LSTM else 1)]
     layer, inputs, kwargs = cases.case(layer_cls(3, return_state=True), [np.zeros((2, 0, 4))] + states)
-    traced_value, traced_grads = _output_and_grads(layer, inputs, kwargs)
-    minattn.set_fused(True)
-    try:
-        fused_out = layer.apply(layer.params, inputs)
-        fused_value, fused_grads = _output_and_grads(layer, inputs, kwargs)
-    finally:
-        minattn.set_fused(False)
+    with minattn.traced():
+        traced_value, traced_grads = _output_and_grads(layer, inputs, kwargs)
+    fused_out = layer.forward(layer.params, inputs)
+    fused_value, fused_grads = _output_and_grads(layer, inputs, kwargs)
     assert np.array_equal(fused_out[0], states[0])                      # h: the initial h
     assert fused_value == pytest.approx(traced_value, rel=1e-12)
     for a, b in zip(_leaves(traced_grads), _leaves(fused_grads)):

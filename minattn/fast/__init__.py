@@ -1,0 +1,25 @@
+"""The fast path: every hand-written kernel and every piece of speed machinery, in one place.
+
+The readable path is the layers' ``apply`` methods and the training step in
+``minattn/training.py``: every small op recorded by autograd, the code to
+read. That costs ~10-25 microseconds of Python per recorded op, which
+dominates small models. This package does the same maths with fewer
+recorded ops, and is what runs by default (``minattn.set_fused(False)`` or
+``with minattn.traced():`` switches it off):
+
+* ``seam.py`` -- the one seam: ``Layer.forward`` asks ``kernel_for(layer)``
+  and falls back to ``layer.apply``;
+* ``kernels.py`` -- which kernel takes over which layer;
+* ``elementwise.py``, ``dense.py``, ``lstm.py``, ``gru.py``, ``windows.py``,
+  ``losses.py`` -- the kernels: single autograd primitives with hand-written
+  backward passes (``recorded.py``: how LSTM and GRU save their forward pass
+  for the backward one);
+* ``training.py`` -- ``fit``'s fast step, on one flat weight buffer
+  (``flat.py``), with freed memory kept in the process (``memory.py``).
+
+Every kernel is gradient-checked against finite differences and tested equal
+to the readable layer (``tests/test_fast.py``).
+
+This ``__init__`` imports nothing, so that ``layers/base.py`` can import the
+seam without importing the kernels (which import the layers).
+"""

@@ -1,0 +1,58 @@
+"""The activations as the fast kernels see them: plain NumPy forward, derivative from the output.
+
+Inside a fast kernel nothing is recorded by autograd, so the activations run
+as plain NumPy (calling the autograd-wrapped ``minattn.activations`` there
+would only add overhead), and every hand-written backward pass takes the
+activation's derivative from its OUTPUT ``y`` (sigmoid' = y (1 - y)), so
+nothing is recomputed.
+"""
+import numpy as np
+
+from .. import activations as act
+
+
+def np_sigmoid(x):
+    return 0.5 * np.tanh(0.5 * x) + 0.5
+
+
+ELEMENTWISE = {
+    act.linear: (lambda x: x, lambda y: 1.0),
+    act.sigmoid: (np_sigmoid, lambda y: y * (1.0 - y)),
+    act.tanh: (np.tanh, lambda y: 1.0 - y * y),
+    act.relu: (lambda x: np.maximum(x, 0.0), lambda y: (y > 0).astype(y.dtype)),
+    act.relu6: (lambda x: np.clip(x, 0.0, 6.0), lambda y: ((y > 0) & (y < 6)).astype(y.dtype)),
+    act.hard_sigmoid: (lambda x: np.clip(x / 6.0 + 0.5, 0.0, 1.0),
+                       lambda y: ((y > 0) & (y < 1)).astype(y.dtype) / 6.0),
+    act.legacy_hard_sigmoid: (lambda x: np.clip(0.2 * x + 0.5, 0.0, 1.0),
+                              lambda y: ((y > 0) & (y < 1)).astype(y.dtype) * 0.2),
+}
+
+
+def supports(*activation_fns):
+    """True when every activation is one the fused ops can run and differentiate."""
+    return all(fn in ELEMENTWISE for fn in activation_fns)
+
+
+def activate(fn, x):
+    """The activation in plain NumPy (softmax over the last axis included)."""
+    if fn is act.softmax:
+        return np_softmax(x, -1)
+    return ELEMENTWISE[fn][0](x)
+
+
+def derivative(fn, y):
+    """d activation / d x at the output y."""
+    return ELEMENTWISE[fn][1](y)
+
+
+def activation_vjp(fn, y, g):
+    """Gradient wrt the pre-activation, given the output y and the gradient g wrt y."""
+    if fn is act.softmax:                      # Jacobian of softmax over the last axis
+        return y * (g - np.sum(g * y, axis=-1, keepdims=True))
+    return g * derivative(fn, y)
+
+
+def np_softmax(x, axis):
+    exps = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return exps / np.sum(exps, axis=axis, keepdims=True)
+
