@@ -93,6 +93,12 @@ class ReadableSteps:
         self.params = model.params
         self.state = compiled.state if compiled.state is not None else compiled.optimizer.init(self.params)
 
+    def __enter__(self):                  # nothing to set up or restore (FastSteps sets BLAS threads)
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
     def train_on_batch(self, xs, ys, rng):
         """One step; returns ``(loss, predictions)``. Raises ``FloatingPointError`` and changes nothing
         if the loss or the new weights are not finite."""
@@ -126,19 +132,19 @@ def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_d
     n_train = len(ys[0])
     if verbose and val is not None:
         print(f"Train on {n_train} samples, validate on {len(val[1][0])} samples")
-    steps = FastSteps(model, compiled) if config.fused() else ReadableSteps(model, compiled)
     history = History()
-    for epoch in range(epochs):
-        if verbose:
-            print(f"Epoch {epoch + 1}/{epochs}")
-        progress = ProgressLine(n_train, verbose)
-        started = time.perf_counter()
-        logs = train_epoch(model, steps, xs, ys, batch_size, shuffle, epoch, progress)
-        if val is not None:
-            val_logs = evaluate_arrays(model, *val, batch_size)
-            logs.update({f"val_{k}": v for k, v in val_logs.items()})
-        progress.finish(logs)
-        history.append(epoch, logs, time.perf_counter() - started)
+    with (FastSteps if config.fused() else ReadableSteps)(model, compiled) as steps:
+        for epoch in range(epochs):
+            if verbose:
+                print(f"Epoch {epoch + 1}/{epochs}")
+            progress = ProgressLine(n_train, verbose)
+            started = time.perf_counter()
+            logs = train_epoch(model, steps, xs, ys, batch_size, shuffle, epoch, progress)
+            if val is not None:
+                val_logs = evaluate_arrays(model, *val, batch_size)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            progress.finish(logs)
+            history.append(epoch, logs, time.perf_counter() - started)
     return history
 
 

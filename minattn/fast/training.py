@@ -12,8 +12,9 @@ The readable step (``minattn.training.ReadableSteps``) is
   gradient arrives as one flat vector instead of a tree to flatten;
 * the mse and binary cross-entropy losses run as single ops
   (``fast.losses``), and the layers' fast kernels run (``fast.kernels``);
-* the predictions are kept from the same forward pass for the metrics, and
-  freed memory stays in the process (``memory.keep_freed_memory``).
+* the predictions are kept from the same forward pass for the metrics,
+  freed memory stays in the process (``memory.keep_freed_memory``), and
+  OpenBLAS runs one thread while training (``threads.one_blas_thread``).
 
 The update is the optimizer's own rule on flat vectors
 (``optimizer.update``), written once for both paths. The model's layers
@@ -29,10 +30,14 @@ from .. import losses
 from .flat import FlatParams, traced_views
 from .losses import batch_loss_fn
 from .memory import keep_freed_memory
+from .threads import one_blas_thread
 
 
 class FastSteps:
     """Training steps on a flat weight buffer; the same contract as ``training.ReadableSteps``.
+
+    Used as a context manager around the epochs (``with FastSteps(...) as steps``):
+    inside, OpenBLAS runs one thread.
 
     Args:
         model: the model to train; its layers are given views into the buffer.
@@ -48,6 +53,14 @@ class FastSteps:
             compiled.optimizer.init(self.weights.tree)
         self.loss_fns = [batch_loss_fn(fn) for fn in compiled.losses]
         self.loss_and_grad = value_and_grad(self.flat_loss)
+
+    def __enter__(self):
+        self._threads = one_blas_thread()
+        self._threads.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        return self._threads.__exit__(*exc_info)
 
     @property
     def params(self):
