@@ -15,7 +15,7 @@ import numpy as np
 
 from .added_losses import AddedLosses
 from .graph import InputLayer, SymbolicTensor
-from .layers.base import show_shape, unique_name
+from .layers.vocabulary import show_shape, unique_name
 from .pytree import named_leaves, tree_map
 from .summary import format_summary
 from .training import Trainable

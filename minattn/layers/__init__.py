@@ -2,7 +2,8 @@
 from .attention import Attention, masked_softmax
 from .attention_pooling import (AttentionPooling, AttentionWithContext, KeyValueAttention,
                                 StructuredSelfAttention, attention_penalty)
-from .base import Layer, clear_session
+from .base import Layer
+from .vocabulary import clear_session
 from .decoder import AttentionDecoder
 from .convolutional import Conv2D
 from .core import Activation, Dense, Dropout, Lambda

@@ -42,10 +42,10 @@ from autograd.tracer import getval
 
 from .. import activations, config, initializers
 from .attention import masked_softmax
-from .base import Layer, show_shape
-from .core import _positive_int
+from .base import Layer
 from .recurrent import LSTM
 from .scores import get_score
+from .vocabulary import layer_label, positive_int, show_shape
 
 ALIGNMENTS = ("global", "local_p", "hard")
 
@@ -126,20 +126,20 @@ class AttentionDecoder(Layer):
     def __init__(self, units, vocab_size, score="additive", attention="global", score_units=None,
                  window=3, return_attention=False, name=None):
         super().__init__(name)
-        where = f"AttentionDecoder '{self.name}'"
-        self.units = _positive_int(units, where, "units")
-        self.vocab_size = _positive_int(vocab_size, where, "vocab_size")
+        where = layer_label(self)
+        self.units = positive_int(units, where, "units")
+        self.vocab_size = positive_int(vocab_size, where, "vocab_size")
         self.score = get_score(score, score_units or self.units, where)
         if attention not in ALIGNMENTS:
             raise ValueError(f"{where}: attention must be one of {list(ALIGNMENTS)}, got {attention!r}")
         self.attention = attention
-        self.window = _positive_int(window, where, "window")
+        self.window = positive_int(window, where, "window")
         self.return_attention = bool(return_attention)
         self.cell = LSTM(self.units, name=f"{self.name}_cell")     # only its step() is used
 
     # -- shapes and weights --------------------------------------------------
     def init(self, rng, input_shape):
-        where = f"AttentionDecoder '{self.name}'"
+        where = layer_label(self)
         if not isinstance(input_shape, list) or len(input_shape) not in (2, 4) or any(
                 len(s) != 2 or s[-1] is None for s in input_shape[:2]):
             raise ValueError(f"{where}: expected [decoder_inputs (None, Ty, E), encoder_outputs "

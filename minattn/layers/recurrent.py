@@ -33,8 +33,8 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import activations, config, fused, initializers
-from .base import Layer, show_shape
-from .core import _positive_int
+from .base import Layer
+from .vocabulary import layer_label, positive_int, show_shape
 
 
 class _Recurrent(Layer):
@@ -51,8 +51,8 @@ class _Recurrent(Layer):
                  recurrent_initializer, bias_initializer, return_sequences, return_state,
                  go_backwards, name):
         super().__init__(name)
-        where = f"{type(self).__name__} '{self.name}'"
-        self.units = _positive_int(units, where, "units")
+        where = layer_label(self)
+        self.units = positive_int(units, where, "units")
         self.activation = activations.get(activation, where)
         self.recurrent_activation = activations.get(recurrent_activation, where)
         self.use_bias = bool(use_bias)
@@ -86,7 +86,7 @@ class _Recurrent(Layer):
         raise NotImplementedError
 
     def _check_shapes(self, input_shape):
-        where = f"{type(self).__name__} '{self.name}'"
+        where = layer_label(self)
         x_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
         if len(x_shape) != 2 or x_shape[-1] is None:
             raise ValueError(f"{where}: expected input of shape (None, time, features), got "
@@ -361,7 +361,7 @@ class Bidirectional(Layer):
 
     def __init__(self, layer, merge_mode="concat", name=None):
         super().__init__(name)
-        where = f"Bidirectional '{self.name}'"
+        where = layer_label(self)
         if not isinstance(layer, _Recurrent):
             raise TypeError(f"{where}: expected a recurrent layer (LSTM or GRU) to wrap, got {layer!r}")
         if merge_mode not in MERGE_MODES:
@@ -397,7 +397,7 @@ class Bidirectional(Layer):
             return inputs, None
         x, states, count = inputs[0], list(inputs[1:]), self.forward_layer.state_count
         if len(states) != 2 * count:
-            raise ValueError(f"Bidirectional '{self.name}': expected {2 * count} initial states "
+            raise ValueError(f"{layer_label(self)}: expected {2 * count} initial states "
                              f"({count} forward, then {count} backward), got {len(states)}")
         return x, (states[:count], states[count:])
 
