@@ -6,7 +6,7 @@
 """
 from . import activations, fused, gradcheck, initializers, layers, losses, metrics, optimizers
 from .config import floatx, fused as fused_enabled, rng, set_floatx, set_fused, set_random_seed
-from .graph import Input
+from .layers.input_layer import Input
 from .layers.vocabulary import clear_session
 from .model import Model
 from .training import History

@@ -14,7 +14,8 @@ import os
 import numpy as np
 
 from .added_losses import AddedLosses
-from .graph import InputLayer, SymbolicTensor
+from .graph import SymbolicTensor
+from .layers.input_layer import InputLayer
 from .layers.vocabulary import show_shape, unique_name
 from .pytree import named_leaves, tree_map
 from .summary import format_summary

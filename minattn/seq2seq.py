@@ -12,9 +12,9 @@ output, one step at a time, with the very same ``AttentionDecoder.step``.
 import autograd.numpy as anp
 import numpy as np
 
-from .graph import Input
 from .layers import LSTM, Bidirectional, Concatenate, Embedding
 from .layers.decoder import AttentionDecoder
+from .layers.input_layer import Input
 from .config import EPSILON
 from .losses import one_hot_like
 from .model import Model

@@ -17,6 +17,7 @@ it at once (handy to try a layer out).
 import numpy as np
 
 from .. import config
+from ..graph import SymbolicTensor, call_symbolic
 from ..pytree import named_leaves, tree_leaves, tree_map
 from .vocabulary import layer_label, shapes_match, show_shape, snake_case, unique_name
 
@@ -75,7 +76,6 @@ class Layer:
         return output_shape
 
     def __call__(self, inputs, **kwargs):
-        from ..graph import SymbolicTensor, call_symbolic
         flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         if all(isinstance(t, SymbolicTensor) for t in flat):
             return call_symbolic(self, inputs)
