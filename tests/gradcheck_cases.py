@@ -21,6 +21,7 @@ import numpy as np
 from minattn import config
 from minattn.layers import (LSTM, Activation, Add, Concatenate, Dense, Dropout, Embedding, Flatten,
                             Lambda, Multiply, Permute, RepeatVector, Reshape)
+from minattn.pytree import tree_map
 
 BATCH = 3
 
@@ -43,7 +44,7 @@ def built(layer, input_shape, seed=0):
         output_shape, params = layer.init(rng, input_shape)
     finally:
         config.set_floatx(previous)
-    params = {k: v + 0.1 * rng.standard_normal(v.shape) for k, v in params.items()}
+    params = tree_map(lambda v: v + 0.1 * rng.standard_normal(v.shape), params)     # nested dicts too
     layer.params, layer.input_shape, layer.output_shape = params, input_shape, output_shape
     return layer
 
