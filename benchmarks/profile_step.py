@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 
 import minattn  # noqa: E402
 from minattn import memory  # noqa: E402
-from minattn.profiling import count_primitives  # noqa: E402
+from minattn.experiments.profiling import count_primitives  # noqa: E402
 from minattn.pytree import FlatParams  # noqa: E402
 
 BATCHES = 300        # batches of the timed fit (and of the cProfile run)

@@ -18,7 +18,7 @@ from .layers.input_layer import Input
 from .config import EPSILON
 from .losses import one_hot_like
 from .model import Model
-from .seq2seq_data import START
+from .datasets.dates import START
 
 
 def masked_sparse_categorical_crossentropy(y_true, y_pred):

@@ -23,7 +23,7 @@ from autograd import value_and_grad
 from autograd.tracer import getval
 
 from . import config, fused, losses, memory, metrics, optimizers
-from .data import (as_list, check_lengths, check_positive_int, check_x_shapes, check_y_shapes,
+from .data_checks import (as_list, check_lengths, check_positive_int, check_x_shapes, check_y_shapes,
                    prepare_arrays)
 from .progress import ProgressLine
 from .pytree import FlatParams, traced_views

@@ -11,7 +11,7 @@ import demo_runner
 
 import minattn
 from minattn import gradcheck, seq2seq
-from minattn import seq2seq_data as sd
+from minattn.datasets import dates as sd
 from minattn.layers import AttentionDecoder, masked_softmax
 from minattn.layers.decoder import local_p_position, local_p_weights, straight_through_hard
 from minattn.optimizers import Adam

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from minattn import text
-from minattn.text import (NEGATORS, NEUTRAL_WORDS, OOV, PAD, SENTIMENT, Vocabulary, load_aclimdb,
-                          pad_sequences, sentiment_score, synthetic_reviews, tokenize)
+from minattn.datasets import text
+from minattn.datasets.text import (NEGATORS, NEUTRAL_WORDS, OOV, PAD, SENTIMENT, Vocabulary, load_aclimdb,
+                                   pad_sequences, sentiment_score, synthetic_reviews, tokenize)
 
 
 # -- synthetic_reviews ------------------------------------------------------------------
@@ -194,6 +194,6 @@ def test_module_doctests():
 
 
 def test_decisive_words_are_the_sentiment_words_and_their_negators():
-    from minattn.text import decisive_words
+    from minattn.datasets.text import decisive_words
     words = "never a dull moment but not good and not the best hardly awful".split()
     assert [words[i] for i in decisive_words(words)] == ["dull", "not", "good", "hardly", "awful"]

@@ -5,7 +5,7 @@ conventions: take the data, a path and labels, save, return the path.
 """
 import numpy as np
 
-from .plotting import plt, save_figure
+from .charts import plt, save_figure
 
 
 def channel_weights(panels, path, title, informative=(), accuracies=None):
