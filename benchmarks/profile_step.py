@@ -2,7 +2,7 @@
 
 For each model (built and fed exactly as in bench_train.py) it prints
 
-* the autograd primitives recorded in one step (``minattn.profiling``), by
+* the autograd primitives recorded in one step (``minattn.experiments.profiling``), by
   name: on small models each costs about the same Python bookkeeping whatever
   its size, so their number is the first thing to look at;
 * the median time of the pieces of one ``fit`` step: the forward pass and

@@ -1,4 +1,4 @@
-"""minattn.profiling counts what autograd records, and only that."""
+"""minattn.experiments.profiling counts what autograd records, and only that."""
 import autograd.numpy as anp
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""minattn.text: the synthetic review corpus, the tokenizer, padding, and the aclImdb loader."""
+"""minattn.datasets.text: the synthetic review corpus, the tokenizer, padding, and the aclImdb loader."""
 import numpy as np
 import pytest
 
