@@ -41,14 +41,6 @@ def masked_sparse_categorical_crossentropy(y_true, y_pred):
 masked_sparse_categorical_crossentropy.sparse_labels = True       # y_true has no class axis
 
 
-def masked_token_accuracy(y_true, y_pred):
-    """Share of real (non-padding) target steps whose argmax is right, per sample (NumPy)."""
-    labels = np.reshape(y_true, np.shape(y_pred)[:-1])
-    real = labels != 0
-    right = (np.argmax(y_pred, axis=-1) == labels) & real
-    return right.sum(axis=-1) / np.maximum(real.sum(axis=-1), 1)
-
-
 def build_translation_model(source_vocab_size, target_vocab_size, source_length, target_length,
                             embedding_dim=16, encoder_units=32, score="additive", attention="global",
                             window=3):

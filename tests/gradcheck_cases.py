@@ -356,7 +356,6 @@ LOSS_CASES = [
 # Recurrent family: GRU, go_backwards, Bidirectional (appended section)
 # ---------------------------------------------------------------------------
 from minattn.layers import GRU, Bidirectional  # noqa: E402  (kept with the section that uses them)
-from minattn.pytree import tree_map  # noqa: E402
 
 # Same scales as the LSTM cases (x * 0.3, Keras-sized weights): every gate
 # pre-activation stays well inside (-2.5, 2.5), off the hard sigmoids' kinks.
