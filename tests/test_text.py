@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from minattn.datasets import text
-from minattn.datasets.text import (NEGATORS, NEUTRAL_WORDS, OOV, PAD, SENTIMENT, Vocabulary, load_aclimdb,
-                                   pad_sequences, sentiment_score, synthetic_reviews, tokenize)
+from minattn.datasets import text, tokenizer
+from minattn.datasets.text import NEGATORS, NEUTRAL_WORDS, SENTIMENT, load_aclimdb, sentiment_score, synthetic_reviews
+from minattn.datasets.tokenizer import OOV, PAD, Vocabulary, pad_sequences, tokenize
 
 
 # -- synthetic_reviews ------------------------------------------------------------------
@@ -189,7 +189,8 @@ def test_aclimdb_loader_names_the_missing_folder(tmp_path):
 
 def test_module_doctests():
     import doctest
-    failures, tried = doctest.testmod(text)
+    results = [doctest.testmod(module) for module in (text, tokenizer)]       # the module was split in two
+    failures, tried = sum(r.failed for r in results), sum(r.attempted for r in results)
     assert tried > 5 and failures == 0
 
 
