@@ -68,7 +68,7 @@ class Score:
     name = None
 
     def __init__(self, units=None):
-        self.units = None if units is None else positive_int(units, f"{type(self).__name__}", "units")
+        self.units = None if units is None else positive_int(units, type(self).__name__, "units")
 
     def init(self, rng, query_dim, key_dim):
         return {}
