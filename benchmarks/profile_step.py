@@ -2,7 +2,7 @@
 
 For each model (built and fed exactly as in bench_train.py) it prints
 
-* the autograd primitives recorded in one step (``minattn.profiling``), by
+* the autograd primitives recorded in one step (``minattn.experiments.profiling``), by
   name: on small models each costs about the same Python bookkeeping whatever
   its size, so their number is the first thing to look at;
 * the median time of the pieces of one ``fit`` step: the forward pass and
@@ -36,9 +36,9 @@ import numpy as np  # noqa: E402
 from autograd import value_and_grad  # noqa: E402
 
 import minattn  # noqa: E402
+from minattn.experiments.profiling import count_primitives  # noqa: E402
 from minattn.fast.memory import keep_freed_memory  # noqa: E402
 from minattn.fast.training import FastSteps  # noqa: E402
-from minattn.profiling import count_primitives  # noqa: E402
 
 BATCHES = 300        # batches of the timed fit (and of the cProfile run)
 CALLS = 300          # calls per timing of one piece

@@ -15,11 +15,12 @@ import autograd.numpy as anp
 import numpy as np
 
 import minattn
-from minattn import Input, Model, analysis, datasets, plotting
+from minattn import Input, Model, datasets, plotting
+from minattn.experiments import analysis
 from minattn.layers import LSTM, Dense, Lambda, Multiply, Permute, RepeatVector
 from minattn.optimizers import Adam
-from minattn.cli import experiment_parser, parse_experiment_args
-from minattn.results import write_results
+from minattn.experiments.cli import experiment_parser, parse_experiment_args
+from minattn.experiments.results import write_results
 
 SAMPLES = 300_000
 EPOCHS = 10

@@ -15,8 +15,8 @@ import minattn
 from minattn import Input, Model, datasets, plotting
 from minattn.layers import LSTM, Dense, Flatten, Multiply, Permute
 from minattn.optimizers import Adam
-from minattn.cli import experiment_parser, parse_experiment_args
-from minattn.results import write_results
+from minattn.experiments.cli import experiment_parser, parse_experiment_args
+from minattn.experiments.results import write_results
 
 SAMPLES = 100_000
 EPOCHS = 1

@@ -14,8 +14,8 @@ import minattn
 from minattn import Input, Model, datasets, plotting
 from minattn.layers import Activation, Dense, Multiply
 from minattn.optimizers import Adam
-from minattn.cli import experiment_parser, parse_experiment_args
-from minattn.results import write_results
+from minattn.experiments.cli import experiment_parser, parse_experiment_args
+from minattn.experiments.results import write_results
 
 SAMPLES = 10_000
 EPOCHS = 20

@@ -23,9 +23,9 @@ import minattn
 from minattn import Input, Model, activations, gradcheck, losses
 from minattn.layers import Dense, Multiply
 from minattn.optimizers import Adam
-from minattn.profiling import recorded_primitives
+from minattn.experiments.profiling import recorded_primitives
 from minattn.pytree import named_leaves, tree_map, unflatten
-from minattn.results import write_results
+from minattn.experiments.results import write_results
 
 SAMPLES = 3
 FEATURES = 4                 # positions 0 and 2 decide the target, 1 and 3 are noise

@@ -16,11 +16,12 @@ import os
 import numpy as np
 
 import minattn
-from minattn import Input, Model, datasets, plotting_vision
-from minattn.cli import experiment_parser, parse_experiment_args
+from minattn import Input, Model, datasets
+from minattn.plotting import vision as plotting_vision
+from minattn.experiments.cli import experiment_parser, parse_experiment_args
 from minattn.layers import Conv2D, Dense, GlobalAveragePooling2D, MaxPooling2D, SqueezeExcite
 from minattn.optimizers import Adam
-from minattn.results import write_results
+from minattn.experiments.results import write_results
 
 SAMPLES = 8_000
 EPOCHS = 12

@@ -16,11 +16,12 @@ import os
 import numpy as np
 
 import minattn
-from minattn import Input, Model, datasets, plotting_vision
-from minattn.cli import experiment_parser, parse_experiment_args
+from minattn import Input, Model, datasets
+from minattn.plotting import vision as plotting_vision
+from minattn.experiments.cli import experiment_parser, parse_experiment_args
 from minattn.layers import Dense, Flatten, SpatialTransformer
 from minattn.optimizers import Adam
-from minattn.results import write_results
+from minattn.experiments.results import write_results
 
 SAMPLES = 10_000
 EPOCHS = 8

@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from minattn.results import load_runs
+from minattn.experiments.results import load_runs
 
 INFORMATIVE_E1_E2 = [1, 2, 3, 5, 6, 7]
 

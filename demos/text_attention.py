@@ -30,12 +30,13 @@ import time
 import numpy as np
 
 import minattn
-from minattn import Input, Model, plotting, text
-from minattn.cli import experiment_parser, parse_experiment_args
+from minattn import Input, Model, plotting
+from minattn.datasets import text
+from minattn.experiments.cli import experiment_parser, parse_experiment_args
 from minattn.layers import (LSTM, AttentionPooling, AttentionWithContext, Bidirectional, Dense, Embedding,
                             Flatten, Lambda, StructuredSelfAttention, attention_penalty)
 from minattn.optimizers import Adam
-from minattn.results import write_results
+from minattn.experiments.results import write_results
 
 SAMPLES = 4000               # training reviews (10 % of them for validation)
 EPOCHS = 5

@@ -26,10 +26,10 @@ import numpy as np  # noqa: E402
 
 import minattn  # noqa: E402
 from minattn import plotting, seq2seq  # noqa: E402
-from minattn import seq2seq_data as sd  # noqa: E402
-from minattn.cli import experiment_parser, parse_experiment_args  # noqa: E402
+from minattn.datasets import dates as sd  # noqa: E402
+from minattn.experiments.cli import experiment_parser, parse_experiment_args  # noqa: E402
 from minattn.optimizers import Adam  # noqa: E402
-from minattn.results import write_results  # noqa: E402
+from minattn.experiments.results import write_results  # noqa: E402
 
 SAMPLES = 12_000            # split 80 / 10 / 10 into train, validation, test
 EPOCHS = 5

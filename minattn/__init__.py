@@ -7,8 +7,8 @@
 from . import activations, gradcheck, initializers, layers, losses, metrics, optimizers
 from .config import floatx, fused as fused_enabled, rng, set_floatx, set_fused, set_random_seed, traced
 from .fast import kernels as _register_fast_kernels  # noqa: F401  (registers the fast kernels)
-from .graph import Input
-from .layers.base import clear_session
+from .layers.input_layer import Input
+from .layers.vocabulary import clear_session
 from .model import Model
 from .training import History
 

@@ -1,9 +1,13 @@
 """Weight initialisers: ``(rng, shape, dtype) -> array``, Keras's defaults.
 
+A dtype of None means the configured float type, ``minattn.floatx()``.
+
 fan_in / fan_out follow Keras: for a matrix (in, out) they are in and out;
 for a convolution kernel (kh, kw, in, out) both are multiplied by kh * kw.
 """
 import numpy as np
+
+from . import config
 
 
 def _fans(shape):
@@ -15,10 +19,11 @@ def _fans(shape):
     return shape[-2] * receptive_field, shape[-1] * receptive_field
 
 
-def glorot_uniform(rng, shape, dtype):
+def glorot_uniform(rng, shape, dtype=None):
     """Uniform in ``[-l, l]`` with ``l = sqrt(6 / (fan_in + fan_out))`` (Glorot & Bengio 2010)."""
     fan_in, fan_out = _fans(shape)
     limit = np.sqrt(6.0 / (fan_in + fan_out))
+    dtype = config.floatx() if dtype is None else dtype
     return rng.uniform(-limit, limit, size=shape).astype(dtype)
 
 

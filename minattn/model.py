@@ -16,8 +16,9 @@ import os
 import numpy as np
 
 from . import added_losses, training
-from .graph import InputLayer, SymbolicTensor
-from .layers.base import show_shape, unique_name
+from .graph import SymbolicTensor
+from .layers.input_layer import InputLayer
+from .layers.vocabulary import show_shape, unique_name
 from .pytree import named_leaves, tree_map
 from .summary import format_summary
 

@@ -12,13 +12,13 @@ output, one step at a time, with the very same ``AttentionDecoder.step``.
 import autograd.numpy as anp
 import numpy as np
 
-from .graph import Input
 from .layers import LSTM, Bidirectional, Concatenate, Embedding
 from .layers.decoder import AttentionDecoder
+from .layers.input_layer import Input
 from .config import EPSILON
 from .losses import one_hot_like
 from .model import Model
-from .seq2seq_data import START
+from .datasets.dates import START
 
 
 def masked_sparse_categorical_crossentropy(y_true, y_pred):
@@ -39,14 +39,6 @@ def masked_sparse_categorical_crossentropy(y_true, y_pred):
 
 
 masked_sparse_categorical_crossentropy.sparse_labels = True       # y_true has no class axis
-
-
-def masked_token_accuracy(y_true, y_pred):
-    """Share of real (non-padding) target steps whose argmax is right, per sample (NumPy)."""
-    labels = np.reshape(y_true, np.shape(y_pred)[:-1])
-    real = labels != 0
-    right = (np.argmax(y_pred, axis=-1) == labels) & real
-    return right.sum(axis=-1) / np.maximum(real.sum(axis=-1), 1)
 
 
 def build_translation_model(source_vocab_size, target_vocab_size, source_length, target_length,

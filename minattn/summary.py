@@ -1,5 +1,5 @@
 """The Keras-2 ``model.summary()`` table, as printed in the articles."""
-from .layers.base import show_shape
+from .layers.vocabulary import show_shape
 
 LINE_LENGTH = 98
 COLUMN_ENDS = [int(LINE_LENGTH * p) for p in (0.33, 0.55, 0.67, 1.0)]     # 32, 53, 65, 98

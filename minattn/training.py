@@ -25,8 +25,8 @@ import numpy as np
 from autograd import value_and_grad
 
 from . import config, losses, metrics, optimizers
-from .data import (as_list, check_lengths, check_positive_int, check_x_shapes, check_y_shapes,
-                   prepare_arrays)
+from .data_checks import (as_list, check_lengths, check_positive_int, check_x_shapes, check_y_shapes,
+                          prepare_arrays)
 from .fast.training import FastSteps
 from .progress import ProgressLine
 from .pytree import tree_leaves

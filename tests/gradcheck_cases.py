@@ -21,6 +21,7 @@ import numpy as np
 from minattn import config
 from minattn.layers import (LSTM, Activation, Add, Concatenate, Dense, Dropout, Embedding, Flatten,
                             Lambda, Multiply, Permute, RepeatVector, Reshape)
+from minattn.pytree import tree_map
 
 BATCH = 3
 
@@ -43,7 +44,7 @@ def built(layer, input_shape, seed=0):
         output_shape, params = layer.init(rng, input_shape)
     finally:
         config.set_floatx(previous)
-    params = {k: v + 0.1 * rng.standard_normal(v.shape) for k, v in params.items()}
+    params = tree_map(lambda v: v + 0.1 * rng.standard_normal(v.shape), params)     # nested dicts too
     layer.params, layer.input_shape, layer.output_shape = params, input_shape, output_shape
     return layer
 
@@ -355,7 +356,6 @@ LOSS_CASES = [
 # Recurrent family: GRU, go_backwards, Bidirectional (appended section)
 # ---------------------------------------------------------------------------
 from minattn.layers import GRU, Bidirectional  # noqa: E402  (kept with the section that uses them)
-from minattn.pytree import tree_map  # noqa: E402
 
 # Same scales as the LSTM cases (x * 0.3, Keras-sized weights): every gate
 # pre-activation stays well inside (-2.5, 2.5), off the hard sigmoids' kinks.

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import minattn
-from minattn import Input, Model, analysis
+from minattn import Input, Model
+from minattn.experiments import analysis
 from minattn.layers import Dense
 
 

@@ -31,7 +31,7 @@ from unittest import mock
 import pytest
 
 import minattn
-from minattn.layers.base import show_shape
+from minattn.layers.vocabulary import show_shape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")

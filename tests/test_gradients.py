@@ -16,7 +16,7 @@ from autograd import grad
 import minattn
 import minattn.layers
 from minattn import activations, gradcheck, losses
-from minattn.graph import InputLayer
+from minattn.layers.input_layer import InputLayer
 from minattn.layers import Layer
 from minattn.pytree import named_leaves, tree_map
 

@@ -1,11 +1,11 @@
-"""minattn.profiling counts what autograd records, and only that."""
+"""minattn.experiments.profiling counts what autograd records, and only that."""
 import autograd.numpy as anp
 import numpy as np
 
 import minattn
 from minattn import Input, Model
 from minattn.layers import Dense, Multiply
-from minattn.profiling import count_primitives, recorded_primitives
+from minattn.experiments.profiling import count_primitives, recorded_primitives
 
 
 def test_records_the_primitives_that_depend_on_the_traced_argument_in_order():

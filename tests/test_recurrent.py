@@ -464,3 +464,18 @@ def test_gru_errors_name_the_layer_and_the_value():
         GRU(5, name="g3")(Input((4, 3)), initial_state=[Input((4,))])
     with pytest.raises(ValueError, match=r"GRU 'g4'.*\(None, time, features\).*\(None, 3\)"):
         GRU(5, name="g4")(Input((3,)))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: LSTM(4, activation="relu", unit_forget_bias=False, return_sequences=True, name="enc"),
+    lambda: GRU(3, reset_after=False, use_bias=False, return_state=True, go_backwards=True, name="enc"),
+])
+def test_get_config_makes_an_unbuilt_twin_and_bidirectional_is_built_from_it(make):
+    layer = make()
+    twin = type(layer)(**layer.get_config())
+    assert twin.get_config() == layer.get_config() and twin.params is None
+    bi = Bidirectional(layer)
+    forward, backward = bi.forward_layer.get_config(), bi.backward_layer.get_config()
+    assert forward == {**layer.get_config(), "name": "forward_enc"}
+    assert backward == {**layer.get_config(), "name": "backward_enc", "go_backwards": not layer.go_backwards}
+    assert type(bi.forward_layer) is type(bi.backward_layer) is type(layer)

@@ -11,10 +11,11 @@ import demo_runner
 
 import minattn
 from minattn import gradcheck, seq2seq
-from minattn import seq2seq_data as sd
+from minattn.datasets import dates as sd
 from minattn.layers import AttentionDecoder, masked_softmax
 from minattn.layers.decoder import local_p_position, local_p_weights, straight_through_hard
 from minattn.optimizers import Adam
+from minattn.pytree import named_leaves, tree_map
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -104,8 +105,21 @@ def _decoder(attention="global", score="additive", seed=0, **kwargs):
     layer = AttentionDecoder(4, 6, score=score, attention=attention, return_attention=True, **kwargs)
     rng = np.random.default_rng(seed)
     _, layer.params = layer.init(rng, [(3, 2), (5, 4), (4,), (4,)])
-    layer.params = {k: v + 0.3 * rng.standard_normal(v.shape) for k, v in layer.params.items()}
+    layer.params = tree_map(lambda v: v + 0.3 * rng.standard_normal(v.shape), layer.params)
     return layer
+
+
+@pytest.mark.parametrize("score,score_weights", [("additive", ["query_kernel", "key_kernel", "v"]),
+                                                 ("dot", [])])
+def test_decoder_weights_nest_the_cell_and_the_score_as_their_own(score, score_weights):
+    layer = _decoder("local_p", score)
+    assert list(layer.params) == ["cell", "score", "combine_kernel", "output_kernel", "output_bias",
+                                  "position_kernel", "position_v"]
+    assert list(layer.params["cell"]) == ["kernel", "recurrent_kernel", "bias"]
+    assert layer.params["cell"]["kernel"].shape == (2 + 4, 4 * 4)              # [y; h~] -> 4 gates
+    assert list(layer.params["score"]) == score_weights
+    names = ["cell/kernel", "cell/recurrent_kernel", "cell/bias"] + [f"score/{w}" for w in score_weights]
+    assert [name for name, _ in named_leaves(layer.params)][:len(names)] == names   # get_weights order
 
 
 def _inputs(seed=1):

@@ -1,10 +1,10 @@
-"""minattn.text: the synthetic review corpus, the tokenizer, padding, and the aclImdb loader."""
+"""minattn.datasets.text: the synthetic review corpus, the tokenizer, padding, and the aclImdb loader."""
 import numpy as np
 import pytest
 
-from minattn import text
-from minattn.text import (NEGATORS, NEUTRAL_WORDS, OOV, PAD, SENTIMENT, Vocabulary, load_aclimdb,
-                          pad_sequences, sentiment_score, synthetic_reviews, tokenize)
+from minattn.datasets import text, tokenizer
+from minattn.datasets.text import NEGATORS, NEUTRAL_WORDS, SENTIMENT, load_aclimdb, sentiment_score, synthetic_reviews
+from minattn.datasets.tokenizer import OOV, PAD, Vocabulary, pad_sequences, tokenize
 
 
 # -- synthetic_reviews ------------------------------------------------------------------
@@ -189,11 +189,12 @@ def test_aclimdb_loader_names_the_missing_folder(tmp_path):
 
 def test_module_doctests():
     import doctest
-    failures, tried = doctest.testmod(text)
+    results = [doctest.testmod(module) for module in (text, tokenizer)]       # the module was split in two
+    failures, tried = sum(r.failed for r in results), sum(r.attempted for r in results)
     assert tried > 5 and failures == 0
 
 
 def test_decisive_words_are_the_sentiment_words_and_their_negators():
-    from minattn.text import decisive_words
+    from minattn.datasets.text import decisive_words
     words = "never a dull moment but not good and not the best hardly awful".split()
     assert [words[i] for i in decisive_words(words)] == ["dull", "not", "good", "hardly", "awful"]

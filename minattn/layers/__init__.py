@@ -2,7 +2,9 @@
 from .attention import Attention, masked_softmax
 from .attention_pooling import (AttentionPooling, AttentionWithContext, KeyValueAttention,
                                 StructuredSelfAttention, attention_penalty)
-from .base import Layer, clear_session
+from .base import Layer
+from .bidirectional import Bidirectional
+from .vocabulary import clear_session
 from .decoder import AttentionDecoder
 from .convolutional import Conv2D
 from .core import Activation, Dense, Dropout, Lambda
@@ -10,7 +12,7 @@ from .embedding import Embedding
 from .merging import Add, Concatenate, Multiply
 from .multihead import MultiHeadAttention, PositionalEncoding
 from .pooling import AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
-from .recurrent import GRU, LSTM, Bidirectional
+from .recurrent import GRU, LSTM
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
 from .scores import get_score
 from .vision_attention import SpatialTransformer, SqueezeExcite

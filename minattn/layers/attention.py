@@ -30,15 +30,11 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import activations
-from .base import Layer, combine_masks, show_shape
+from .base import Layer
 from .scores import get_score
+from .vocabulary import layer_label, query_mask, query_value_key_shapes, show_shape, split_query_value_key
 
 MASK_VALUE = -1e9          # a score that softmax turns into exactly 0 (exp underflows)
-
-
-def _where(layer):
-    """How error messages name a layer: ``Attention 'attention_1'``."""
-    return f"{type(layer).__name__} '{layer.name}'"
 
 
 # ---------------------------------------------------------------------------
@@ -94,31 +90,6 @@ def zero_masked_steps(x, mask):
 # ---------------------------------------------------------------------------
 # Attention over [query, value] or [query, value, key]
 # ---------------------------------------------------------------------------
-def _query_value_key_shapes(layer, input_shape):
-    """Check [query, value(, key)] shapes, each (time, dim); return the three, key = value if absent."""
-    if not isinstance(input_shape, list) or len(input_shape) not in (2, 3) or any(
-            len(s) != 2 or s[-1] is None for s in input_shape):
-        raise ValueError(f"{_where(layer)}: expected a list [query, value] or [query, value, key] "
-                         f"of shapes (None, time, dim), got {show_shape(input_shape)}")
-    query, value = input_shape[0], input_shape[1]
-    key = input_shape[2] if len(input_shape) == 3 else value
-    if value[0] is not None and key[0] is not None and value[0] != key[0]:
-        raise ValueError(f"{_where(layer)}: value and key must have the same number of steps, "
-                         f"got {show_shape(input_shape)}")
-    return query, value, key
-
-
-def _split_query_value_key(xs, mask):
-    """(query, value, key, query mask, key mask); the key mask is the value's (and the key's) mask."""
-    masks = list(mask) if isinstance(mask, (list, tuple)) else [None] * len(xs)
-    key = xs[2] if len(xs) == 3 else xs[1]
-    return xs[0], xs[1], key, masks[0], combine_masks(*masks[1:])
-
-
-def _query_mask(mask):
-    return mask[0] if isinstance(mask, (list, tuple)) else None
-
-
 class Attention(Layer):
     """Attention of a query sequence over a value sequence, with any score function.
 
@@ -162,21 +133,21 @@ class Attention(Layer):
 
     def __init__(self, score="dot", units=None, causal=False, return_attention_scores=False, name=None):
         super().__init__(name)
-        self.score = get_score(score, units, _where(self))
+        self.score = get_score(score, units, layer_label(self))
         self.causal = bool(causal)
         self.return_attention_scores = bool(return_attention_scores)
 
     def init(self, rng, input_shape):
-        query, value, key = _query_value_key_shapes(self, input_shape)
+        query, value, key = query_value_key_shapes(self, input_shape)
         try:
             params = self.score.init(rng, query[-1], key[-1])
         except ValueError as err:
-            raise ValueError(f"{_where(self)}: {err}; inputs {show_shape(input_shape)}") from None
+            raise ValueError(f"{layer_label(self)}: {err}; inputs {show_shape(input_shape)}") from None
         context = (query[0], value[-1])
         return ([context, (query[0], key[0])] if self.return_attention_scores else context), params
 
     def apply(self, params, xs, mask=None):
-        query, value, key, query_mask, key_mask = _split_query_value_key(xs, mask)
+        query, value, key, query_mask, key_mask = split_query_value_key(xs, mask)
         scores = self.score.scores(params, query, key)                          # (batch, Tq, Tk)
         allowed = attention_mask(key_mask, self.causal, query.shape[1], key.shape[1])
         weights = masked_softmax(scores, allowed)                               # (batch, Tq, Tk)
@@ -184,15 +155,4 @@ class Attention(Layer):
         return [context, weights] if self.return_attention_scores else context
 
     def compute_mask(self, x, mask):
-        return [_query_mask(mask), None] if self.return_attention_scores else _query_mask(mask)
-
-
-# ---------------------------------------------------------------------------
-# Shape check shared by the layers on one sequence (multihead.py, attention_pooling.py)
-# ---------------------------------------------------------------------------
-def _sequence_shape(layer, input_shape):
-    """``(time, features)`` with features known, or a ValueError naming the layer and the shape."""
-    if isinstance(input_shape, list) or len(input_shape) != 2 or input_shape[-1] is None:
-        raise ValueError(f"{_where(layer)}: expected input of shape (None, time, features), got "
-                         f"{show_shape(input_shape)}")
-    return tuple(input_shape)
+        return [query_mask(mask), None] if self.return_attention_scores else query_mask(mask)

@@ -13,10 +13,11 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import activations, config
-from .attention import _sequence_shape, _where, attention_mask, masked_softmax, zero_masked_steps
-from .base import Layer, show_shape
-from .core import _positive_int
-from .scores import _glorot, additive_score
+from ..initializers import glorot_uniform
+from .attention import attention_mask, masked_softmax, zero_masked_steps
+from .base import Layer
+from .scores import additive_score
+from .vocabulary import layer_label, positive_int, sequence_shape, show_shape
 
 
 
@@ -66,13 +67,13 @@ class StructuredSelfAttention(Layer):
 
     def __init__(self, da, r=1, return_attention=False, name=None):
         super().__init__(name)
-        self.da = _positive_int(da, _where(self), "da")
-        self.r = _positive_int(r, _where(self), "r")
+        self.da = positive_int(da, layer_label(self), "da")
+        self.r = positive_int(r, layer_label(self), "r")
         self.return_attention = bool(return_attention)
 
     def init(self, rng, input_shape):
-        time, features = _sequence_shape(self, input_shape)
-        params = {"ws1": _glorot(rng, (features, self.da)), "ws2": _glorot(rng, (self.da, self.r))}
+        time, features = sequence_shape(self, input_shape)
+        params = {"ws1": glorot_uniform(rng, (features, self.da)), "ws2": glorot_uniform(rng, (self.da, self.r))}
         out = (self.r, features)
         return ([out, (self.r, time)] if self.return_attention else out), params
 
@@ -122,19 +123,19 @@ class KeyValueAttention(Layer):
 
     def __init__(self, window, units=None, return_attention=False, name=None):
         super().__init__(name)
-        self.window = _positive_int(window, _where(self), "window")
-        self.units = None if units is None else _positive_int(units, _where(self), "units")
+        self.window = positive_int(window, layer_label(self), "window")
+        self.units = None if units is None else positive_int(units, layer_label(self), "units")
         self.return_attention = bool(return_attention)
 
     def init(self, rng, input_shape):
-        time, features = _sequence_shape(self, input_shape)
+        time, features = sequence_shape(self, input_shape)
         if features % 2:
-            raise ValueError(f"{_where(self)}: features must be even to split into key and value "
+            raise ValueError(f"{layer_label(self)}: features must be even to split into key and value "
                              f"halves, got input of shape {show_shape(input_shape)}")
         half = features // 2
         units = self.units or half
-        params = {"memory_kernel": _glorot(rng, (half, units)), "query_kernel": _glorot(rng, (half, units)),
-                  "v": _glorot(rng, (units,))}
+        params = {"memory_kernel": glorot_uniform(rng, (half, units)), "query_kernel": glorot_uniform(rng, (half, units)),
+                  "v": glorot_uniform(rng, (units,))}
         out = (time, half)
         return ([out, (time, time)] if self.return_attention else out), params
 
@@ -201,12 +202,12 @@ class AttentionWithContext(Layer):
         self.return_attention = bool(return_attention)
 
     def init(self, rng, input_shape):
-        time, features = _sequence_shape(self, input_shape)
-        params = {"kernel": _glorot(rng, (features, features))}
+        time, features = sequence_shape(self, input_shape)
+        params = {"kernel": glorot_uniform(rng, (features, features))}
         if self.use_bias:
             params["bias"] = np.zeros((features,), config.floatx())
         if self.context:
-            params["context_vector"] = _glorot(rng, (features,))
+            params["context_vector"] = glorot_uniform(rng, (features,))
         weights = (time,) if self.context else (time, features)
         return ([(features,), weights] if self.return_attention else (features,)), params
 
@@ -278,11 +279,11 @@ class AttentionPooling(Layer):
         self.return_attention = bool(return_attention)
 
     def init(self, rng, input_shape):
-        time, features = _sequence_shape(self, input_shape)
+        time, features = sequence_shape(self, input_shape)
         params = {"kernel": _normal(rng, (features, 1), config.floatx())}
         if self.use_bias:
             if time is None:
-                raise ValueError(f"{_where(self)}: use_bias=True needs a known number of steps "
+                raise ValueError(f"{layer_label(self)}: use_bias=True needs a known number of steps "
                                  f"(one bias per step), got input of shape {show_shape(input_shape)}")
             params["bias"] = np.zeros((time, 1), config.floatx())
         return ([(features,), (time,)] if self.return_attention else (features,)), params

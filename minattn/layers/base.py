@@ -14,50 +14,13 @@ Calling a layer on a symbolic tensor (from ``Input``) records a node in the
 graph and builds the layer's weights once; calling it on a NumPy array runs
 it at once (handy to try a layer out).
 """
-import re
-
 import numpy as np
 
 from .. import config
 from ..fast.seam import kernel_for
+from ..graph import SymbolicTensor, call_symbolic
 from ..pytree import named_leaves, tree_leaves, tree_map
-
-_NAME_COUNTS = {}
-
-
-def unique_name(prefix):
-    """Keras-2 style names: dense_1, dense_2, ... (one counter per prefix)."""
-    _NAME_COUNTS[prefix] = _NAME_COUNTS.get(prefix, 0) + 1
-    return f"{prefix}_{_NAME_COUNTS[prefix]}"
-
-
-def clear_session():
-    """Restart layer-name numbering (dense_1, ...), as ``keras.backend.clear_session``."""
-    _NAME_COUNTS.clear()
-
-
-def snake_case(class_name):
-    """'RepeatVector' -> 'repeat_vector', 'LSTM' -> 'lstm'."""
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", class_name)
-    return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", words).lower()
-
-
-def combine_masks(*masks):
-    """Logical and of the masks that are not None (None when all are)."""
-    present = [np.asarray(m).astype(bool) for m in masks if m is not None]
-    if not present:
-        return None
-    out = present[0]
-    for m in present[1:]:
-        out = out & m
-    return out
-
-
-def shapes_match(expected, actual):
-    """True when two shapes agree, a ``None`` in either matching any size."""
-    if len(expected) != len(actual):
-        return False
-    return all(e is None or a is None or e == a for e, a in zip(expected, actual))
+from .vocabulary import layer_label, shapes_match, show_shape, snake_case, unique_name
 
 
 class Layer:
@@ -82,7 +45,7 @@ class Layer:
         self.inbound_nodes = []       # one Node per call on symbolic tensors
 
     def __repr__(self):
-        return f"<{type(self).__name__} '{self.name}'>"
+        return f"<{layer_label(self)}>"
 
     # -- to override -------------------------------------------------------
     def init(self, rng, input_shape):
@@ -123,18 +86,17 @@ class Layer:
             self.params, self.input_shape, self.output_shape = params, input_shape, output_shape
             return output_shape
         if not _all_shapes_match(self.input_shape, input_shape):
-            raise ValueError(f"{type(self).__name__} '{self.name}' was built for input shape "
-                             f"{_show(self.input_shape)} and cannot be called on {_show(input_shape)}")
+            raise ValueError(f"{layer_label(self)} was built for input shape "
+                             f"{show_shape(self.input_shape)} and cannot be called on {show_shape(input_shape)}")
         output_shape, _ = self.init(np.random.default_rng(0), input_shape)
         return output_shape
 
     def __call__(self, inputs, **kwargs):
-        from ..graph import SymbolicTensor, call_symbolic
         flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         if all(isinstance(t, SymbolicTensor) for t in flat):
             return call_symbolic(self, inputs)
         if any(isinstance(t, SymbolicTensor) for t in flat):
-            raise TypeError(f"{type(self).__name__} '{self.name}': inputs mix symbolic tensors and arrays")
+            raise TypeError(f"{layer_label(self)}: inputs mix symbolic tensors and arrays")
         return self._call_eager(inputs)
 
     def _call_eager(self, inputs):
@@ -160,7 +122,7 @@ class Layer:
         if len(self.inbound_nodes) != 1:
             how = "never called on a symbolic tensor" if not self.inbound_nodes else \
                 f"called {len(self.inbound_nodes)} times (shared), so its output is ambiguous"
-            raise AttributeError(f"{type(self).__name__} '{self.name}' was {how}; "
+            raise AttributeError(f"{layer_label(self)} was {how}; "
                                  "keep the tensor the call returned instead")
         return self.inbound_nodes[0].result()
 
@@ -175,13 +137,13 @@ class Layer:
         """Set the weights from a list of arrays in Keras's order and layout."""
         current = named_leaves(self.params or {})
         if len(weights) != len(current):
-            raise ValueError(f"{type(self).__name__} '{self.name}': expected {len(current)} weight "
+            raise ValueError(f"{layer_label(self)}: expected {len(current)} weight "
                              f"arrays {[key for key, _ in current]}, got {len(weights)}")
         new = []
         for (key, old), value in zip(current, weights):
             value = np.asarray(value)
             if value.shape != old.shape:
-                raise ValueError(f"{type(self).__name__} '{self.name}': weight '{key}' has shape "
+                raise ValueError(f"{layer_label(self)}: weight '{key}' has shape "
                                  f"{old.shape}, got an array of shape {value.shape}")
             new.append(value.astype(old.dtype))
         arrays = iter(new)
@@ -198,15 +160,3 @@ def _all_shapes_match(expected, actual):
     if isinstance(expected, list):
         return len(expected) == len(actual) and all(shapes_match(e, a) for e, a in zip(expected, actual))
     return shapes_match(expected, actual)
-
-
-def _show(shape):
-    """A shape as Keras prints it, with the batch axis: (None, 10)."""
-    if isinstance(shape, list):
-        return "[" + ", ".join(_show(s) for s in shape) + "]"
-    return str((None,) + tuple(shape))
-
-
-def show_shape(shape):
-    """Public form of the shape printer used in error messages and summaries."""
-    return _show(shape)

@@ -15,7 +15,8 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import activations, config, initializers
-from .base import Layer, show_shape, unique_name
+from .base import Layer
+from .vocabulary import layer_label, show_shape, unique_name
 
 PADDINGS = ("valid", "same")
 
@@ -147,7 +148,7 @@ class Conv2D(Layer):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None):
         super().__init__(name if name is not None else unique_name("conv2d"))     # Keras's name, not conv2_d
-        where = f"Conv2D '{self.name}'"
+        where = layer_label(self)
         if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters < 1:
             raise ValueError(f"{where}: filters must be a positive int, got {filters!r}")
         self.filters = int(filters)
@@ -160,7 +161,7 @@ class Conv2D(Layer):
         self.bias_initializer = initializers.get(bias_initializer, where)
 
     def init(self, rng, input_shape):
-        check_image_shape(f"Conv2D '{self.name}'", input_shape, self.kernel_size, self.padding)
+        check_image_shape(layer_label(self), input_shape, self.kernel_size, self.padding)
         height, width, channels = input_shape
         kh, kw = self.kernel_size
         dtype = config.floatx()

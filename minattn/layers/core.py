@@ -3,13 +3,8 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import activations, config, initializers
-from .base import Layer, show_shape
-
-
-def _positive_int(value, layer, what):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{layer}: {what} must be a positive int, got {value!r}")
-    return int(value)
+from .base import Layer
+from .vocabulary import layer_label, positive_int, show_shape
 
 
 class Dense(Layer):
@@ -37,15 +32,15 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", name=None):
         super().__init__(name)
-        self.units = _positive_int(units, f"Dense '{self.name}'", "units")
-        self.activation = activations.get(activation, f"Dense '{self.name}'")
+        self.units = positive_int(units, layer_label(self), "units")
+        self.activation = activations.get(activation, layer_label(self))
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer, f"Dense '{self.name}'")
-        self.bias_initializer = initializers.get(bias_initializer, f"Dense '{self.name}'")
+        self.kernel_initializer = initializers.get(kernel_initializer, layer_label(self))
+        self.bias_initializer = initializers.get(bias_initializer, layer_label(self))
 
     def init(self, rng, input_shape):
         if len(input_shape) < 1 or input_shape[-1] is None:
-            raise ValueError(f"Dense '{self.name}': input needs a known last axis, got shape "
+            raise ValueError(f"{layer_label(self)}: input needs a known last axis, got shape "
                              f"{show_shape(input_shape)}")
         dtype = config.floatx()
         params = {"kernel": self.kernel_initializer(rng, (input_shape[-1], self.units), dtype)}
@@ -74,7 +69,7 @@ class Activation(Layer):
 
     def __init__(self, activation, name=None):
         super().__init__(name)
-        self.activation = activations.get(activation, f"Activation '{self.name}'")
+        self.activation = activations.get(activation, layer_label(self))
 
     def apply(self, params, x):
         return self.activation(x)
@@ -100,7 +95,7 @@ class Lambda(Layer):
     def __init__(self, function, output_shape=None, name=None):
         super().__init__(name)
         if not callable(function):
-            raise ValueError(f"Lambda '{self.name}': function must be callable, got {function!r}")
+            raise ValueError(f"{layer_label(self)}: function must be callable, got {function!r}")
         self.function = function
         self.fixed_output_shape = None if output_shape is None else tuple(output_shape)
 
@@ -119,7 +114,7 @@ class Lambda(Layer):
         try:
             out = self.function(trial)
         except Exception as err:
-            raise ValueError(f"Lambda '{self.name}': function failed on an input of shape "
+            raise ValueError(f"{layer_label(self)}: function failed on an input of shape "
                              f"{show_shape(input_shape)}: {err}") from err
         if isinstance(out, (list, tuple)):
             return [np.shape(o)[1:] for o in out]
@@ -153,7 +148,7 @@ class Dropout(Layer):
     def __init__(self, rate, name=None):
         super().__init__(name)
         if not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-            raise ValueError(f"Dropout '{self.name}': rate must be in [0, 1), got {rate!r}")
+            raise ValueError(f"{layer_label(self)}: rate must be in [0, 1), got {rate!r}")
         self.rate = float(rate)
 
     def apply(self, params, x, training=False, rng=None):

@@ -42,10 +42,10 @@ from autograd.tracer import getval
 
 from .. import activations, config, initializers
 from .attention import masked_softmax
-from .base import Layer, show_shape
-from .core import _positive_int
+from .base import Layer
 from .recurrent import LSTM
 from .scores import get_score
+from .vocabulary import layer_label, positive_int, show_shape
 
 ALIGNMENTS = ("global", "local_p", "hard")
 
@@ -112,9 +112,10 @@ class AttentionDecoder(Layer):
     Output shape: ``(Ty, vocab_size)`` probabilities; with
         ``return_attention`` ``[probabilities, weights (Ty, Tx)]``.
 
-    Weights: ``kernel (E + units, 4 units)``, ``recurrent_kernel``, ``bias``
-    (the LSTM cell, Keras layout, gates i, f, c, o); ``score_*`` (the score's
-    weights); ``combine_kernel (dv + units, units)`` = W_c;
+    Weights: ``cell``: ``{kernel (E + units, 4 units), recurrent_kernel, bias}``
+    (the LSTM cell's, Keras layout, gates i, f, c, o); ``score``: the score's
+    own weights (``{}`` for "dot"), nested as Bidirectional nests its layers';
+    then ``combine_kernel (dv + units, units)`` = W_c;
     ``output_kernel (units, vocab)``, ``output_bias (vocab,)`` = W_s, b_s; with
     local_p also ``position_kernel (units, units)`` = W_p, ``position_v (units,)``.
 
@@ -126,20 +127,20 @@ class AttentionDecoder(Layer):
     def __init__(self, units, vocab_size, score="additive", attention="global", score_units=None,
                  window=3, return_attention=False, name=None):
         super().__init__(name)
-        where = f"AttentionDecoder '{self.name}'"
-        self.units = _positive_int(units, where, "units")
-        self.vocab_size = _positive_int(vocab_size, where, "vocab_size")
+        where = layer_label(self)
+        self.units = positive_int(units, where, "units")
+        self.vocab_size = positive_int(vocab_size, where, "vocab_size")
         self.score = get_score(score, score_units or self.units, where)
         if attention not in ALIGNMENTS:
             raise ValueError(f"{where}: attention must be one of {list(ALIGNMENTS)}, got {attention!r}")
         self.attention = attention
-        self.window = _positive_int(window, where, "window")
+        self.window = positive_int(window, where, "window")
         self.return_attention = bool(return_attention)
         self.cell = LSTM(self.units, name=f"{self.name}_cell")     # only its step() is used
 
     # -- shapes and weights --------------------------------------------------
     def init(self, rng, input_shape):
-        where = f"AttentionDecoder '{self.name}'"
+        where = layer_label(self)
         if not isinstance(input_shape, list) or len(input_shape) not in (2, 4) or any(
                 len(s) != 2 or s[-1] is None for s in input_shape[:2]):
             raise ValueError(f"{where}: expected [decoder_inputs (None, Ty, E), encoder_outputs "
@@ -154,8 +155,7 @@ class AttentionDecoder(Layer):
             score = self.score.init(rng, u, dv)
         except ValueError as err:
             raise ValueError(f"{where}: {err}") from None
-        params = dict(cell)
-        params.update({f"score_{k}": v for k, v in score.items()})
+        params = {"cell": cell, "score": score}       # the sub-parts' weights, nested as theirs
         params["combine_kernel"] = initializers.glorot_uniform(rng, (dv + u, u), dtype)
         params["output_kernel"] = initializers.glorot_uniform(rng, (u, self.vocab_size), dtype)
         params["output_bias"] = np.zeros(self.vocab_size, dtype)
@@ -186,9 +186,9 @@ class AttentionDecoder(Layer):
         """
         h, c, h_tilde = states
         x = anp.concatenate([y_prev, h_tilde], axis=-1)                          # (batch, E + u)
-        h, c = self.cell.step(params, anp.dot(x, params["kernel"]) + params["bias"], [h, c])
-        score_params = {k[6:]: v for k, v in params.items() if k.startswith("score_")}
-        scores = self.score.scores(score_params, h[:, None, :], encoder_outputs)[:, 0]   # (batch, Tx)
+        cell = params["cell"]
+        h, c = self.cell.step(cell, anp.dot(x, cell["kernel"]) + cell["bias"], [h, c])
+        scores = self.score.scores(params["score"], h[:, None, :], encoder_outputs)[:, 0]   # (batch, Tx)
         weights = self.align(params, scores, h, encoder_mask)                   # (batch, Tx)
         context = anp.sum(weights[:, :, None] * encoder_outputs, axis=1)       # (batch, dv)
         h_tilde = activations.tanh(anp.dot(anp.concatenate([context, h], axis=-1), params["combine_kernel"]))

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import config, initializers
 from .base import Layer
-from .core import _positive_int
+from .vocabulary import layer_label, positive_int
 
 
 class Embedding(Layer):
@@ -26,10 +26,10 @@ class Embedding(Layer):
     def __init__(self, input_dim, output_dim, mask_zero=False, embeddings_initializer="uniform",
                  name=None):
         super().__init__(name)
-        self.input_dim = _positive_int(input_dim, f"Embedding '{self.name}'", "input_dim")
-        self.output_dim = _positive_int(output_dim, f"Embedding '{self.name}'", "output_dim")
+        self.input_dim = positive_int(input_dim, layer_label(self), "input_dim")
+        self.output_dim = positive_int(output_dim, layer_label(self), "output_dim")
         self.mask_zero = bool(mask_zero)
-        self.embeddings_initializer = initializers.get(embeddings_initializer, f"Embedding '{self.name}'")
+        self.embeddings_initializer = initializers.get(embeddings_initializer, layer_label(self))
 
     def init(self, rng, input_shape):
         params = {"embeddings": self.embeddings_initializer(
@@ -40,12 +40,12 @@ class Embedding(Layer):
         ids = np.asarray(x)
         if not np.issubdtype(ids.dtype, np.integer):
             if not np.all(ids == np.round(ids)):
-                raise ValueError(f"Embedding '{self.name}': expected integer token ids, got values "
+                raise ValueError(f"{layer_label(self)}: expected integer token ids, got values "
                                  f"such as {ids.flat[np.argmax(ids != np.round(ids))]!r}")
             ids = ids.astype(np.int64)
         if ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
             bad = ids.min() if ids.min() < 0 else ids.max()
-            raise ValueError(f"Embedding '{self.name}': token id {bad} is outside [0, {self.input_dim})")
+            raise ValueError(f"{layer_label(self)}: token id {bad} is outside [0, {self.input_dim})")
         return params["embeddings"][ids]            # (batch, time, output_dim)
 
     def compute_mask(self, x, mask):

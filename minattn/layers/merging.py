@@ -1,12 +1,13 @@
 """Layers that combine several tensors: Multiply, Add, Concatenate."""
 import autograd.numpy as anp
 
-from .base import Layer, combine_masks, show_shape
+from .base import Layer
+from .vocabulary import combine_masks, layer_label, show_shape
 
 
 def _check_list(layer, input_shape):
     if not isinstance(input_shape, list) or len(input_shape) < 2:
-        raise ValueError(f"{type(layer).__name__} '{layer.name}': must be called on a list of at "
+        raise ValueError(f"{layer_label(layer)}: must be called on a list of at "
                          f"least 2 tensors, got {show_shape(input_shape)}")
 
 
@@ -14,13 +15,13 @@ def _broadcast_shape(layer, shapes):
     """Same rank required; a size may differ only where one of them is 1."""
     first = shapes[0]
     if any(len(s) != len(first) for s in shapes):
-        raise ValueError(f"{type(layer).__name__} '{layer.name}': inputs must have the same rank, "
+        raise ValueError(f"{layer_label(layer)}: inputs must have the same rank, "
                          f"got {show_shape(list(shapes))}")
     out = []
     for sizes in zip(*shapes):
         known = {d for d in sizes if d not in (None, 1)}
         if len(known) > 1:
-            raise ValueError(f"{type(layer).__name__} '{layer.name}': input shapes "
+            raise ValueError(f"{layer_label(layer)}: input shapes "
                              f"{show_shape(list(shapes))} do not match (sizes may differ only "
                              "where one of them is 1)")
         out.append(known.pop() if known else (None if None in sizes else 1))
@@ -92,7 +93,7 @@ class Concatenate(Layer):
     def __init__(self, axis=-1, name=None):
         super().__init__(name)
         if axis == 0:
-            raise ValueError(f"Concatenate '{self.name}': cannot join along the batch axis 0")
+            raise ValueError(f"{layer_label(self)}: cannot join along the batch axis 0")
         self.axis = axis
 
     def init(self, rng, input_shape):
@@ -100,12 +101,12 @@ class Concatenate(Layer):
         rank = len(input_shape[0])
         axis = self.axis - 1 if self.axis > 0 else rank + self.axis   # index without the batch axis
         if not 0 <= axis < rank or any(len(s) != rank for s in input_shape):
-            raise ValueError(f"Concatenate '{self.name}': axis {self.axis} does not fit inputs "
+            raise ValueError(f"{layer_label(self)}: axis {self.axis} does not fit inputs "
                              f"{show_shape(input_shape)}")
         for i in range(rank):
             sizes = {s[i] for s in input_shape if s[i] is not None}
             if i != axis and len(sizes) > 1:
-                raise ValueError(f"Concatenate '{self.name}': inputs {show_shape(input_shape)} differ "
+                raise ValueError(f"{layer_label(self)}: inputs {show_shape(input_shape)} differ "
                                  f"on axis {i + 1}, which is not the join axis")
         sizes = [s[axis] for s in input_shape]
         joined = None if None in sizes else sum(sizes)

@@ -9,11 +9,12 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import config
-from .attention import (_query_mask, _query_value_key_shapes, _sequence_shape, _split_query_value_key,
-                        _where, attention_mask, masked_softmax, zero_masked_steps)
+from ..initializers import glorot_uniform
+from .attention import attention_mask, masked_softmax, zero_masked_steps
 from .base import Layer
-from .core import _positive_int
-from .scores import _glorot, scaled_dot_score
+from .scores import scaled_dot_score
+from .vocabulary import (layer_label, positive_int, query_mask, query_value_key_shapes, sequence_shape,
+                         split_query_value_key)
 
 
 def _split_heads(x, kernel, bias):
@@ -72,31 +73,31 @@ class MultiHeadAttention(Layer):
     def __init__(self, num_heads, key_dim, value_dim=None, use_bias=True, causal=False,
                  return_attention_scores=False, name=None):
         super().__init__(name)
-        self.num_heads = _positive_int(num_heads, _where(self), "num_heads")
-        self.key_dim = _positive_int(key_dim, _where(self), "key_dim")
+        self.num_heads = positive_int(num_heads, layer_label(self), "num_heads")
+        self.key_dim = positive_int(key_dim, layer_label(self), "key_dim")
         self.value_dim = (self.key_dim if value_dim is None
-                          else _positive_int(value_dim, _where(self), "value_dim"))
+                          else positive_int(value_dim, layer_label(self), "value_dim"))
         self.use_bias = bool(use_bias)
         self.causal = bool(causal)
         self.return_attention_scores = bool(return_attention_scores)
 
     def init(self, rng, input_shape):
-        query, value, key = _query_value_key_shapes(self, input_shape)
+        query, value, key = query_value_key_shapes(self, input_shape)
         h, dq = self.num_heads, query[-1]
         params = {}
         for part, dim, size in (("query", dq, self.key_dim), ("key", key[-1], self.key_dim),
                                 ("value", value[-1], self.value_dim)):
-            params[f"{part}_kernel"] = _glorot(rng, (dim, h, size))
+            params[f"{part}_kernel"] = glorot_uniform(rng, (dim, h, size))
             if self.use_bias:
                 params[f"{part}_bias"] = np.zeros((h, size), config.floatx())
-        params["output_kernel"] = _glorot(rng, (h, self.value_dim, dq))
+        params["output_kernel"] = glorot_uniform(rng, (h, self.value_dim, dq))
         if self.use_bias:
             params["output_bias"] = np.zeros((dq,), config.floatx())
         out = (query[0], dq)
         return ([out, (h, query[0], key[0])] if self.return_attention_scores else out), params
 
     def apply(self, params, xs, mask=None):
-        query, value, key, query_mask, key_mask = _split_query_value_key(xs, mask)
+        query, value, key, query_mask, key_mask = split_query_value_key(xs, mask)
         q = _split_heads(query, params["query_kernel"], params.get("query_bias"))   # (batch, H, Tq, key_dim)
         k = _split_heads(key, params["key_kernel"], params.get("key_bias"))         # (batch, H, Tk, key_dim)
         v = _split_heads(value, params["value_kernel"], params.get("value_bias"))   # (batch, H, Tk, value_dim)
@@ -109,7 +110,7 @@ class MultiHeadAttention(Layer):
         return [output, weights] if self.return_attention_scores else output
 
     def compute_mask(self, x, mask):
-        return [_query_mask(mask), None] if self.return_attention_scores else _query_mask(mask)
+        return [query_mask(mask), None] if self.return_attention_scores else query_mask(mask)
 
 
 def sinusoidal_encoding(length, depth, max_wavelength=10000.0):
@@ -140,7 +141,7 @@ class PositionalEncoding(Layer):
         self.max_wavelength = float(max_wavelength)
 
     def init(self, rng, input_shape):
-        _sequence_shape(self, input_shape)
+        sequence_shape(self, input_shape)
         return tuple(input_shape), {}
 
     def apply(self, params, x):

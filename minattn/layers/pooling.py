@@ -10,8 +10,9 @@ import re
 import autograd.numpy as anp
 import numpy as np
 
-from .base import Layer, show_shape, snake_case, unique_name
+from .base import Layer
 from .convolutional import check_image_shape, check_padding, output_size, pad_image, pair, windows
+from .vocabulary import layer_label, show_shape, snake_case, unique_name
 
 
 def _keras_name(layer_class, name):
@@ -24,13 +25,13 @@ def _keras_name(layer_class, name):
 class _Pooling2D(Layer):
     def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
         super().__init__(_keras_name(type(self), name))
-        where = f"{type(self).__name__} '{self.name}'"
+        where = layer_label(self)
         self.pool_size = pair(pool_size, where, "pool_size")
         self.strides = self.pool_size if strides is None else pair(strides, where, "strides")
         self.padding = check_padding(padding, where)
 
     def init(self, rng, input_shape):
-        check_image_shape(f"{type(self).__name__} '{self.name}'", input_shape, self.pool_size, self.padding)
+        check_image_shape(layer_label(self), input_shape, self.pool_size, self.padding)
         height, width, channels = input_shape
         out = tuple(output_size(n, k, s, self.padding)
                     for n, k, s in zip((height, width), self.pool_size, self.strides))
@@ -108,7 +109,7 @@ class GlobalAveragePooling2D(Layer):
         self.keepdims = bool(keepdims)
 
     def init(self, rng, input_shape):
-        check_image_shape(f"GlobalAveragePooling2D '{self.name}'", input_shape)
+        check_image_shape(layer_label(self), input_shape)
         return ((1, 1) if self.keepdims else ()) + (input_shape[-1],), {}
 
     def apply(self, params, x):
@@ -139,7 +140,7 @@ class GlobalAveragePooling1D(Layer):
 
     def init(self, rng, input_shape):
         if len(input_shape) != 2:
-            raise ValueError(f"GlobalAveragePooling1D '{self.name}': expected a sequence of shape "
+            raise ValueError(f"{layer_label(self)}: expected a sequence of shape "
                              f"(batch, time, features), got {show_shape(input_shape)}")
         return ((1,) if self.keepdims else ()) + (input_shape[-1],), {}
 

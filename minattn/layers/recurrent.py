@@ -1,4 +1,4 @@
-"""Recurrent layers in Keras's layout: LSTM, GRU and the Bidirectional wrapper.
+"""Recurrent layers in Keras's layout: LSTM and GRU (``bidirectional.py`` wraps either).
 
 LSTM (Hochreiter & Schmidhuber 1997). For every time step t, with
 z = x_t W + h_{t-1} U + b split in four:
@@ -29,14 +29,12 @@ per time step; a masked step keeps the previous state. (The fast path runs
 the whole loop as one op instead -- ``minattn.fast.lstm`` / ``fast.gru`` --
 handed to ``apply`` as its ``run_steps``, the layer's one seam.)
 """
-import copy
-
 import autograd.numpy as anp
 import numpy as np
 
 from .. import activations, config, initializers
-from .base import Layer, show_shape
-from .core import _positive_int
+from .base import Layer
+from .vocabulary import layer_label, positive_int, show_shape
 
 
 class _Recurrent(Layer):
@@ -53,8 +51,8 @@ class _Recurrent(Layer):
                  recurrent_initializer, bias_initializer, return_sequences, return_state,
                  go_backwards, name):
         super().__init__(name)
-        where = f"{type(self).__name__} '{self.name}'"
-        self.units = _positive_int(units, where, "units")
+        where = layer_label(self)
+        self.units = positive_int(units, where, "units")
         self.activation = activations.get(activation, where)
         self.recurrent_activation = activations.get(recurrent_activation, where)
         self.use_bias = bool(use_bias)
@@ -64,6 +62,17 @@ class _Recurrent(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
+
+    def get_config(self):
+        """The constructor's arguments as this layer holds them (activations and initialisers
+        as functions), so ``type(layer)(**layer.get_config())`` makes an unbuilt twin (Keras's
+        ``get_config``)."""
+        return {"units": self.units, "activation": self.activation,
+                "recurrent_activation": self.recurrent_activation, "use_bias": self.use_bias,
+                "kernel_initializer": self.kernel_initializer,
+                "recurrent_initializer": self.recurrent_initializer,
+                "bias_initializer": self.bias_initializer, "return_sequences": self.return_sequences,
+                "return_state": self.return_state, "go_backwards": self.go_backwards, "name": self.name}
 
     def __call__(self, inputs, initial_state=None):
         if initial_state is not None:
@@ -88,7 +97,7 @@ class _Recurrent(Layer):
         raise NotImplementedError
 
     def _check_shapes(self, input_shape):
-        where = f"{type(self).__name__} '{self.name}'"
+        where = layer_label(self)
         x_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
         if len(x_shape) != 2 or x_shape[-1] is None:
             raise ValueError(f"{where}: expected input of shape (None, time, features), got "
@@ -199,6 +208,9 @@ class LSTM(_Recurrent):
                          go_backwards, name)
         self.unit_forget_bias = bool(unit_forget_bias)
 
+    def get_config(self):
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
     def initial_bias(self, rng, dtype):
         bias = self.bias_initializer(rng, (self.gates * self.units,), dtype)
         if self.unit_forget_bias:
@@ -274,6 +286,9 @@ class GRU(_Recurrent):
                          go_backwards, name)
         self.reset_after = bool(reset_after)
 
+    def get_config(self):
+        return {**super().get_config(), "reset_after": self.reset_after}
+
     def initial_bias(self, rng, dtype):
         shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
         return self.bias_initializer(rng, shape, dtype)
@@ -300,134 +315,3 @@ class GRU(_Recurrent):
             candidate = self.activation(x_h + anp.dot(r * h, recurrent[:, 2 * u:]))
         return [z * h + (1.0 - z) * candidate]
 
-
-MERGE_MODES = ("concat", "sum", "mul", "ave", None)
-
-
-class Bidirectional(Layer):
-    """Run a recurrent layer forwards and a copy of it backwards, and merge the two.
-
-    As Keras: the wrapped layer's settings make two fresh layers,
-    ``forward_<name>`` and ``backward_<name>`` (the latter with
-    ``go_backwards`` flipped); the backward layer's sequence is reversed back
-    into time order before merging, so position t holds both the summary of
-    steps 0..t and that of steps t..T-1.
-
-    Args:
-        layer: an ``LSTM`` or ``GRU`` (not built; only its settings are used).
-        merge_mode: how to combine the two outputs: "concat" (default, on the
-            last axis), "sum", "mul", "ave", or None (a list ``[forward, backward]``).
-        name: layer name (default bidirectional_1, ...).
-
-    Input shape: ``(batch, time, features)``; optionally with initial states,
-        the forward layer's first then the backward layer's
-        (``initial_state=[h_f, c_f, h_b, c_b]`` for an LSTM).
-    Output shape: the wrapped layer's output, with ``2 * units`` on the last
-        axis for "concat"; with ``return_state``, followed by the forward
-        states and then the backward states: ``[output, h_f, c_f, h_b, c_b]``
-        (LSTM) or ``[output, h_f, h_b]`` (GRU).
-
-    Weights: ``{"forward_<name>": {...}, "backward_<name>": {...}}`` -- each
-    the wrapped layer's own weights; ``get_weights`` lists the forward
-    layer's, then the backward layer's, as Keras.
-
-    Masking: the backward layer reads the reversed sequence with the reversed
-    mask; masked steps keep the state, so right-padding (read first going
-    backwards) leaves the state at its initial value and each sequence is in
-    effect read from its last real step back to its first. With
-    ``return_sequences``, outputs at masked steps are zeros in both
-    directions (Keras sets ``zero_output_for_mask`` in Bidirectional).
-
-    Example:
-        >>> seq = Bidirectional(LSTM(32, return_sequences=True))(embedded)   # (batch, time, 64)
-    """
-    accepts_mask = True
-
-    def __init__(self, layer, merge_mode="concat", name=None):
-        super().__init__(name)
-        where = f"Bidirectional '{self.name}'"
-        if not isinstance(layer, _Recurrent):
-            raise TypeError(f"{where}: expected a recurrent layer (LSTM or GRU) to wrap, got {layer!r}")
-        if merge_mode not in MERGE_MODES:
-            raise ValueError(f"{where}: merge_mode must be one of {list(MERGE_MODES)}, got {merge_mode!r}")
-        self.merge_mode = merge_mode
-        self.forward_layer = _fresh_copy(layer, f"forward_{layer.name}", layer.go_backwards)
-        self.backward_layer = _fresh_copy(layer, f"backward_{layer.name}", not layer.go_backwards)
-        self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
-
-    def __call__(self, inputs, initial_state=None):
-        if initial_state is not None:
-            inputs = [inputs] + list(initial_state)
-        return super().__call__(inputs)
-
-    def init(self, rng, input_shape):
-        x_shape, states = self._split(input_shape)
-        forward, backward = self.forward_layer, self.backward_layer
-        forward_shape, forward_params = forward.init(rng, [x_shape] + states[0] if states else x_shape)
-        _, backward_params = backward.init(rng, [x_shape] + states[1] if states else x_shape)
-        params = {forward.name: forward_params, backward.name: backward_params}
-        out, state_shapes = ((forward_shape[0], forward_shape[1:]) if self.return_state
-                             else (forward_shape, []))
-        if self.merge_mode == "concat":
-            merged = [tuple(out[:-1]) + (2 * out[-1],)]
-        else:
-            merged = [out, out] if self.merge_mode is None else [out]
-        shapes = merged + state_shapes * 2
-        return (shapes if len(shapes) > 1 else shapes[0]), params
-
-    def _split(self, inputs):
-        """``x`` or ``[x, *states]`` (arrays or shapes) -> (x, None or (forward states, backward states))."""
-        if not isinstance(inputs, list):          # a list: several inputs; a tuple: one shape
-            return inputs, None
-        x, states, count = inputs[0], list(inputs[1:]), self.forward_layer.state_count
-        if len(states) != 2 * count:
-            raise ValueError(f"Bidirectional '{self.name}': expected {2 * count} initial states "
-                             f"({count} forward, then {count} backward), got {len(states)}")
-        return x, (states[:count], states[count:])
-
-    def apply(self, params, x, mask=None):
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
-        x, states = self._split(list(x) if isinstance(x, tuple) else x)
-        forward, backward = self.forward_layer, self.backward_layer
-        y = forward.forward(params[forward.name], [x] + states[0] if states else x, mask=mask)
-        y_rev = backward.forward(params[backward.name], [x] + states[1] if states else x, mask=mask)
-        forward_states = backward_states = []
-        if self.return_state:
-            (y, *forward_states), (y_rev, *backward_states) = y, y_rev
-        if self.return_sequences:
-            y_rev = y_rev[:, ::-1]                        # back into time order: (batch, time, units)
-            if mask is not None:                           # zeros at masked steps, as Keras
-                keep = mask[:, :, None]                    # (batch, time, 1)
-                y, y_rev = anp.where(keep, y, 0.0), anp.where(keep, y_rev, 0.0)
-        outputs = self._merge(y, y_rev) + forward_states + backward_states
-        return outputs if len(outputs) > 1 else outputs[0]
-
-    def _merge(self, y, y_rev):
-        if self.merge_mode == "concat":
-            return [anp.concatenate([y, y_rev], axis=-1)]   # (..., 2 units)
-        if self.merge_mode == "sum":
-            return [y + y_rev]
-        if self.merge_mode == "mul":
-            return [y * y_rev]
-        if self.merge_mode == "ave":
-            return [(y + y_rev) / 2.0]
-        return [y, y_rev]
-
-    def compute_mask(self, x, mask):
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
-        out_mask = mask if self.return_sequences else None
-        masks = [out_mask] * (2 if self.merge_mode is None else 1)
-        if self.return_state:
-            masks += [None] * (2 * self.forward_layer.state_count)
-        return masks if len(masks) > 1 else masks[0]
-
-
-def _fresh_copy(layer, name, go_backwards):
-    """An unbuilt copy of ``layer``'s settings (Keras re-creates it from its config)."""
-    clone = copy.copy(layer)
-    clone.name, clone.go_backwards = name, go_backwards
-    clone.params = clone.input_shape = clone.output_shape = None
-    clone.inbound_nodes = []
-    return clone

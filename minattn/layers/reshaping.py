@@ -3,7 +3,8 @@ Flatten, RepeatVector. The batch axis is never touched."""
 import autograd.numpy as anp
 import numpy as np
 
-from .base import Layer, show_shape
+from .base import Layer
+from .vocabulary import layer_label, show_shape
 
 
 class Permute(Layer):
@@ -26,12 +27,12 @@ class Permute(Layer):
         super().__init__(name)
         self.dims = tuple(dims)
         if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
-            raise ValueError(f"Permute '{self.name}': dims must be a permutation of 1..{len(self.dims)} "
+            raise ValueError(f"{layer_label(self)}: dims must be a permutation of 1..{len(self.dims)} "
                              f"(counting from 1, the batch axis excluded), got {dims!r}")
 
     def init(self, rng, input_shape):
         if len(input_shape) != len(self.dims):
-            raise ValueError(f"Permute '{self.name}': dims {self.dims} need an input of rank "
+            raise ValueError(f"{layer_label(self)}: dims {self.dims} need an input of rank "
                              f"{len(self.dims) + 1}, got shape {show_shape(input_shape)}")
         return tuple(input_shape[d - 1] for d in self.dims), {}
 
@@ -56,22 +57,22 @@ class Reshape(Layer):
         self.target_shape = tuple(target_shape)
         if sum(d == -1 for d in self.target_shape) > 1 or any(
                 d != -1 and (not isinstance(d, (int, np.integer)) or d < 1) for d in self.target_shape):
-            raise ValueError(f"Reshape '{self.name}': target_shape must be positive ints with at most "
+            raise ValueError(f"{layer_label(self)}: target_shape must be positive ints with at most "
                              f"one -1, got {target_shape!r}")
 
     def init(self, rng, input_shape):
         if None in input_shape:
-            raise ValueError(f"Reshape '{self.name}': input shape {show_shape(input_shape)} has an "
+            raise ValueError(f"{layer_label(self)}: input shape {show_shape(input_shape)} has an "
                              "unknown size")
         size = int(np.prod(input_shape))
         known = int(np.prod([d for d in self.target_shape if d != -1]))
         if -1 in self.target_shape:
             if size % known:
-                raise ValueError(f"Reshape '{self.name}': cannot reshape {show_shape(input_shape)} "
+                raise ValueError(f"{layer_label(self)}: cannot reshape {show_shape(input_shape)} "
                                  f"to {self.target_shape}")
             return tuple(size // known if d == -1 else d for d in self.target_shape), {}
         if known != size:
-            raise ValueError(f"Reshape '{self.name}': cannot reshape {show_shape(input_shape)} "
+            raise ValueError(f"{layer_label(self)}: cannot reshape {show_shape(input_shape)} "
                              f"({size} values) to {self.target_shape} ({known} values)")
         return self.target_shape, {}
 
@@ -91,7 +92,7 @@ class Flatten(Layer):
 
     def init(self, rng, input_shape):
         if None in input_shape:
-            raise ValueError(f"Flatten '{self.name}': input shape {show_shape(input_shape)} has an "
+            raise ValueError(f"{layer_label(self)}: input shape {show_shape(input_shape)} has an "
                              "unknown size")
         return (int(np.prod(input_shape)),), {}
 
@@ -113,12 +114,12 @@ class RepeatVector(Layer):
     def __init__(self, n, name=None):
         super().__init__(name)
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"RepeatVector '{self.name}': n must be a positive int, got {n!r}")
+            raise ValueError(f"{layer_label(self)}: n must be a positive int, got {n!r}")
         self.n = int(n)
 
     def init(self, rng, input_shape):
         if len(input_shape) != 1:
-            raise ValueError(f"RepeatVector '{self.name}': expected input of shape (None, features), "
+            raise ValueError(f"{layer_label(self)}: expected input of shape (None, features), "
                              f"got {show_shape(input_shape)}")
         return (self.n,) + tuple(input_shape), {}
 

@@ -10,13 +10,9 @@ scaled dot product.
 import autograd.numpy as anp
 import numpy as np
 
-from .. import activations, config, initializers
-from .core import _positive_int
-
-
-def _glorot(rng, shape):
-    """Glorot-uniform weights in the configured float type (the attention family's default)."""
-    return initializers.glorot_uniform(rng, shape, config.floatx())
+from .. import activations
+from ..initializers import glorot_uniform
+from .vocabulary import positive_int
 
 
 # ---------------------------------------------------------------------------
@@ -72,7 +68,7 @@ class Score:
     name = None
 
     def __init__(self, units=None):
-        self.units = None if units is None else _positive_int(units, f"{type(self).__name__}", "units")
+        self.units = None if units is None else positive_int(units, type(self).__name__, "units")
 
     def init(self, rng, query_dim, key_dim):
         return {}
@@ -111,7 +107,7 @@ class GeneralScore(Score):
     name = "general"
 
     def init(self, rng, query_dim, key_dim):
-        return {"kernel": _glorot(rng, (query_dim, key_dim))}
+        return {"kernel": glorot_uniform(rng, (query_dim, key_dim))}
 
     def scores(self, params, query, keys):
         return general_score(query, keys, params["kernel"])
@@ -123,8 +119,8 @@ class AdditiveScore(Score):
 
     def init(self, rng, query_dim, key_dim):
         units = self.units or key_dim
-        return {"query_kernel": _glorot(rng, (query_dim, units)),
-                "key_kernel": _glorot(rng, (key_dim, units)), "v": _glorot(rng, (units,))}
+        return {"query_kernel": glorot_uniform(rng, (query_dim, units)),
+                "key_kernel": glorot_uniform(rng, (key_dim, units)), "v": glorot_uniform(rng, (units,))}
 
     def scores(self, params, query, keys):
         return additive_score(query, keys, params["query_kernel"], params["key_kernel"], params["v"])
@@ -136,7 +132,7 @@ class ConcatScore(Score):
 
     def init(self, rng, query_dim, key_dim):
         units = self.units or key_dim
-        return {"kernel": _glorot(rng, (query_dim + key_dim, units)), "v": _glorot(rng, (units,))}
+        return {"kernel": glorot_uniform(rng, (query_dim + key_dim, units)), "v": glorot_uniform(rng, (units,))}
 
     def scores(self, params, query, keys):
         return concat_score(query, keys, params["kernel"], params["v"])

@@ -5,8 +5,9 @@ import numpy as np
 from autograd.tracer import getval
 
 from .. import activations, config, initializers
-from .base import Layer, show_shape
+from .base import Layer
 from .convolutional import check_image_shape
+from .vocabulary import layer_label, show_shape
 
 GATES = ("hard_swish", "hard_sigmoid", "sigmoid")
 
@@ -54,7 +55,7 @@ class SqueezeExcite(Layer):
 
     def __init__(self, ratio=4, gate="hard_swish", return_weights=False, name=None):
         super().__init__(name)
-        where = f"SqueezeExcite '{self.name}'"
+        where = layer_label(self)
         if not isinstance(ratio, (int, np.integer)) or isinstance(ratio, bool) or ratio < 1:
             raise ValueError(f"{where}: ratio must be a positive int, got {ratio!r}")
         if gate not in GATES:
@@ -65,7 +66,7 @@ class SqueezeExcite(Layer):
         self.return_weights = bool(return_weights)
 
     def init(self, rng, input_shape):
-        check_image_shape(f"SqueezeExcite '{self.name}'", input_shape)
+        check_image_shape(layer_label(self), input_shape)
         channels = input_shape[-1]
         units = max(1, channels // self.ratio)
         dtype = config.floatx()
@@ -185,7 +186,7 @@ class SpatialTransformer(Layer):
 
     def __init__(self, localization=32, output_size=None, return_theta=False, name=None):
         super().__init__(name)
-        where = f"SpatialTransformer '{self.name}'"
+        where = layer_label(self)
         if isinstance(localization, (int, np.integer)) and not isinstance(localization, bool):
             localization = (localization,)
         localization = list(localization)
@@ -205,9 +206,9 @@ class SpatialTransformer(Layer):
         self.return_theta = bool(return_theta)
 
     def init(self, rng, input_shape):
-        check_image_shape(f"SpatialTransformer '{self.name}'", input_shape)
+        check_image_shape(layer_label(self), input_shape)
         if input_shape[0] is None or input_shape[1] is None:
-            raise ValueError(f"SpatialTransformer '{self.name}': needs a known height and width, got "
+            raise ValueError(f"{layer_label(self)}: needs a known height and width, got "
                              f"{show_shape(input_shape)}")
         dtype = config.floatx()
         params, shape = {}, tuple(input_shape)

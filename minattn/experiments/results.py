@@ -11,7 +11,7 @@ def package_versions():
     import autograd  # noqa: F401  (imported to prove it is there)
     import matplotlib
 
-    from . import __version__
+    from .. import __version__
     try:
         from importlib.metadata import version
         autograd_version = version("autograd")
@@ -46,7 +46,7 @@ def write_results(path, settings, history, **extra):
     """
     seconds = list(history.seconds)
     samples = settings.get("train_samples")
-    from . import config
+    from .. import config
     record = {
         "settings": {**settings, "fused": config.fused()},
         "history": history.history,

@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from . import config
-from .layers.base import shapes_match, show_shape
+from .layers.vocabulary import shapes_match, show_shape
 
 
 def as_list(arrays):

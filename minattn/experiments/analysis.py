@@ -9,7 +9,7 @@ distribution) and see how much the loss rises.
 """
 import numpy as np
 
-from . import losses
+from .. import losses
 
 
 def permutation_importance(model, x, y, loss="mse", seed=0, batch_size=1024):

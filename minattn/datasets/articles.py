@@ -19,9 +19,9 @@ give the same numbers (the tests check this), and minattn's global RNG
 
 All arrays are float64; ``fit`` casts them to ``floatx()``.
 """
-import numbers
-
 import numpy as np
+
+from .checks import check_int, check_seed
 
 # E1 / E2 layout: 10 digits; positions 1-3 and 5-7 hold the two 3-digit numbers.
 NUM_DIGITS = 10
@@ -34,20 +34,6 @@ _PLACE = np.array([100, 10, 1])
 # np.random.randint(10e6) as a TensorFlow op seed -- and only then calls
 # create_data. Skipping these 3 draws reproduces its printed targets exactly.
 ARTICLE_E1_KERAS_DRAWS = 3
-
-
-def _check_int(func, name, value, low, high=None):
-    """Return ``value`` as an int if ``low <= value <= high``, else raise ValueError."""
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if ok and value >= low and (high is None or value <= high):
-        return int(value)
-    expected = f"an int >= {low}" if high is None else f"an int in [{low}, {high}]"
-    raise ValueError(f"{func}: expected {name} to be {expected}, got {value!r}")
-
-
-def _check_seed(func, seed):
-    """Seeds are what RandomState accepts as a single int: 0 .. 2**32 - 1."""
-    return _check_int(func, "seed", seed, 0, 2**32 - 1)
 
 
 def _one_hot(digits, depth):
@@ -92,9 +78,9 @@ def abs_difference(n, seed=1337, *, keras_draws=0):
             t of sample i is d (E2's input).
         Y: (n, 1) float64, ``|x1 - x2| / 1000`` in [0, 0.999].
     """
-    n = _check_int("abs_difference", "n", n, 1)
-    rs = np.random.RandomState(_check_seed("abs_difference", seed))
-    keras_draws = _check_int("abs_difference", "keras_draws", keras_draws, 0)
+    n = check_int("abs_difference", "n", n, 1)
+    rs = np.random.RandomState(check_seed("abs_difference", seed))
+    keras_draws = check_int("abs_difference", "keras_draws", keras_draws, 0)
     for _ in range(keras_draws):                         # a handful at most
         rs.randint(10e6)
     digits = rs.randint(0, 10, size=(n, NUM_DIGITS))     # (n, 10) ints
@@ -133,11 +119,11 @@ def planted_time_step(n, time_steps=10, input_dim=2, attention_column=2, seed=0)
         y: (n, 1) float64 labels, 0.0 or 1.0; ``x[:, attention_column, :] == y``.
     """
     func = "planted_time_step"
-    n = _check_int(func, "n", n, 1)
-    time_steps = _check_int(func, "time_steps", time_steps, 1)
-    input_dim = _check_int(func, "input_dim", input_dim, 1)
-    column = _check_int(func, "attention_column", attention_column, 0, time_steps - 1)
-    rs = np.random.RandomState(_check_seed(func, seed))
+    n = check_int(func, "n", n, 1)
+    time_steps = check_int(func, "time_steps", time_steps, 1)
+    input_dim = check_int(func, "input_dim", input_dim, 1)
+    column = check_int(func, "attention_column", attention_column, 0, time_steps - 1)
+    rs = np.random.RandomState(check_seed(func, seed))
     x = rs.normal(loc=0.0, scale=10.0, size=(n, time_steps, input_dim))
     y = rs.randint(0, 2, size=(n, 1)).astype(np.float64)  # (n, 1)
     x[:, column, :] = y                                   # broadcast over input_dim
@@ -167,10 +153,10 @@ def planted_column(n, input_dim=4, attention_column=1, seed=0):
         y: (n, 1) float64 labels, 0.0 or 1.0; ``x[:, attention_column] == y[:, 0]``.
     """
     func = "planted_column"
-    n = _check_int(func, "n", n, 1)
-    input_dim = _check_int(func, "input_dim", input_dim, 1)
-    column = _check_int(func, "attention_column", attention_column, 0, input_dim - 1)
-    rs = np.random.RandomState(_check_seed(func, seed))
+    n = check_int(func, "n", n, 1)
+    input_dim = check_int(func, "input_dim", input_dim, 1)
+    column = check_int(func, "attention_column", attention_column, 0, input_dim - 1)
+    rs = np.random.RandomState(check_seed(func, seed))
     x = rs.standard_normal(size=(n, input_dim))           # (n, input_dim)
     y = rs.randint(0, 2, size=(n, 1)).astype(np.float64)  # (n, 1)
     x[:, column] = y[:, 0]
@@ -216,15 +202,15 @@ def channel_planted_images(n, size=12, channels=8, informative=(1, 4, 6), stroke
         y: (n,) int labels in 0..3.
     """
     func = "channel_planted_images"
-    n = _check_int(func, "n", n, 1)
-    stroke = _check_int(func, "stroke", stroke, 2)
-    size = _check_int(func, "size", size, stroke)
-    channels = _check_int(func, "channels", channels, 1)
-    informative = sorted({_check_int(func, "an informative channel", c, 0, channels - 1) for c in informative})
+    n = check_int(func, "n", n, 1)
+    stroke = check_int(func, "stroke", stroke, 2)
+    size = check_int(func, "size", size, stroke)
+    channels = check_int(func, "channels", channels, 1)
+    informative = sorted({check_int(func, "an informative channel", c, 0, channels - 1) for c in informative})
     if not informative or noise < 0:
         raise ValueError(f"{func}: expected at least one informative channel and noise >= 0, "
                          f"got informative={informative!r}, noise={noise!r}")
-    rs = np.random.RandomState(_check_seed(func, seed))
+    rs = np.random.RandomState(check_seed(func, seed))
     y = rs.randint(0, 4, size=n)                                      # (n,)
     classes = rs.randint(0, 4, size=(n, channels))                    # decoys everywhere ...
     classes[:, informative] = y[:, None]                              # ... but the label here
@@ -279,14 +265,14 @@ def digit_glyphs(n, canvas=32, scale=(1.5, 2.5), max_rotation=30.0, noise=0.05, 
         y: (n,) int digits.
     """
     func = "digit_glyphs"
-    n = _check_int(func, "n", n, 1)
-    canvas = _check_int(func, "canvas", canvas, 16)
+    n = check_int(func, "n", n, 1)
+    canvas = check_int(func, "canvas", canvas, 16)
     low, high = scale
     if not 0 < low <= high or 7 * high * 1.3 > canvas or noise < 0:
         raise ValueError(f"{func}: expected 0 < scale[0] <= scale[1] with the glyph (7 * scale * 1.3 "
                          f"pixels) fitting in canvas {canvas}, and noise >= 0; got scale={scale!r}, "
                          f"noise={noise!r}")
-    rs = np.random.RandomState(_check_seed(func, seed))
+    rs = np.random.RandomState(check_seed(func, seed))
     y = rs.randint(0, 10, size=n)
     s = rs.uniform(low, high, size=n)
     angle = np.deg2rad(rs.uniform(-max_rotation, max_rotation, size=n))

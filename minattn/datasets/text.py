@@ -1,4 +1,4 @@
-"""Text for the sentiment demo: a synthetic review corpus, a tiny tokenizer, and an IMDb loader.
+"""Text for the sentiment demo: a synthetic review corpus, a tokenizer, and an IMDb loader.
 
 Three pieces, each small enough to read at once:
 
@@ -9,7 +9,9 @@ Three pieces, each small enough to read at once:
   demo ask whether attention finds them. ``sentiment_score`` states the rule.
 * ``Vocabulary`` and ``pad_sequences`` -- words to integer ids (0 = padding,
   1 = out-of-vocabulary) and ragged id lists to one ``(n, maxlen)`` array, as
-  Keras's ``Tokenizer`` and ``pad_sequences`` do.
+  Keras's ``Tokenizer`` and ``pad_sequences`` do. They live in
+  ``tokenizer.py`` and are importable from here, so the demo takes all its
+  text tools from one module.
 * ``load_aclimdb(path, split)`` -- the Large Movie Review Dataset (aclImdb,
   Maas et al. 2011) from its standard folder layout, for users who have it.
 
@@ -21,8 +23,8 @@ import re
 
 import numpy as np
 
-PAD, OOV = 0, 1                                    # the two reserved ids
-PAD_WORD, OOV_WORD = "<pad>", "<oov>"
+from .checks import check_int
+from .tokenizer import OOV, PAD, Vocabulary, pad_sequences, tokenize  # noqa: F401  (the demo's, from here too)
 
 # -- The synthetic corpus's vocabulary ------------------------------------------------
 # 12 negators + 40 positive + 40 negative sentiment words + 224 neutral words = 316.
@@ -80,21 +82,6 @@ NEUTRAL_WORDS = tuple(dict.fromkeys(NEUTRAL_WORDS))      # "shot" appears twice 
 SENTIMENT = {**{w: 1 for w in POSITIVE_WORDS}, **{w: -1 for w in NEGATIVE_WORDS}}
 _NEGATOR_SET = frozenset(NEGATORS)
 
-_TOKEN = re.compile(r"[a-z0-9']+")
-
-
-def tokenize(text):
-    """Lower-case words: runs of letters, digits and apostrophes (so "don't" stays one word).
-
-    Like Keras's ``Tokenizer`` with its default filters, punctuation separates
-    words and is dropped.
-
-    >>> tokenize("Not GOOD, but... fun!")
-    ['not', 'good', 'but', 'fun']
-    """
-    return _TOKEN.findall(text.lower())
-
-
 def sentiment_score(text):
     """The rule that labels the synthetic corpus: summed word sentiment, negation flipping.
 
@@ -131,14 +118,6 @@ def decisive_words(words):
                 out.append(i - 1)
             out.append(i)
     return out
-
-
-def _check_int(func, name, value, low, high=None):
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if ok and value >= low and (high is None or value <= high):
-        return int(value)
-    expected = f"an int >= {low}" if high is None else f"an int in [{low}, {high}]"
-    raise ValueError(f"{func}: expected {name} to be {expected}, got {value!r}")
 
 
 def synthetic_reviews(n, seed=0, min_len=8, max_len=40, *, max_sentiment=3, negation_rate=0.3,
@@ -181,13 +160,13 @@ def synthetic_reviews(n, seed=0, min_len=8, max_len=40, *, max_sentiment=3, nega
         (2, (2,))
     """
     func = "synthetic_reviews"
-    n = _check_int(func, "n", n, 1)
-    seed = _check_int(func, "seed", seed, 0, 2**32 - 1)
-    max_sentiment = _check_int(func, "max_sentiment", max_sentiment, 1)
+    n = check_int(func, "n", n, 1)
+    seed = check_int(func, "seed", seed, 0, 2**32 - 1)
+    max_sentiment = check_int(func, "max_sentiment", max_sentiment, 1)
     if max_sentiment % 2 == 0:
         raise ValueError(f"{func}: expected max_sentiment to be odd (no ties), got {max_sentiment}")
-    min_len = _check_int(func, "min_len", min_len, 2 * max_sentiment + 1)
-    max_len = _check_int(func, "max_len", max_len, min_len)
+    min_len = check_int(func, "min_len", min_len, 2 * max_sentiment + 1)
+    max_len = check_int(func, "max_len", max_len, min_len)
     for name, rate in (("negation_rate", negation_rate), ("stray_negator_rate", stray_negator_rate)):
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"{func}: expected {name} in [0, 1], got {rate!r}")
@@ -242,123 +221,6 @@ def synthetic_reviews(n, seed=0, min_len=8, max_len=40, *, max_sentiment=3, nega
     return texts, labels
 
 
-# -- Tokenizer ------------------------------------------------------------------------
-
-class Vocabulary:
-    """Words to integer ids and back: 0 = padding, 1 = out-of-vocabulary, then by frequency.
-
-    ``Vocabulary.fit(texts, max_words)`` counts the words of ``texts`` (see
-    ``tokenize``) and gives ids 2, 3, ... to the most frequent first (ties:
-    the word seen first wins), keeping at most ``max_words`` ids in all --
-    the two reserved ones included, so ``len(vocab) <= max_words`` and
-    ``Embedding(len(vocab), ...)`` covers every id. This is Keras's
-    ``Tokenizer(num_words=max_words, oov_token=...)`` numbering. Words not
-    kept map to 1.
-
-    Example:
-        >>> vocab = Vocabulary.fit(["the film was good", "the film was bad"], max_words=5)
-        >>> vocab.words
-        ['<pad>', '<oov>', 'the', 'film', 'was']
-        >>> vocab.texts_to_sequences(["the good film"])
-        [[2, 1, 3]]
-    """
-
-    def __init__(self, words):
-        words = list(words)
-        if words[:2] != [PAD_WORD, OOV_WORD]:
-            raise ValueError(f"Vocabulary: the first two words must be {PAD_WORD!r} and {OOV_WORD!r}, "
-                             f"got {words[:2]!r}")
-        self.words = words                                   # id -> word
-        self.index = {word: i for i, word in enumerate(words)}   # word -> id
-
-    @classmethod
-    def fit(cls, texts, max_words=None):
-        """Build a vocabulary from ``texts`` (a list of str); ``max_words`` >= 2 or None (keep all)."""
-        if isinstance(texts, str):
-            raise TypeError("Vocabulary.fit: expected a list of texts, got one str")
-        if max_words is not None:
-            max_words = _check_int("Vocabulary.fit", "max_words", max_words, 2)
-        counts = {}
-        for text in texts:
-            for word in tokenize(text):
-                counts[word] = counts.get(word, 0) + 1       # dicts keep first-seen order
-        ranked = sorted(counts, key=lambda w: -counts[w])    # stable: first seen wins ties
-        if max_words is not None:
-            ranked = ranked[:max_words - 2]
-        return cls([PAD_WORD, OOV_WORD] + ranked)
-
-    def __len__(self):
-        return len(self.words)
-
-    def __repr__(self):
-        return f"<Vocabulary {len(self)} ids: {self.words[2:7]}...>"
-
-    def texts_to_sequences(self, texts):
-        """A list of id lists, one per text; unknown words become 1 (``OOV``)."""
-        if isinstance(texts, str):
-            raise TypeError("texts_to_sequences: expected a list of texts, got one str")
-        get = self.index.get
-        return [[get(word, OOV) for word in tokenize(text)] for text in texts]
-
-    def sequences_to_words(self, sequences):
-        """Ids back to words, one list per sequence, dropping padding (0)."""
-        return [[self.words[int(i)] for i in seq if int(i) != PAD] for seq in sequences]
-
-
-def pad_sequences(sequences, maxlen=None, padding="post", truncating="post", value=PAD,
-                  dtype="int32"):
-    """Ragged id lists to one ``(n, maxlen)`` array, as Keras's ``pad_sequences``.
-
-    Sequences longer than ``maxlen`` lose words from the end (``truncating=
-    "post"``) or the start ("pre"); shorter ones get ``value`` added after
-    (``padding="post"``) or before ("pre"). ``maxlen=None`` uses the longest.
-
-    Our defaults differ from Keras's, which are "pre" for both. Keras pads at
-    the front so that, *without* a mask, an LSTM's last hidden state comes
-    after the real words. minattn's models mask padding
-    (``Embedding(mask_zero=True)``): an LSTM keeps its state over masked steps
-    and attention gives them weight 0, so the results do not depend on the
-    side. "post" then keeps word ``t`` of a review in column ``t`` -- the
-    attention weights line up with the words when you plot them -- and
-    truncating "post" keeps a long review's opening. Pass "pre" to get
-    Keras's behaviour.
-
-    Args:
-        sequences: list of lists (or 1-D arrays) of ints.
-        maxlen: int >= 1, or None for the longest sequence's length.
-        padding: "post" or "pre": which end gets the padding ids.
-        truncating: "post" or "pre": which end of a long sequence is cut.
-        value: the padding id (default 0).
-        dtype: of the result (default "int32").
-
-    Returns:
-        ``(len(sequences), maxlen)`` array.
-
-    Example:
-        >>> pad_sequences([[5, 6, 7], [8]], maxlen=2).tolist()
-        [[5, 6], [8, 0]]
-        >>> pad_sequences([[5, 6, 7], [8]], maxlen=2, padding="pre", truncating="pre").tolist()
-        [[6, 7], [0, 8]]
-    """
-    for name, side in (("padding", padding), ("truncating", truncating)):
-        if side not in ("post", "pre"):
-            raise ValueError(f"pad_sequences: expected {name} 'post' or 'pre', got {side!r}")
-    sequences = [list(seq) for seq in sequences]
-    if maxlen is None:
-        maxlen = max((len(seq) for seq in sequences), default=0)
-    else:
-        maxlen = _check_int("pad_sequences", "maxlen", maxlen, 1)
-    out = np.full((len(sequences), maxlen), value, dtype=dtype)
-    for row, seq in zip(out, sequences):
-        seq = seq[:maxlen] if truncating == "post" else seq[max(len(seq) - maxlen, 0):]
-        if seq:
-            if padding == "post":
-                row[:len(seq)] = seq
-            else:
-                row[maxlen - len(seq):] = seq
-    return out
-
-
 # -- IMDb reviews (aclImdb) -----------------------------------------------------------
 
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -396,8 +258,8 @@ def load_aclimdb(path, split="train", max_reviews=None, seed=0):
     if split not in ("train", "test"):
         raise ValueError(f"{func}: expected split 'train' or 'test', got {split!r}")
     if max_reviews is not None:
-        max_reviews = _check_int(func, "max_reviews", max_reviews, 1)
-    seed = _check_int(func, "seed", seed, 0, 2**32 - 1)
+        max_reviews = check_int(func, "max_reviews", max_reviews, 1)
+    seed = check_int(func, "seed", seed, 0, 2**32 - 1)
     root = os.fspath(path)
     if not os.path.isdir(os.path.join(root, split)) and os.path.isdir(os.path.join(root, "aclImdb", split)):
         root = os.path.join(root, "aclImdb")

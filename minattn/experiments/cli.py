@@ -45,7 +45,7 @@ def experiment_parser(description, samples, epochs, seed, out, quick):
 
 def parse_experiment_args(parser, argv=None):
     """Parse, let ``--quick`` replace the sizes it names, and choose fused or traced layers."""
-    from . import config
+    from .. import config
     args = parser.parse_args(argv)
     config.set_fused(not args.traced)
     if args.quick:

@@ -5,7 +5,7 @@ conventions: take the data, a path and labels, save, return the path.
 """
 import numpy as np
 
-from .plotting import _save, plt
+from .charts import plt, save_figure
 
 
 def channel_weights(panels, path, title, informative=(), accuracies=None):
@@ -46,7 +46,7 @@ def channel_weights(panels, path, title, informative=(), accuracies=None):
         ax.set_xlabel("test accuracy")
         ax.invert_yaxis()
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def image_rows(rows, path, title, row_labels=None, col_labels=None, cmap="gray"):
@@ -76,7 +76,7 @@ def image_rows(rows, path, title, row_labels=None, col_labels=None, cmap="gray")
         if row_labels is not None:
             axes[r][0].set_ylabel(row_labels[r], fontsize=9)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def loss_curves(histories, path, title):
@@ -98,4 +98,4 @@ def loss_curves(histories, path, title):
     ax.set_ylabel("loss")
     ax.set_title(title)
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -11,7 +11,8 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
-def _save(fig, path):
+def save_figure(fig, path):
+    """Lay out ``fig``, write it to ``path`` as a PNG, close it and return ``path``."""
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -48,7 +49,7 @@ def attention_bars(values, path, title, xlabel="input position", reference=None,
     ax.set_ylabel("attention weight")
     ax.set_title(title)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def loss_curve(history, path, title, reference=None, reference_label="article", log_scale=False):
@@ -72,7 +73,7 @@ def loss_curve(history, path, title, reference=None, reference_label="article", 
     ax.set_ylabel("loss")
     ax.set_title(title)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def heatmap(matrix, path, title, row_labels=None, col_labels=None, xlabel="", ylabel=""):
@@ -88,7 +89,7 @@ def heatmap(matrix, path, title, row_labels=None, col_labels=None, xlabel="", yl
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def attention_and_importance(attention, importance, path, title, xlabel="input position",
@@ -107,7 +108,7 @@ def attention_and_importance(attention, importance, path, title, xlabel="input p
     bottom.set_xticks(positions)
     bottom.set_xlabel(xlabel)
     top.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _word_widths(words, size, weights, dpi):
