@@ -11,11 +11,9 @@ Every method is here; the longer ones hand over to the file that holds their
 idea: ``training.py`` (compile / fit / evaluate / predict), ``added_losses.py``
 (the checks and sums of ``add_loss``), ``summary.py`` (the table).
 """
-import os
-
 import numpy as np
 
-from . import added_losses, training
+from . import added_losses, saving, training
 from .graph import InputLayer, SymbolicTensor
 from .layers.base import show_shape, unique_name
 from .pytree import named_leaves, tree_map
@@ -316,40 +314,58 @@ class Model:
         """Total number of weights (scalars)."""
         return sum(layer.count_params() for layer in self.layers)
 
-    # -- saving ----------------------------------------------------------------
+    # -- saving (saving.py) ----------------------------------------------------------
     def save_weights(self, path):
-        """Save the weights to an ``.npz`` file, one array per ``layer/weight``."""
-        arrays = {f"{lname}/{key}": value for lname, weights in self.params.items()
-                  for key, value in named_leaves(weights)}
-        with open(path, "wb") as handle:
-            np.savez(handle, **arrays)
+        """Save the weights to an ``.npz`` file, atomically.
 
-    def load_weights(self, path):
-        """Load weights saved by ``save_weights``.
+        The file holds one array per ``layer/weight`` and a manifest of the
+        layers with weights (class, weight names and shapes, in order), so it
+        can be loaded into a rebuilt model by structure. It is written to a
+        temporary file in the same folder and moved into place
+        (``os.replace``) only when complete: a save that fails leaves the
+        previous file as it was.
 
-        Every array is checked (names and shapes) before any is used; a file
-        that does not fit raises ``ValueError`` and leaves the model as it was.
+        Args:
+            path: a file name ending in ``.npz`` (anything else is a ``ValueError``:
+                minattn writes no ``.h5`` or ``.keras`` files).
+
+        Raises:
+            ValueError: the name does not end in ``.npz``.
+            FileNotFoundError: its folder does not exist.
         """
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"Model '{self.name}': no weights file at {path!r}")
-        try:
-            with np.load(path) as data:
-                arrays = {key: data[key] for key in data.files}
-        except Exception as err:
-            raise ValueError(f"Model '{self.name}': could not read weights file {path!r}: {err}") from err
-        expected = {f"{lname}/{key}": value for lname, weights in self.params.items()
-                    for key, value in named_leaves(weights)}
-        problems = [f"missing '{k}'" for k in expected if k not in arrays]
-        problems += [f"unexpected '{k}'" for k in arrays if k not in expected]
-        problems += [f"'{k}' has shape {arrays[k].shape}, the model needs {v.shape}"
-                     for k, v in expected.items() if k in arrays and arrays[k].shape != v.shape]
-        if problems:
-            raise ValueError(f"Model '{self.name}': weights file {path!r} does not fit this model "
-                             f"(nothing was loaded): " + "; ".join(problems))
-        for layer in self.layers:
-            if layer.params:
-                loaded = iter(arrays[f"{layer.name}/{key}"] for key, _ in named_leaves(layer.params))
-                layer.params = tree_map(lambda old: next(loaded).astype(old.dtype), layer.params)
+        saving.save_weights(self, path)
+
+    def load_weights(self, path, by_name=False):
+        """Load weights saved by ``save_weights``; all or nothing.
+
+        By default the file is matched to the model by structure, as Keras 3
+        does: the i-th layer with weights in the file gives its weights to the
+        i-th layer with weights in the model, which must have the same class
+        and the same weight shapes; layer names do not matter, so the same
+        architecture rebuilt in the same process (``dense_4`` instead of
+        ``dense_2``) loads its checkpoint. A file written before the manifest
+        existed is matched by layer name instead.
+
+        With ``by_name=True`` (Keras 2's option) each model layer whose name
+        appears in the file takes the weights saved under that name; model
+        layers not in the file keep their weights and file layers not in the
+        model are ignored, as in Keras 2. A matched layer whose weights differ
+        in number or shape is an error naming the layer and the shapes.
+
+        Every array is read, matched, cast to the weight's dtype and checked
+        (shape, finite) before any layer changes: a file that does not fit
+        raises and leaves the model exactly as it was.
+
+        Args:
+            path: an ``.npz`` file from ``save_weights``.
+            by_name: match layers by name instead of by structure.
+
+        Raises:
+            FileNotFoundError: no file at ``path``.
+            ValueError: the file cannot be read or does not fit (the message
+                names the layer, the weight and both shapes); nothing was loaded.
+        """
+        saving.load_weights(self, path, by_name=by_name)
 
     # -- display -----------------------------------------------------------------
     def summary(self, print_fn=print):
