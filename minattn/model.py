@@ -60,6 +60,8 @@ class Model:
             raise ValueError(f"Model '{self.name}': layer names must be unique, {duplicated} "
                              "appear more than once")
         self.compiled = None
+        self.stop_training = False      # a callback sets it to end fit (Keras's flag)
+        self.history = None             # the History of the last fit
 
     def _collect_nodes(self, tensors, what, every_input=False):
         """Every node between the inputs and ``tensors``, in creation order.
@@ -205,18 +207,24 @@ class Model:
             optimizer: an instance (``Adam()``) or a name ("adam", "sgd").
             loss: a name ("mse", "binary_crossentropy", ...), a function
                 ``(y_true, y_pred) -> per-sample loss``, or a list, one per output.
-            metrics: e.g. ``["accuracy"]``.
+            metrics: a list, e.g. ``["accuracy"]`` (a bare string is an error,
+                as in Keras 3).
+
+        Raises:
+            ValueError: an unknown name, or the model's weights mix float
+                types (see ``docs/reliability.md``).
         """
         if loss is None:
             raise ValueError(f"compile: model '{self.name}' needs a loss, e.g. loss='mse'")
         self.compiled = training.Compiled(self, optimizer, loss, metrics)
 
     def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None,
-            shuffle=True, verbose=1):
-        """Train for ``epochs`` passes over the data; return a ``History``.
+            shuffle=True, verbose=1, callbacks=None):
+        """Train for ``epochs`` passes over the data; return a ``History`` (also ``model.history``).
 
         Args:
-            x: an array, or a list of arrays, one per input.
+            x: an array, or a list of arrays, one per input (nested Python
+                lists of numbers are one array for a single-input model).
             y: an array, or a list of arrays, one per output.
             epochs: passes over the training data.
             batch_size: samples per gradient step (default 32).
@@ -225,15 +233,28 @@ class Model:
             validation_data: ``(x_val, y_val)``; overrides validation_split.
             shuffle: reshuffle the training samples every epoch.
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            callbacks: a list of ``minattn.callbacks.Callback`` (EarlyStopping,
+                ModelCheckpoint, CSVLogger, LearningRateScheduler, ...), called
+                as Keras calls them; one sets ``model.stop_training`` to stop.
 
         Each epoch's ``loss`` is the mean of its batch losses (weighted by
         batch size), as Keras reports it, including any ``add_loss`` terms;
         ``val_`` values are computed on the validation data after the epoch.
         The layers hold the latest weights after every step.
+
+        Divergence: a step whose loss or weight update is not finite is not
+        applied; training stops there, with a ``TrainingDiverged`` warning
+        (a ``RuntimeWarning``) naming the epoch and batch -- fit does not
+        raise. The update that led to a non-finite loss is taken back too,
+        so the model keeps the weights whose loss was last seen finite, and
+        ``evaluate`` or another ``fit`` can go on from them. The returned
+        History holds the completed epochs plus the partial one (its applied
+        batches), with ``history.diverged`` True and ``history.stop_reason``
+        saying where.
         """
         return training.fit(self, x, y, epochs=epochs, batch_size=batch_size,
                             validation_split=validation_split, validation_data=validation_data,
-                            shuffle=shuffle, verbose=verbose)
+                            shuffle=shuffle, verbose=verbose, callbacks=callbacks)
 
     def evaluate(self, x, y, batch_size=32, verbose=0):
         """Loss (and metrics) on the given data: a float, or ``[loss, metric, ...]``.
