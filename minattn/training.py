@@ -80,6 +80,7 @@ class ReadableSteps:
     def __init__(self, model, compiled):
         self.model, self.compiled = model, compiled
         self.params = model.params
+        model.assign_params(self.params)  # the layers hold these very dicts (see follow_model)
         self.state = compiled.state if compiled.state is not None else compiled.optimizer.init(self.params)
         self.previous = None              # (params, state) before the last step
 
@@ -87,6 +88,7 @@ class ReadableSteps:
         """Take the layers' weights if something (a callback) gave them new arrays since the last step."""
         if any(layer.params is not self.params.get(layer.name) for layer in self.model.layers if layer.params):
             self.params, self.previous = self.model.params, None
+            self.model.assign_params(self.params)
 
     def undo_last_step(self):
         """Back to the weights and state before the last step (whose result gave a non-finite loss)."""

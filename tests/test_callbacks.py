@@ -256,3 +256,19 @@ def test_divergence_still_ends_training_for_the_callbacks(path, tmp_path):
         model.fit(x, y, epochs=5, batch_size=2, shuffle=False, verbose=0, callbacks=[recorder, CSVLogger(str(log))])
     assert recorder.calls[-1] == ("train_end",) and ("epoch_end", 1, ["loss"]) in recorder.calls
     assert len(log.read_text().splitlines()) == 3                      # header, epoch 0, partial epoch 1
+
+
+def test_weights_set_by_a_callback_are_the_ones_trained_on(path):
+    """A callback's set_weights between epochs is not overwritten by the training step's own copy."""
+    class ZeroAfterFirstEpoch(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                self.model.set_weights([np.zeros_like(w) for w in self.model.get_weights()])
+    x, y = regression(16)
+    model = linear(SGD(0.1))
+    model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0, callbacks=[ZeroAfterFirstEpoch()])
+    reference = linear(SGD(0.1))
+    reference.set_weights([np.zeros_like(w) for w in reference.get_weights()])
+    reference.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    for got, want in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(got, want)
