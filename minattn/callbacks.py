@@ -172,7 +172,14 @@ class History(Callback):
 
 # -- watching a logged value ------------------------------------------------------------
 def improves(mode, monitor):
-    """``(current, best) -> bool`` for mode "min" / "max" / "auto" (from the name, as Keras does)."""
+    """``(current, best) -> bool`` for mode "min" / "max" / "auto" (from the name, as Keras does).
+
+    Stricter than Keras: an unknown ``mode`` is an error (Keras warns and uses
+    "auto"), and so is a name "auto" cannot read, at once rather than at the
+    first epoch's end.
+    """
+    if not isinstance(monitor, str):
+        raise TypeError(f"monitor must be the name of a logged value, e.g. 'val_loss', got {monitor!r}")
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode == "auto":

@@ -118,6 +118,8 @@ def test_early_stopping_max_mode_from_accuracy_name():
         EarlyStopping(monitor="val_something")
     with pytest.raises(ValueError, match="patience"):
         EarlyStopping(patience=1.5)
+    with pytest.raises(ValueError, match="mode"):
+        EarlyStopping(mode="minimum")
 
 
 def test_early_stopping_on_real_training_stops_when_loss_stalls(path):
