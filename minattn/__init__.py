@@ -4,17 +4,17 @@
     from minattn.layers import Dense, Multiply
     from minattn.optimizers import Adam
 """
-from . import activations, gradcheck, initializers, layers, losses, metrics, optimizers
+from . import activations, callbacks, gradcheck, initializers, layers, losses, metrics, optimizers, saving
 from .config import floatx, fused as fused_enabled, rng, set_floatx, set_fused, set_random_seed, traced
 from .fast import kernels as _register_fast_kernels  # noqa: F401  (registers the fast kernels)
 from .layers.input_layer import Input
 from .layers.vocabulary import clear_session
 from .model import Model
-from .training import History
+from .callbacks import History
 
 __version__ = "0.1.0"
 
 __all__ = ["Input", "Model", "History", "floatx", "set_floatx", "set_random_seed", "rng", "set_fused",
            "fused_enabled", "traced",
-           "clear_session", "activations", "gradcheck", "initializers", "layers", "losses",
-           "metrics", "optimizers"]
+           "clear_session", "activations", "callbacks", "gradcheck", "initializers", "layers", "losses",
+           "metrics", "optimizers", "saving"]

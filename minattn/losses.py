@@ -6,6 +6,8 @@ takes the mean over the batch. Probabilities are clipped to
 gives a large but finite loss, never inf or nan.
 """
 import autograd.numpy as anp
+import numpy as np
+from autograd.tracer import getval
 
 from .config import EPSILON
 
@@ -47,9 +49,30 @@ def sparse_categorical_crossentropy(y_true, y_pred):
     """Categorical cross-entropy with integer class ids ``y_true`` instead of one-hot.
 
     ``y_true`` has y_pred's shape without the class axis (or with a class
-    axis of size 1).
+    axis of size 1). Every label must be a whole number in ``[0, classes)``
+    (``check_labels``): a label out of range would add 0 to the loss.
     """
+    check_labels(y_true, anp.shape(y_pred)[-1], "sparse_categorical_crossentropy")
     return categorical_crossentropy(one_hot_like(y_true, y_pred), y_pred)
+
+
+def check_labels(labels, classes, where):
+    """Raise ``ValueError`` unless every label is a whole number in ``[0, classes)``.
+
+    The message names ``where``, the first bad value and its index.
+    """
+    labels = np.asarray(getval(labels))
+    if labels.dtype == bool or not (np.issubdtype(labels.dtype, np.integer) or
+                                    np.issubdtype(labels.dtype, np.floating)):
+        raise ValueError(f"{where}: integer class labels expected, got an array of dtype {labels.dtype}")
+    bad = ~np.isfinite(labels) | (labels != np.floor(labels)) | (labels < 0)
+    if classes is not None:
+        bad |= labels >= classes
+    if np.any(bad):
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{where}: label {labels[index]} at index {index} is not a class id; "
+                         f"sparse labels must be whole numbers in [0, {classes}) -- one per class of "
+                         "the output's last axis")
 
 
 def one_hot_like(labels, y_pred):

@@ -29,6 +29,27 @@ _BY_NAME = {"binary_accuracy": binary_accuracy, "categorical_accuracy": categori
             "sparse_categorical_accuracy": sparse_categorical_accuracy}
 
 
+def as_metric_list(metrics):
+    """``compile``'s ``metrics`` as a list of names and functions.
+
+    As in Keras 3 it must be a list or tuple: ``metrics="accuracy"`` is an
+    error (Keras 3 raises on it too), not the letters 'a', 'c', 'c', ...
+    """
+    if metrics is None:
+        return []
+    if isinstance(metrics, str) or callable(metrics):
+        raise ValueError(f"compile: metrics must be a list, e.g. metrics=[{metrics!r}], got "
+                         f"{metrics!r} alone (Keras 3 also requires a list or tuple)")
+    if not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"compile: metrics must be a list of names or functions, got {type(metrics).__name__}")
+    return list(metrics)
+
+
+def name_of(metric):
+    """The name a metric is logged under: the string given, or the function's ``__name__``."""
+    return metric if isinstance(metric, str) else getattr(metric, "__name__", type(metric).__name__)
+
+
 def get(metric, loss_fn):
     """Resolve a metric name (or callable) for a model trained with ``loss_fn``."""
     if callable(metric):

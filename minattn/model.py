@@ -11,11 +11,9 @@ Every method is here; the longer ones hand over to the file that holds their
 idea: ``training.py`` (compile / fit / evaluate / predict), ``added_losses.py``
 (the checks and sums of ``add_loss``), ``summary.py`` (the table).
 """
-import os
-
 import numpy as np
 
-from . import added_losses, training
+from . import added_losses, saving, training
 from .graph import SymbolicTensor
 from .layers.input_layer import InputLayer
 from .layers.vocabulary import show_shape, unique_name
@@ -63,6 +61,8 @@ class Model:
             raise ValueError(f"Model '{self.name}': layer names must be unique, {duplicated} "
                              "appear more than once")
         self.compiled = None
+        self.stop_training = False      # a callback sets it to end fit (Keras's flag)
+        self.history = None             # the History of the last fit
 
     def _collect_nodes(self, tensors, what, every_input=False):
         """Every node between the inputs and ``tensors``, in creation order.
@@ -208,18 +208,24 @@ class Model:
             optimizer: an instance (``Adam()``) or a name ("adam", "sgd").
             loss: a name ("mse", "binary_crossentropy", ...), a function
                 ``(y_true, y_pred) -> per-sample loss``, or a list, one per output.
-            metrics: e.g. ``["accuracy"]``.
+            metrics: a list, e.g. ``["accuracy"]`` (a bare string is an error,
+                as in Keras 3).
+
+        Raises:
+            ValueError: an unknown name, or the model's weights mix float
+                types (see ``docs/reliability.md``).
         """
         if loss is None:
             raise ValueError(f"compile: model '{self.name}' needs a loss, e.g. loss='mse'")
         self.compiled = training.Compiled(self, optimizer, loss, metrics)
 
     def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None,
-            shuffle=True, verbose=1):
-        """Train for ``epochs`` passes over the data; return a ``History``.
+            shuffle=True, verbose=1, callbacks=None):
+        """Train for ``epochs`` passes over the data; return a ``History`` (also ``model.history``).
 
         Args:
-            x: an array, or a list of arrays, one per input.
+            x: an array, or a list of arrays, one per input (nested Python
+                lists of numbers are one array for a single-input model).
             y: an array, or a list of arrays, one per output.
             epochs: passes over the training data.
             batch_size: samples per gradient step (default 32).
@@ -228,15 +234,28 @@ class Model:
             validation_data: ``(x_val, y_val)``; overrides validation_split.
             shuffle: reshuffle the training samples every epoch.
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            callbacks: a list of ``minattn.callbacks.Callback`` (EarlyStopping,
+                ModelCheckpoint, CSVLogger, LearningRateScheduler, ...), called
+                as Keras calls them; one sets ``model.stop_training`` to stop.
 
         Each epoch's ``loss`` is the mean of its batch losses (weighted by
         batch size), as Keras reports it, including any ``add_loss`` terms;
         ``val_`` values are computed on the validation data after the epoch.
         The layers hold the latest weights after every step.
+
+        Divergence: a step whose loss or weight update is not finite is not
+        applied; training stops there, with a ``TrainingDiverged`` warning
+        (a ``RuntimeWarning``) naming the epoch and batch -- fit does not
+        raise. The update that led to a non-finite loss is taken back too,
+        so the model keeps the weights whose loss was last seen finite, and
+        ``evaluate`` or another ``fit`` can go on from them. The returned
+        History holds the completed epochs plus the partial one (its applied
+        batches), with ``history.diverged`` True and ``history.stop_reason``
+        saying where.
         """
         return training.fit(self, x, y, epochs=epochs, batch_size=batch_size,
                             validation_split=validation_split, validation_data=validation_data,
-                            shuffle=shuffle, verbose=verbose)
+                            shuffle=shuffle, verbose=verbose, callbacks=callbacks)
 
     def evaluate(self, x, y, batch_size=32, verbose=0):
         """Loss (and metrics) on the given data: a float, or ``[loss, metric, ...]``.
@@ -317,40 +336,58 @@ class Model:
         """Total number of weights (scalars)."""
         return sum(layer.count_params() for layer in self.layers)
 
-    # -- saving ----------------------------------------------------------------
+    # -- saving (saving.py) ----------------------------------------------------------
     def save_weights(self, path):
-        """Save the weights to an ``.npz`` file, one array per ``layer/weight``."""
-        arrays = {f"{lname}/{key}": value for lname, weights in self.params.items()
-                  for key, value in named_leaves(weights)}
-        with open(path, "wb") as handle:
-            np.savez(handle, **arrays)
+        """Save the weights to an ``.npz`` file, atomically.
 
-    def load_weights(self, path):
-        """Load weights saved by ``save_weights``.
+        The file holds one array per ``layer/weight`` and a manifest of the
+        layers with weights (class, weight names and shapes, in order), so it
+        can be loaded into a rebuilt model by structure. It is written to a
+        temporary file in the same folder and moved into place
+        (``os.replace``) only when complete: a save that fails leaves the
+        previous file as it was.
 
-        Every array is checked (names and shapes) before any is used; a file
-        that does not fit raises ``ValueError`` and leaves the model as it was.
+        Args:
+            path: a file name ending in ``.npz`` (anything else is a ``ValueError``:
+                minattn writes no ``.h5`` or ``.keras`` files).
+
+        Raises:
+            ValueError: the name does not end in ``.npz``.
+            FileNotFoundError: its folder does not exist.
         """
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"Model '{self.name}': no weights file at {path!r}")
-        try:
-            with np.load(path) as data:
-                arrays = {key: data[key] for key in data.files}
-        except Exception as err:
-            raise ValueError(f"Model '{self.name}': could not read weights file {path!r}: {err}") from err
-        expected = {f"{lname}/{key}": value for lname, weights in self.params.items()
-                    for key, value in named_leaves(weights)}
-        problems = [f"missing '{k}'" for k in expected if k not in arrays]
-        problems += [f"unexpected '{k}'" for k in arrays if k not in expected]
-        problems += [f"'{k}' has shape {arrays[k].shape}, the model needs {v.shape}"
-                     for k, v in expected.items() if k in arrays and arrays[k].shape != v.shape]
-        if problems:
-            raise ValueError(f"Model '{self.name}': weights file {path!r} does not fit this model "
-                             f"(nothing was loaded): " + "; ".join(problems))
-        for layer in self.layers:
-            if layer.params:
-                loaded = iter(arrays[f"{layer.name}/{key}"] for key, _ in named_leaves(layer.params))
-                layer.params = tree_map(lambda old: next(loaded).astype(old.dtype), layer.params)
+        saving.save_weights(self, path)
+
+    def load_weights(self, path, by_name=False):
+        """Load weights saved by ``save_weights``; all or nothing.
+
+        By default the file is matched to the model by structure, as Keras 3
+        does: the i-th layer with weights in the file gives its weights to the
+        i-th layer with weights in the model, which must have the same class
+        and the same weight shapes; layer names do not matter, so the same
+        architecture rebuilt in the same process (``dense_4`` instead of
+        ``dense_2``) loads its checkpoint. A file written before the manifest
+        existed is matched by layer name instead.
+
+        With ``by_name=True`` (Keras 2's option) each model layer whose name
+        appears in the file takes the weights saved under that name; model
+        layers not in the file keep their weights and file layers not in the
+        model are ignored, as in Keras 2. A matched layer whose weights differ
+        in number or shape is an error naming the layer and the shapes.
+
+        Every array is read, matched, cast to the weight's dtype and checked
+        (shape, finite) before any layer changes: a file that does not fit
+        raises and leaves the model exactly as it was.
+
+        Args:
+            path: an ``.npz`` file from ``save_weights``.
+            by_name: match layers by name instead of by structure.
+
+        Raises:
+            FileNotFoundError: no file at ``path``.
+            ValueError: the file cannot be read or does not fit (the message
+                names the layer, the weight and both shapes); nothing was loaded.
+        """
+        saving.load_weights(self, path, by_name=by_name)
 
     # -- display -----------------------------------------------------------------
     def summary(self, print_fn=print):

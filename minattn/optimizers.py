@@ -15,6 +15,7 @@ Every ``FLUSH_EVERY`` steps the moments' subnormal entries are set to 0
 """
 import numpy as np
 
+from .arguments import check_fraction, check_positive
 from .pytree import flatten, tree_leaves, unflatten
 
 FLUSH_EVERY = 100       # steps between flushes of subnormal moments to zero (see flush_subnormal)
@@ -38,20 +39,21 @@ def flushed(array):
     return np.where(np.abs(array) < np.finfo(array.dtype).tiny, np.zeros((), array.dtype), array)
 
 
-def _check_positive(name, value, where):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-        raise ValueError(f"{where}: {name} must be a positive number, got {value!r}")
-
-
 class Optimizer:
     """Shared parts: settings checks, per-weight gradient clipping, the pure ``step``."""
 
     def __init__(self, learning_rate, clipnorm=None):
-        _check_positive("learning_rate", learning_rate, type(self).__name__)
-        if clipnorm is not None:
-            _check_positive("clipnorm", clipnorm, type(self).__name__)
-        self.learning_rate = float(learning_rate)
-        self.clipnorm = clipnorm
+        self.learning_rate = learning_rate
+        self.clipnorm = None if clipnorm is None else check_positive(clipnorm, f"{type(self).__name__}: clipnorm")
+
+    @property
+    def learning_rate(self):
+        """The step size, a positive finite float; set it between steps (``LearningRateScheduler`` does)."""
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._learning_rate = check_positive(value, f"{type(self).__name__}: learning_rate")
 
     def init(self, params):
         """The optimizer's state for these weights (moments as flat vectors)."""
@@ -103,9 +105,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, clipnorm=None):
         super().__init__(learning_rate, clipnorm)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
-        self.momentum = float(momentum)
+        self.momentum = check_fraction(momentum, "SGD: momentum")
 
     def init_flat(self, flat):
         return {"t": 0, "velocity": np.zeros_like(flat)}
@@ -138,11 +138,9 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, clipnorm=None):
         super().__init__(learning_rate, clipnorm)
-        for name, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Adam: {name} must be in [0, 1), got {beta!r}")
-        _check_positive("epsilon", epsilon, "Adam")
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.beta_1 = check_fraction(beta_1, "Adam: beta_1")
+        self.beta_2 = check_fraction(beta_2, "Adam: beta_2")
+        self.epsilon = check_positive(epsilon, "Adam: epsilon")
 
     def init_flat(self, flat):
         return {"t": 0, "m": np.zeros_like(flat), "v": np.zeros_like(flat)}

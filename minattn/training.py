@@ -17,37 +17,22 @@ same numbers to float rounding; ``with minattn.traced():`` chooses the
 readable one.
 """
 import copy
-import math
-import time
+import warnings
 
 import autograd.numpy as anp
 import numpy as np
 from autograd import value_and_grad
 
 from . import config, losses, metrics, optimizers
-from .data_checks import (as_list, check_lengths, check_positive_int, check_x_shapes, check_y_shapes,
+from .callbacks import CallbackList, History, StepDiverged, TrainingDiverged, as_callbacks, check_step
+from .arguments import check_fraction, check_positive_int
+from .data_checks import (as_list, check_lengths, check_one_float_type, check_x_shapes, check_y_shapes,
                           prepare_arrays)
 from .fast.training import FastSteps
 from .progress import ProgressLine
 from .pytree import tree_leaves
 
-
-class History:
-    """What ``fit`` returns: ``history.history["loss"]`` is the loss per epoch, etc."""
-
-    def __init__(self):
-        self.history = {}
-        self.epoch = []
-        self.seconds = []         # wall-clock seconds of each epoch (training + validation)
-
-    def append(self, epoch, logs, seconds):
-        self.epoch.append(epoch)
-        self.seconds.append(seconds)
-        for name, value in logs.items():
-            self.history.setdefault(name, []).append(value)
-
-    def __repr__(self):
-        return f"<History {len(self.epoch)} epochs: {sorted(self.history)}>"
+__all__ = ["History", "fit", "evaluate", "predict"]
 
 
 class Compiled:
@@ -60,8 +45,10 @@ class Compiled:
             raise ValueError(f"compile: model '{model.name}' has {len(model.outputs)} outputs, "
                              f"got {len(loss_list)} losses")
         self.losses = [losses.get(item) for item in loss_list]
-        self.metric_names = list(metric_names or [])
-        self.metrics = [metrics.get(name, self.losses[0]) for name in self.metric_names]
+        metric_list = metrics.as_metric_list(metric_names)
+        self.metrics = [metrics.get(item, self.losses[0]) for item in metric_list]
+        self.metric_names = [metrics.name_of(item) for item in metric_list]
+        check_one_float_type(model, "compile")
         self.state = None         # the optimizer's state, kept from one fit to the next
         self.model = model
 
@@ -86,12 +73,29 @@ class ReadableSteps:
 
     ``params`` always holds the weights after the last step, and the model's
     layers hold the same arrays (``model.assign_params``), so nothing is stale.
+    The weights and optimizer state before the last step are kept too, so a
+    step whose loss turns out non-finite can take back the update that led there.
     """
 
     def __init__(self, model, compiled):
         self.model, self.compiled = model, compiled
         self.params = model.params
+        model.assign_params(self.params)  # the layers hold these very dicts (see follow_model)
         self.state = compiled.state if compiled.state is not None else compiled.optimizer.init(self.params)
+        self.previous = None              # (params, state) before the last step
+
+    def follow_model(self):
+        """Take the layers' weights if something (a callback) gave them new arrays since the last step."""
+        if any(layer.params is not self.params.get(layer.name) for layer in self.model.layers if layer.params):
+            self.params, self.previous = self.model.params, None
+            self.model.assign_params(self.params)
+
+    def undo_last_step(self):
+        """Back to the weights and state before the last step (whose result gave a non-finite loss)."""
+        if self.previous is not None:
+            self.params, self.state = self.previous
+            self.model.assign_params(self.params)
+            self.previous = None
 
     def __enter__(self):                  # nothing to set up or restore (FastSteps sets BLAS threads)
         return self
@@ -100,76 +104,114 @@ class ReadableSteps:
         return False
 
     def train_on_batch(self, xs, ys, rng):
-        """One step; returns ``(loss, predictions)``. Raises ``FloatingPointError`` and changes nothing
-        if the loss or the new weights are not finite."""
+        """One step; returns ``(loss, predictions)``. If the loss or the new weights are not finite
+        it raises ``StepDiverged`` and applies nothing; a non-finite loss also undoes the previous
+        step, so the weights are those of the last finite loss."""
         compiled = self.compiled
         rng_before = copy.deepcopy(rng) if compiled.metrics else None       # the same Dropout draws
 
         loss, grads = value_and_grad(compiled.batch_loss)(self.params, xs, ys, rng)
         params, state = compiled.optimizer.step(self.params, grads, self.state)
-
-        if not math.isfinite(loss) or not all(np.all(np.isfinite(w)) for w in tree_leaves(params)):
-            raise FloatingPointError(f"loss became {loss}" if not math.isfinite(loss) else
-                                f"a weight update became non-finite (loss {loss})")
+        check_step(loss, all(np.all(np.isfinite(w)) for w in tree_leaves(params)), self.undo_last_step)
         preds = None
         if compiled.metrics:              # the predictions the loss saw, for the metrics
             preds = as_list(self.model.apply_with_losses(self.params, *xs, training=True, rng=rng_before)[0])
+        self.previous = (self.params, self.state)
         self.params, self.state = params, state
         self.model.assign_params(params)
         return float(loss), preds
 
 
 def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None,
-        shuffle=True, verbose=1):
+        shuffle=True, verbose=1, callbacks=None):
     """``Model.fit`` (see its docstring): train for ``epochs`` passes, return a ``History``."""
     compiled = require_compiled(model, "fit")
     epochs = check_positive_int(epochs, "fit: epochs")
     batch_size = check_positive_int(batch_size, "fit: batch_size")
-    if not isinstance(validation_split, (int, float)) or not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
+    validation_split = check_fraction(validation_split, "fit: validation_split")
+    history = History()
+    callback_list = CallbackList(as_callbacks(callbacks) + [history], model,
+                                 {"epochs": epochs, "verbose": verbose})
+    check_one_float_type(model, "fit")
     xs, ys, n = prepare_xy(model, x, y)
     (xs, ys), val = split_validation(model, xs, ys, n, validation_split, validation_data)
     n_train = len(ys[0])
+    for callback in callback_list.callbacks:
+        callback.params["steps"] = -(-n_train // batch_size)
     if verbose and val is not None:
         print(f"Train on {n_train} samples, validate on {len(val[1][0])} samples")
-    history = History()
     with (FastSteps if config.fused() else ReadableSteps)(model, compiled) as steps:
-        for epoch in range(epochs):
-            if verbose:
-                print(f"Epoch {epoch + 1}/{epochs}")
-            progress = ProgressLine(n_train, verbose)
-            started = time.perf_counter()
-            logs = train_epoch(model, steps, xs, ys, batch_size, shuffle, epoch, progress)
-            if val is not None:
-                val_logs = evaluate_arrays(model, *val, batch_size)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            progress.finish(logs)
-            history.append(epoch, logs, time.perf_counter() - started)
+        logs = train_epochs(model, steps, (xs, ys), val, epochs, batch_size, shuffle, verbose,
+                            callback_list, history)
+    callback_list.call("on_train_end", logs or {})
+    model.history = history
     return history
 
 
-def train_epoch(model, steps, xs, ys, batch_size, shuffle, epoch, progress):
-    """One pass over the data in batches; returns the epoch's logs (means weighted by batch size)."""
+def train_epochs(model, steps, data, val, epochs, batch_size, shuffle, verbose, callback_list, history):
+    """The epochs of ``fit``, with ``steps`` (readable or fast); returns the last epoch's logs."""
+    xs, ys = data
+    n_train = len(ys[0])
+    model.stop_training = False
+    callback_list.call("on_train_begin", {})
+    logs = {}
+    for epoch in range(epochs):
+        if verbose:
+            print(f"Epoch {epoch + 1}/{epochs}")
+        callback_list.call("on_epoch_begin", epoch, {})
+        progress = ProgressLine(n_train, verbose)
+        logs, diverged = train_epoch(model, steps, xs, ys, batch_size, shuffle, epoch, progress, callback_list)
+        if logs is not None:                          # at least one batch was applied
+            if val is not None:
+                logs.update({f"val_{k}": v for k, v in evaluate_arrays(model, *val, batch_size).items()})
+            progress.finish(logs)
+            callback_list.call("on_epoch_end", epoch, logs)
+        if diverged is not None:
+            history.diverged, history.stop_reason = True, diverged
+            warnings.warn(diverged, TrainingDiverged, stacklevel=4)
+            break
+        if model.stop_training:
+            history.stop_reason = f"{callback_list.stopped_by or 'model.stop_training'} stopped training " \
+                                  f"at epoch {epoch + 1}"
+            break
+    return logs
+
+
+def train_epoch(model, steps, xs, ys, batch_size, shuffle, epoch, progress, callback_list):
+    """One pass over the data in batches; returns ``(logs, divergence message or None)``.
+
+    The logs are the means over the batches applied, weighted by batch size
+    (None if none was). A step with a non-finite loss or update ends the
+    epoch: nothing of it is applied and its batch's loss goes to the
+    callbacks' ``on_train_batch_end`` (so ``TerminateOnNaN`` sees it).
+    """
     compiled, rng = model.compiled, config.rng()
     n = len(ys[0])
     order = rng.permutation(n) if shuffle else np.arange(n)
-    sums = np.zeros(1 + len(compiled.metrics))
+    sums, done = np.zeros(1 + len(compiled.metrics)), 0
     for batch, start in enumerate(range(0, n, batch_size)):
         index = order[start:start + batch_size]
         xb, yb = [a[index] for a in xs], [a[index] for a in ys]
+        callback_list.call("on_train_batch_begin", batch, {})
+        steps.follow_model()
         try:
             loss, preds = steps.train_on_batch(xb, yb, rng)
-        except FloatingPointError as stop:
+        except StepDiverged as stop:
             compiled.state = steps.state
-            raise FloatingPointError(
-                f"Model '{model.name}': {stop} at epoch {epoch + 1}, batch {batch + 1}; "
-                "training stopped and the weights keep their last finite values "
-                "(try a smaller learning rate or clipnorm)") from None
+            callback_list.call("on_train_batch_end", batch, {"loss": float(stop.loss)})
+            kept = "the weights of the last finite loss" if done or epoch else "its weights"
+            message = (f"Model '{model.name}': {stop} at epoch {epoch + 1}, batch {batch + 1}; training "
+                       f"stopped, the model keeps {kept} and fit returns the History so far "
+                       "(try a smaller learning rate or clipnorm)")
+            return (logs_from(compiled, sums / done) if done else None), message
         compiled.state = steps.state
         sums += len(index) * np.array([loss] + compiled.metric_values(yb, preds))
         done = start + len(index)
         progress.update(done, lambda: logs_from(compiled, sums / done))
-    return logs_from(compiled, sums / n)
+        callback_list.call("on_train_batch_end", batch, logs_from(compiled, sums / done))
+        if model.stop_training:
+            break
+    return logs_from(compiled, sums / done), None
 
 
 def logs_from(compiled, values):
@@ -185,8 +227,9 @@ def require_compiled(model, what):
 
 def prepare_xy(model, x, y):
     """The checked, cast arrays ``(xs, ys, number of samples)``."""
+    sparse = [i for i, fn in enumerate(model.compiled.losses) if losses.is_sparse(fn)]
     xs = prepare_arrays(model, x, model.inputs, "x")
-    ys = prepare_arrays(model, y, model.outputs, "y")
+    ys = prepare_arrays(model, y, model.outputs, "y", sparse=sparse)
     check_x_shapes(model, xs)
     check_y_shapes(model, ys, model.compiled.losses)
     return xs, ys, check_lengths(model, {"x": xs, "y": ys})

@@ -14,6 +14,7 @@ from autograd.tracer import Box, getval
 
 import minattn
 from minattn import History, Input, Model, losses, metrics
+from minattn.callbacks import TrainingDiverged
 from minattn.layers import Dense, Dropout
 from minattn.optimizers import SGD, Adam
 
@@ -382,19 +383,21 @@ def test_nan_loss_stops_with_epoch_and_batch_and_keeps_previous_weights():
     minattn.set_random_seed(21)
     model = linear_model()
     model.compile(Adam(0.05), loss=sometimes_nan_mse)
-    with pytest.raises(FloatingPointError) as err:
-        model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0)
-    assert re.search(r"epoch 2\b.*batch 2\b", str(err.value)), str(err.value)
+    with pytest.warns(TrainingDiverged) as warned:             # issue 13: fit warns and returns
+        history = model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0)
+    assert re.search(r"epoch 2\b.*batch 2\b", str(warned[0].message)), str(warned[0].message)
+    assert history.diverged and history.epoch == [0, 1] and model.history is history
 
     minattn.clear_session()
     minattn.set_random_seed(21)
     reference = linear_model()
     reference.compile(Adam(0.05), loss="mse")
     reference.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)       # 4 steps
-    reference.fit(x[:16], y[:16], epochs=1, batch_size=16, shuffle=False, verbose=0)  # the 5th
+    fifth = reference.evaluate(x[:16], y[:16])       # the 5th step's loss, at the weights kept
     for got, want in zip(model.get_weights(), reference.get_weights()):
-        assert np.all(np.isfinite(got))
+        assert np.all(np.isfinite(got))                  # the 5th step led to the NaN loss: undone
         np.testing.assert_allclose(got, want, rtol=1e-6)
+    np.testing.assert_allclose(history.history["loss"][1], fifth, rtol=1e-5)   # the partial epoch
 
 
 def test_exploding_learning_rate_raises_and_weights_stay_finite():
@@ -404,8 +407,9 @@ def test_exploding_learning_rate_raises_and_weights_stay_finite():
     inputs = Input((3,))
     model = Model(inputs, Dense(1)(Dense(8, activation="relu")(inputs)))
     model.compile(SGD(1e3), loss="mse")
-    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match=r"epoch \d+, batch \d+"):
-        model.fit(x, y, epochs=5, verbose=0)
+    with np.errstate(all="ignore"), pytest.warns(TrainingDiverged, match=r"epoch \d+, batch \d+"):
+        history = model.fit(x, y, epochs=5, verbose=0)
+    assert history.diverged and "batch" in history.stop_reason
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())
 
 
@@ -422,8 +426,9 @@ def test_non_finite_gradient_with_finite_loss_keeps_weights():
     model = Model(inputs, Dense(1, kernel_initializer="zeros")(inputs))
     model.compile(SGD(0.1), loss=rmse)
     before = weights_of(model)
-    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match=r"epoch 1, batch 1\b"):
-        model.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    with np.errstate(all="ignore"), pytest.warns(TrainingDiverged, match=r"epoch 1, batch 1\b"):
+        history = model.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    assert history.diverged and history.epoch == []
     for got, want in zip(model.get_weights(), before):
         np.testing.assert_array_equal(got, want)
 

@@ -70,6 +70,7 @@ def test_the_fast_step_gives_the_readable_steps_weights(float64):
     assert not all(np.array_equal(a, b) for a, b in zip(start, after_readable))
 
 
+@pytest.mark.filterwarnings("ignore:overflow|invalid value:RuntimeWarning")
 def test_a_non_finite_step_is_not_applied_on_either_path():
     for fast in (False, True):
         minattn.set_fused(fast)

@@ -20,13 +20,12 @@ The update is the optimizer's own rule on flat vectors
 (``optimizer.update``), written once for both paths. The model's layers
 hold views into the buffer, so they always show the latest weights.
 """
-import math
-
 import numpy as np
 from autograd import value_and_grad
 from autograd.tracer import getval
 
 from .. import losses
+from ..callbacks import check_step
 from .flat import FlatParams, traced_views
 from .losses import batch_loss_fn
 from .memory import keep_freed_memory
@@ -53,6 +52,22 @@ class FastSteps:
             compiled.optimizer.init(self.weights.tree)
         self.loss_fns = [batch_loss_fn(fn) for fn in compiled.losses]
         self.loss_and_grad = value_and_grad(self.flat_loss)
+        self.previous_flat = np.empty_like(self.weights.flat)     # the weights before the last step
+        self.previous_state = None                                # and the state; None: nothing to undo
+
+    def follow_model(self):
+        """Copy the layers' weights into the buffer if something (a callback) gave them new arrays."""
+        tree = self.weights.tree
+        if any(layer.params is not tree.get(layer.name) for layer in self.model.layers if layer.params):
+            self.weights = FlatParams(self.model.params)
+            self.model.assign_params(self.weights.tree)
+            self.previous_flat, self.previous_state = np.empty_like(self.weights.flat), None
+
+    def undo_last_step(self):
+        """Back to the weights and state before the last step (whose result gave a non-finite loss)."""
+        if self.previous_state is not None:
+            np.copyto(self.weights.flat, self.previous_flat)
+            self.state, self.previous_state = self.previous_state, None
 
     def __enter__(self):
         self._threads = one_blas_thread()
@@ -75,15 +90,15 @@ class FastSteps:
         return losses.total_loss([fn(y, p) for fn, y, p in zip(self.loss_fns, ys, preds)], added)
 
     def train_on_batch(self, xs, ys, rng):
-        """One step, in place on the buffer; returns ``(loss, predictions)``. Raises
-        ``FloatingPointError`` and changes nothing if the loss or the new weights are not finite."""
+        """One step, in place on the buffer; returns ``(loss, predictions)``. If the loss or the new
+        weights are not finite it raises ``StepDiverged`` and applies nothing; a non-finite loss also
+        undoes the previous step, so the weights are those of the last finite loss."""
         keep = {}
         loss, flat_grads = self.loss_and_grad(self.weights.flat, xs, ys, rng, keep)
         new_flat, state = self.compiled.optimizer.update(self.weights.flat, flat_grads, self.state,
                                                          self.weights.sizes)
-        if not math.isfinite(loss) or not np.all(np.isfinite(new_flat)):
-            raise FloatingPointError(f"loss became {loss}" if not math.isfinite(loss) else
-                                     f"a weight update became non-finite (loss {loss})")
+        check_step(loss, np.all(np.isfinite(new_flat)), self.undo_last_step)
+        np.copyto(self.previous_flat, self.weights.flat)
         np.copyto(self.weights.flat, new_flat)
-        self.state = state
+        self.previous_state, self.state = self.state, state
         return float(loss), keep["preds"]
