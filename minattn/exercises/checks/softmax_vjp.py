@@ -7,7 +7,6 @@ check below exercises exactly the VJP registered with ``defvjp``.
 from functools import partial
 
 import numpy as np
-from autograd import core
 
 from .. import compare
 from ... import activations
@@ -31,11 +30,12 @@ def checks(module):
 
 
 def check_primitive(softmax):
-    if not getattr(softmax, "_is_autograd_primitive", False):
+    facts = softmax.probe()
+    if not facts["primitive"]:
         raise compare.CheckFailure(
             "softmax is not an autograd primitive, so autograd would trace through its operations and never "
             "use your VJP. Decorate it: from autograd.extend import primitive, then @primitive above def softmax.")
-    if softmax not in core.primitive_vjps:
+    if not facts["vjp"]:
         raise compare.CheckFailure("no VJP is registered for softmax. After defining it, call "
                                    "defvjp(softmax, softmax_vjp) (from autograd.extend import defvjp).")
 
