@@ -98,7 +98,8 @@ class Students:
         """The error as words for the grader: type, message, where in the student's file, exit status."""
         described = {"type": type(err).__name__, "message": str(err)[:2000], "where": self.location(err)}
         if isinstance(err, SystemExit):
-            described["exit"] = err.code if isinstance(err.code, int) or err.code is None else str(err.code)[:200]
+            code = 0 if err.code is None else err.code        # sys.exit() and quit() exit with status 0
+            described["exit"] = code if isinstance(code, int) else str(code)[:200]
         if isinstance(err, MemoryError):
             described["memory_mb"] = self.memory_mb
         return described
@@ -127,10 +128,17 @@ class quiet:
 
 def parameter_names(function):
     import inspect
+    function = getattr(function, "fun", function)      # an autograd primitive keeps the function it wraps
     try:
-        return [str(p)[:40] for p in inspect.signature(function).parameters][:20]
+        parameters = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
         return []
+    named = []
+    for parameter in parameters[:20]:
+        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            break                                     # *args: the names stop meaning positions
+        named.append(parameter.name[:40])
+    return named
 
 
 def probe(function):

@@ -13,6 +13,7 @@ from .. import gradcheck
 
 NOT_IMPLEMENTED = "the function raised NotImplementedError: the starter is not filled in yet"
 RTOL, ATOL = 1e-6, 1e-9          # float64 inputs: a correct answer differs only by rounding
+FLOAT32 = {"rtol": 1e-4, "atol": 1e-6}   # float32 inputs, compared with the reference run on the same values in float64
 GRADIENT_HINT = ("autograd differentiates exactly the operations your function runs, so a wrong gradient means a value "
                  "left its view: getval, float(), .item(), np.asarray or plain NumPy applied to an input.")
 AUTOGRAD_HINT = ("Use autograd.numpy (import autograd.numpy as anp) for every operation on the inputs, "
@@ -139,6 +140,19 @@ def expect_gradients(function, inputs, what, hint=GRADIENT_HINT, max_elements=30
                     f"gradient of {what} with respect to {name} differs from finite differences: at "
                     f"{name}{list(index)} autograd gives {analytic[index]:.10g}, finite differences {value:.10g} "
                     f"(relative error {error:.2e} > {tol:.0e})", hint))
+
+
+def expect_finite_gradients(function, inputs, what, hint):
+    """autograd's gradient of ``function`` is finite for every input (no finite differences: for inputs so
+    large that the function saturates, only the absence of inf and NaN is checked)."""
+    arrays = {name: np.asarray(a, dtype=np.float64) for name, a in inputs.items()}
+    header, replied = function.gradients(list(arrays.values()), [[] for _ in arrays], 1e-6, 0)
+    failed = header.get("failed") or {}
+    for position, name in enumerate(arrays):
+        if failed.get("input") == position:
+            raise CheckFailure(_gradient_error(what, name, failed.get("error") or {}))
+        expect_finite(replied.get(f"g{position}", np.nan), f"autograd's gradient of {what} with respect to {name}",
+                      hint)
 
 
 def sample_indices(shape, max_elements, seed):

@@ -254,7 +254,8 @@ def changed_in_place(before, after):
     same = (before == after) | (np.isnan(before) & np.isnan(after)) if floating else before == after
     differs = ~same
     index = tuple(int(i) for i in np.argwhere(differs)[0])
-    return f"at index {index[0] if len(index) == 1 else index} it was {before[index]!r}, after the call {after[index]!r}"
+    was, now = (f"{v:.10g}" for v in (before[index], after[index]))
+    return f"at index {index[0] if len(index) == 1 else index} it was {was}, after the call {now}"
 
 
 SHAPE_WORDS = ("mismatch in its core dimension", "could not be broadcast", "shapes", "not aligned")
@@ -272,8 +273,7 @@ def student_error(name, error, shape_hint=""):
                 "a function must return its result")
     if kind == "MemoryError":
         return f"{name} ran out of memory{where}: the grader's limit is {error.get('memory_mb')} MB"
-    text = f"{name} raised {kind}: {message}{where}"
     if kind == "ValueError" and any(word in message for word in SHAPE_WORDS):
-        text += (". The shapes of a matrix product or an elementwise operation do not fit: is an axis "
-                 "transposed, or are two arguments swapped? Print each array's .shape. " + shape_hint).rstrip()
-    return text
+        return (f"{name} failed on the shapes of its arrays{where}: is an axis transposed, or are two arguments "
+                f"swapped? {shape_hint} Print each array's .shape to see. (NumPy said: {message})").replace("  ", " ")
+    return f"{name} raised {kind}: {message}{where}"
