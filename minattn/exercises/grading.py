@@ -84,18 +84,16 @@ def check_file(path, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEMORY_MB):
 def grade_in(sandbox, path, exercise, source):
     """Grade one file whose exercise is known, in ``sandbox`` (started or restarted as needed)."""
     report = Report(exercise, str(path))
+    checker = grader(exercise)
     syntax = parse_error(source, path)
     if syntax:
-        report.results.append(Result(IMPORT_TITLE, False, syntax))
-        return report
-    checker = grader(exercise)
+        return not_run(report, checker, syntax)
     sandbox.begin_file()
     try:
         module = load(sandbox, str(path), checker)
     except (CheckFailure, Stopped) as failure:
-        report.results.append(Result(IMPORT_TITLE, False, str(failure)))
         report.printed = sandbox.printed()
-        return report
+        return not_run(report, checker, str(failure))
     report.results.append(Result(IMPORT_TITLE, True))
     stopped = None
     for title, check in checker.checks(module):
@@ -108,6 +106,16 @@ def grade_in(sandbox, path, exercise, source):
             report.results.append(Result(title, False, str(stop)))
             stopped = "the grading of your file had stopped at an earlier check"
     report.printed = sandbox.printed()
+    return report
+
+
+def not_run(report, checker, reason):
+    """The report of a file that could not be imported: the reason, then every check failed as not run,
+    so that the total is the same for every file of an exercise."""
+    report.results.append(Result(IMPORT_TITLE, False, reason))
+    placeholder = SimpleNamespace(**{name: None for name in checker.FUNCTIONS})
+    for title, _ in checker.checks(placeholder):
+        report.results.append(Result(title, False, "not run: your file must import first"))
     return report
 
 
