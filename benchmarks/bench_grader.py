@@ -24,7 +24,7 @@ from minattn.exercises import EXERCISES, grade_folder, starter_text  # noqa: E40
 STUDENTS = 100
 JOBS = (1, 2)
 TIMEOUT = 60.0
-KINDS = ("solution",) * 6 + ("starter",) * 2 + ("wrong", "crash")
+KINDS = ("solution", "starter", "solution", "wrong", "solution", "crash", "solution", "starter", "solution", "solution")
 
 
 def submission_text(kind, exercise):

@@ -22,11 +22,13 @@ COLUMNS = ("submission", "file", "exercise", "passed", "total", "first_failure")
 
 @dataclass
 class Graded:
-    """What ``grade_folder`` did: the submissions' names, the CSV rows, the reports folder, the wall time."""
+    """What ``grade_folder`` did: the submissions' names, the CSV rows, the reports folder, the wall time,
+    and the ``Report`` of every graded file by its path."""
     submissions: list
     rows: list
     reports: str
     seconds: float
+    by_file: dict
 
 
 def submissions_in(folder):
@@ -56,8 +58,8 @@ def python_files(folder):
 
 
 def grade_submission(name, files, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEMORY_MB):
-    """``(rows, report text)`` for one submission's files."""
-    rows, texts = [], []
+    """``(rows, report text, {path: Report})`` for one submission's files."""
+    rows, texts, by_file = [], [], {}
     with Sandbox(timeout, memory_mb) as sandbox:
         for path in files:
             try:
@@ -69,11 +71,12 @@ def grade_submission(name, files, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEM
                 continue
             report = grade_in(sandbox, path, exercise, source)
             rows.append(row(name, path, exercise, report.count, len(report.results), report.first_failure()))
+            by_file[path] = report
             texts.append(report.text())
     if not files:
         rows.append(row(name, "", "", 0, 0, "not graded: the submission has no .py file"))
         texts.append("not graded: the submission has no .py file")
-    return rows, f"submission {name}\n\n" + "\n\n".join(texts) + "\n"
+    return rows, f"submission {name}\n\n" + "\n\n".join(texts) + "\n", by_file
 
 
 def row(submission, path, exercise, passed, total, first_failure):
@@ -103,19 +106,21 @@ def grade_folder(folder, csv_path, reports=None, jobs=1, timeout=DEFAULT_TIMEOUT
 
     def grade(entry):
         name, files = entry
-        rows, text = grade_submission(name, files, timeout, memory_mb)
+        rows, text, by_file = grade_submission(name, files, timeout, memory_mb)
         with open(os.path.join(reports, f"{name}.txt"), "w", encoding="utf-8") as handle:
             handle.write(text)
         if progress:
             progress(f"{name}: " + ", ".join(f"{r['exercise'] or '?'} {r['passed']}/{r['total']}" for r in rows))
-        return rows
+        return rows, by_file
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        rows = [r for graded in pool.map(grade, submissions) for r in graded]
+        graded = list(pool.map(grade, submissions))
+    rows = [r for submission_rows, _ in graded for r in submission_rows]
+    by_file = {path: report for _, reports in graded for path, report in reports.items()}
     for r in rows:
         r["file"] = os.path.relpath(r["file"], folder) if r["file"] else ""
     with open(csv_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    return Graded([name for name, _ in submissions], rows, reports, time.monotonic() - started)
+    return Graded([name for name, _ in submissions], rows, reports, time.monotonic() - started, by_file)
