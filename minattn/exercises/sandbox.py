@@ -271,6 +271,9 @@ def student_error(name, error, shape_hint=""):
     if kind == "SystemExit":
         return (f"{name} exited with status {error.get('exit')}{where} (sys.exit, exit or quit): "
                 "a function must return its result")
+    if kind == "ResultTooLarge":
+        return (f"{name} returned {int(message or 0) / 2 ** 20:.0f} MB of arrays; the grader reads at most "
+                f"{protocol.MAX_REPLY // 2 ** 20} MB")
     if kind == "MemoryError":
         return f"{name} ran out of memory{where}: the grader's limit is {error.get('memory_mb')} MB"
     if kind == "ValueError" and any(word in message for word in SHAPE_WORDS):
