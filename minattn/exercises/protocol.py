@@ -14,6 +14,7 @@ not numbers (the grader says which type it got).
 """
 import io
 import json
+import zipfile
 import os
 import pickle
 import select
@@ -86,6 +87,9 @@ def decode_reply(data):
     try:
         (length,) = LENGTH.unpack(data[:LENGTH.size])
         header = json.loads(data[LENGTH.size:LENGTH.size + length].decode("utf-8"))
+        with zipfile.ZipFile(io.BytesIO(data[LENGTH.size + length:])) as archive:   # no zip bomb: sizes first
+            if sum(info.file_size for info in archive.infolist()) > MAX_REPLY:
+                raise ValueError("the arrays would be larger than the reply limit")
         with np.load(io.BytesIO(data[LENGTH.size + length:]), allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     except Exception as err:
@@ -125,11 +129,11 @@ class Unreadable:
         return f"<a {self.type_name}>"
 
 
-def unpack_value(tree, arrays):
+def unpack_value(tree, arrays, depth=0):
     """The value a tree describes (grader side); raises ``ValueError`` on a malformed tree."""
     kind = tree.get("t") if isinstance(tree, dict) else None
-    if kind in ("tuple", "list"):
-        items = [unpack_value(item, arrays) for item in tree.get("items", [])]
+    if kind in ("tuple", "list") and depth < 3:
+        items = [unpack_value(item, arrays, depth + 1) for item in tree.get("items", [])]
         return tuple(items) if kind == "tuple" else items
     if kind == "none":
         return None

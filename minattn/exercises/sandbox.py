@@ -69,7 +69,7 @@ class Sandbox:
     def ask(self, request, during):
         """The child's ``(header, arrays)`` reply; ``during`` ("in lstm_cell") words a failure."""
         if self.process is None:
-            raise Stopped(f"not run: your file's process had already stopped")
+            raise Stopped("not run: your file's process had already stopped")
         try:
             protocol.write_message(self.requests, protocol.pickle_request(request))
             reply = protocol.read_message(self.replies, self.deadline, protocol.MAX_REPLY)

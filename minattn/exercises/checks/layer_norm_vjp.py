@@ -23,7 +23,8 @@ SHAPE_HINT = FEATURES_HINT
 def checks(module):
     fn = module.layer_norm
     return [("layer_norm is an autograd primitive with its VJPs registered by defvjp", partial(check_primitive, fn))] + [
-        (f"values match Keras's LayerNormalization, shape {shape}", partial(check_values, fn, shape, 0)) for shape in SHAPES] + [
+        (f"values match Keras's LayerNormalization, shape {shape}", partial(check_values, fn, shape, 0))
+        for shape in SHAPES] + [
         ("another epsilon (1e-5) on rows of small variance, passed as the fourth argument",
          partial(check_values, fn, (3, 4), 1, 1e-3, 1e-5)),
         ("rows far from 0 (1e7 + noise): the variance from x - mean, not E[x^2] - E[x]^2",
