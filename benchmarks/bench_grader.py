@@ -5,7 +5,7 @@
 
 The class has one file per student, the exercises in turn; of every ten
 students six hand in the reference solution, two the untouched starter, one
-a solution with a sign flipped (wrong values), and one a file that raises at
+a solution with one operator changed (wrong values), and one a file that raises at
 import. ``--hangs K`` makes K more students' files loop for ever at import,
 each of which costs the full ``--timeout``. Needs the repository (it reads
 ``coursework/solutions``). Prints the wall time per run and returns it.
@@ -34,13 +34,28 @@ def submission_text(kind, exercise):
     with open(os.path.join(ROOT, "coursework", "solutions", f"{exercise}.py"), encoding="utf-8") as handle:
         text = handle.read()
     if kind == "wrong":
-        head, tail = text.split("\ndef ", 1)
-        return head + "\ndef " + tail.replace(" + ", " - ", 1)          # one sign flipped in the first function
+        return spoiled(text)
     if kind == "crash":
         return text + "\nraise RuntimeError('left-over debugging')\n"
     if kind == "hang":
         return text + "\nwhile True:\n    pass\n"
     return text
+
+
+def spoiled(text):
+    """``text`` with the first arithmetic operator of its code (not a docstring or comment) changed."""
+    lines, in_docstring = text.split("\n"), False
+    for number, line in enumerate(lines):
+        code = line.split("#")[0]
+        if code.count('"""') == 1:
+            in_docstring = not in_docstring
+        if in_docstring or '"""' in code or code.startswith(("import", "from")):
+            continue
+        for right, wrong in ((" + ", " - "), (" - ", " + "), (" * ", " / ")):
+            if right in code:
+                lines[number] = code.replace(right, wrong, 1) + line[len(code):]
+                return "\n".join(lines)
+    raise ValueError("no operator to change")
 
 
 def make_class(folder, students, hangs=0):
