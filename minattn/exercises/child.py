@@ -11,6 +11,7 @@ Requests (dicts): ``{"op": "load", "path", "names"}``, ``{"op": "call",
 "function", "args"}``, ``{"op": "gradients", "function", "args",
 "trailing", "indices", "eps", "seed"}`` and ``{"op": "probe", "function"}``.
 """
+import contextlib
 import importlib.util
 import os
 import pickle
@@ -22,6 +23,8 @@ try:
     import resource
 except ImportError:                           # not on Windows: no memory limit there
     resource = None
+
+import numpy as np
 
 from .protocol import MAX_REPLY, ChannelClosed, encode_reply, pack_value, read_message, write_message
 
@@ -36,19 +39,22 @@ def main(argv=None):
         except ChannelClosed:
             return 0
         header, arrays = students.serve(request)
-        write_message(reply_fd, encode_reply(header, arrays))
+        try:
+            payload = encode_reply(header, arrays)
+        except BaseException as err:              # e.g. a submission that replaced np.savez
+            payload = encode_reply({"status": "error", "error": students.describe(err)}, {})
+        write_message(reply_fd, payload)
 
 
 def limit_memory(memory_mb):
     """Cap this process's address space at ``memory_mb`` MB where the OS allows it; no core dumps."""
     if resource is None:
         return
-    for limit, value in ((getattr(resource, "RLIMIT_AS", None), memory_mb * 2 ** 20),
-                         (getattr(resource, "RLIMIT_CORE", None), 0)):
-        if limit is not None and value > 0:
+    for name, value in (("RLIMIT_AS", memory_mb * 2 ** 20), ("RLIMIT_CORE", 0)):
+        if hasattr(resource, name):
             try:
-                resource.setrlimit(limit, (value, value))
-            except (ValueError, OSError):
+                resource.setrlimit(getattr(resource, name), (value, value))
+            except (ValueError, OSError):         # e.g. a hard limit already lower: keep it
                 pass
 
 
@@ -96,7 +102,7 @@ class Students:
 
     def describe(self, err):
         """The error as words for the grader: type, message, where in the student's file, exit status."""
-        described = {"type": type(err).__name__, "message": str(err)[:2000], "where": self.location(err)}
+        described = {"type": type(err).__name__, "message": text_of(err), "where": self.location(err)}
         if isinstance(err, SystemExit):
             code = 0 if err.code is None else err.code        # sys.exit() and quit() exit with status 0
             described["exit"] = code if isinstance(code, int) else str(code)[:200]
@@ -110,20 +116,20 @@ class Students:
         return f" (line {frames[-1].lineno} of {os.path.basename(frames[-1].filename)})" if frames else ""
 
 
-class quiet:
+@contextlib.contextmanager
+def quiet():
     """Float warnings silenced, as the grader has always run students' code."""
-
-    def __enter__(self):
-        import numpy as np
-        self.state = np.seterr(all="ignore")
-        self.warnings = warnings.catch_warnings()
-        self.warnings.__enter__()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        yield
 
-    def __exit__(self, *exc):
-        import numpy as np
-        np.seterr(**self.state)
-        self.warnings.__exit__(*exc)
+
+def text_of(err):
+    """``str(err)``, cut to 2000 characters, even for an exception whose ``__str__`` fails."""
+    try:
+        return str(err)[:2000]
+    except BaseException:
+        return "(its message could not be printed)"
 
 
 def parameter_names(function):
@@ -153,7 +159,6 @@ def probe(function):
 
 def call(function, args):
     """The function's value and the array arguments as they are after the call."""
-    import numpy as np
     with quiet():
         value = function(*args)
     arrays = {}
@@ -174,7 +179,6 @@ def gradients(function, args, trailing, indices, eps, seed, describe):
     error while differentiating is returned in ``header["failed"]``.
     """
     import autograd.numpy as anp
-    import numpy as np
     from autograd import grad
 
     args = [np.array(a, dtype=np.float64) for a in args]
