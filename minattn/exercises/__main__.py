@@ -97,8 +97,11 @@ def _check(args):
         return _usage(str(err))
     print(report.text())
     if args.gradescope:
-        with open(args.gradescope, "w", encoding="utf-8") as handle:
-            json.dump(report.gradescope(), handle, indent=1)
+        try:
+            with open(args.gradescope, "w", encoding="utf-8") as handle:
+                json.dump(report.gradescope(), handle, indent=1)
+        except OSError as err:
+            return _usage(f"cannot write {args.gradescope}: {err.strerror}")
     return 0 if report.passed else 1
 
 
@@ -108,6 +111,8 @@ def _grade(args):
                               memory_mb=args.memory, progress=print)
     except (FileNotFoundError, NotADirectoryError) as err:
         return _usage(str(err))
+    except OSError as err:                                  # the CSV or the reports folder cannot be written
+        return _usage(f"cannot write {err.filename}: {err.strerror}")
     passed = sum(row["passed"] == row["total"] and row["total"] > 0 for row in graded.rows)
     print(f"graded {len(graded.submissions)} submissions, {len(graded.rows)} files ({passed} with every check "
           f"passed) in {graded.seconds:.1f} s; wrote {args.csv} and the reports in {graded.reports}")

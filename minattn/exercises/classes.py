@@ -53,7 +53,7 @@ def python_files(folder):
     files = []
     for root, folders, names in os.walk(folder):
         folders[:] = sorted(f for f in folders if not f.startswith((".", "__")))
-        files += [os.path.join(root, n) for n in sorted(names) if n.endswith(".py")]
+        files += [os.path.join(root, n) for n in sorted(names) if n.endswith(".py") and not n.startswith("__")]
     return files
 
 
@@ -103,6 +103,7 @@ def grade_folder(folder, csv_path, reports=None, jobs=1, timeout=DEFAULT_TIMEOUT
     submissions = submissions_in(folder)
     reports = reports or os.path.splitext(csv_path)[0] + "_reports"
     os.makedirs(reports, exist_ok=True)
+    open(csv_path, "w", encoding="utf-8").close()           # a CSV that cannot be written fails now, not at the end
 
     def grade(entry):
         name, files = entry
