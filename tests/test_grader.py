@@ -97,6 +97,7 @@ def test_a_hostile_submission_fails_in_words_and_in_time(source, code, words, tm
     assert exit_code == code, out
     assert words in out, out
     assert ("0 of" in out or "FAIL" in out) if code else "FAIL" not in out
+    assert "timed out" in words or "timed out" not in out, out     # only a hang is stopped by the clock
     assert elapsed < TIMEOUT + 30, f"the grading took {elapsed:.0f} s"
 
 

@@ -38,7 +38,7 @@ def main(argv=None):
             request = pickle.loads(read_message(request_fd))
         except ChannelClosed:
             return 0
-        header, arrays = students.serve(request)
+        header, arrays = students.answer(request)
         try:
             payload = encode_reply(header, arrays)
         except BaseException as err:              # e.g. a submission that replaced np.savez
@@ -81,6 +81,11 @@ class Students:
                              request["eps"], request["seed"], self.describe)
         except BaseException as err:              # also SystemExit, KeyboardInterrupt: the student's doing
             return {"status": "error", "error": self.describe(err)}, {}
+
+    def answer(self, request):
+        """``serve``'s answer, or an error when its arrays exceed ``MAX_REPLY`` (the grader would refuse them)."""
+        header, arrays = self.serve(request)
+        return (header, arrays) if fits(arrays) else (too_large(arrays), {})
 
     def load(self, path, names):
         folder = os.path.dirname(os.path.abspath(path))
@@ -132,6 +137,16 @@ def text_of(err):
         return "(its message could not be printed)"
 
 
+def fits(arrays):
+    return sum(a.nbytes for a in arrays.values()) <= MAX_REPLY
+
+
+def too_large(arrays):
+    """The error reply for arrays the grader would not read."""
+    return {"status": "error", "error": {"type": "ResultTooLarge",
+                                         "message": str(sum(a.nbytes for a in arrays.values()))}}
+
+
 def parameter_names(function):
     import inspect
     function = getattr(function, "fun", function)      # an autograd primitive keeps the function it wraps
@@ -164,9 +179,6 @@ def call(function, args):
     arrays = {}
     header = {"status": "ok", "value": pack_value(value, arrays)}
     header["inputs"] = [pack_value(a, arrays) if isinstance(a, np.ndarray) else None for a in args]
-    size = sum(a.nbytes for a in arrays.values())
-    if size > MAX_REPLY:                    # refused here, before the bytes are made; the grader refuses them too
-        return {"status": "error", "error": {"type": "ResultTooLarge", "message": str(size)}}, {}
     return header, arrays
 
 
@@ -187,6 +199,8 @@ def gradients(function, args, trailing, indices, eps, seed, describe):
     many = isinstance(outputs, (tuple, list))
     arrays = {}
     header = {"status": "ok", "outputs": pack_value(outputs, arrays), "failed": None}
+    if not fits(arrays):                                    # no gradients of an output the grader will refuse
+        return too_large(arrays), {}
     projections = [np.random.default_rng(seed + k).standard_normal(np.shape(o))
                    for k, o in enumerate(outputs if many else [outputs])]
 
