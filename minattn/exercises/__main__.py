@@ -1,13 +1,24 @@
-"""The coursework command line: ``list``, ``start NAME [DEST]``, ``check FILE``.
+"""The coursework command line: ``list``, ``start NAME [DEST]``, ``check FILE``, ``grade FOLDER``.
 
-Exit codes: 0 when every check passes (or list / start worked), 1 when a
-check fails, 2 when there is nothing to grade (no such file, no exercise
-named, a starter that would overwrite a file).
+Exit codes of ``check`` and ``grade``:
+
+* 0 -- every check of every file passed;
+* 1 -- a check failed (a wrong value, a file that does not parse or import,
+  exits, crashes, runs out of time or memory);
+* 2 -- a usage error: nothing could be graded (no such file or folder, a
+  folder given to ``check``, no exercise named, a starter that would
+  overwrite a file).
+
+``list`` and ``start`` exit 0 when they worked, 2 otherwise.
 """
 import argparse
+import json
 import sys
 
 from . import EXERCISES, UnknownExercise, check_file, grader, start
+from .classes import grade_folder
+from .loading import NotAFile
+from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
 
 def main(argv=None):
@@ -16,7 +27,9 @@ def main(argv=None):
         return _list()
     if args.command == "start":
         return _start(args.name, args.dest)
-    return _check(args.file)
+    if args.command == "grade":
+        return _grade(args)
+    return _check(args)
 
 
 def _parser():
@@ -26,10 +39,33 @@ def _parser():
     commands.add_parser("list", help="list the exercises in the suggested order")
     starting = commands.add_parser("start", help="copy an exercise's starter file here (never overwrites)")
     starting.add_argument("name", help="the exercise, e.g. lstm_cell")
-    starting.add_argument("dest", nargs="?", help="file or folder to write (default my_NAME.py here)")
+    starting.add_argument("dest", nargs="?", help="file or existing folder to write (default my_NAME.py here)")
     checking = commands.add_parser("check", help="grade your file: PASS / FAIL per check")
     checking.add_argument("file", help="your solution, e.g. my_lstm_cell.py")
+    checking.add_argument("--gradescope", metavar="JSON", help="also write Gradescope's results.json here")
+    grading = commands.add_parser("grade", help="grade a class folder (a file or a folder per student) into a CSV")
+    grading.add_argument("folder", help="the folder of submissions")
+    grading.add_argument("--csv", required=True, help="the CSV to write: one row per graded file")
+    grading.add_argument("--reports", help="folder for one report per submission (default: CSV name + _reports)")
+    grading.add_argument("--jobs", type=_positive(int), default=1, help="submissions graded at once (default 1)")
+    for command in (checking, grading):
+        command.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT,
+                             help=f"seconds allowed per file, import and checks (default {DEFAULT_TIMEOUT:g})")
+        command.add_argument("--memory", type=_positive(int), default=DEFAULT_MEMORY_MB,
+                             help=f"memory limit of a submission's process in MB (default {DEFAULT_MEMORY_MB})")
     return parser
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+    return parse
 
 
 def _list():
@@ -41,28 +77,51 @@ def _list():
 
 def _start(name, dest):
     if name not in EXERCISES:
-        print(f"error: unknown exercise {name!r}; the exercises are: {', '.join(EXERCISES)}", file=sys.stderr)
-        return 2
+        return _usage(f"unknown exercise {name!r}; the exercises are: {', '.join(EXERCISES)}")
     try:
         path = start(name, dest)
     except FileExistsError as err:
-        print(f"error: {err.filename} already exists; not overwriting it. Give another DEST.", file=sys.stderr)
-        return 2
+        return _usage(f"{err.filename} already exists; not overwriting it. Give another DEST.")
+    except FileNotFoundError as err:
+        return _usage(f"no such folder: {err.filename}; create it first (start does not create folders)")
     print(f"wrote {path}\nfill it in, then run: python -m minattn.exercises check {path}")
     return 0
 
 
-def _check(path):
+def _check(args):
     try:
-        report = check_file(path)
+        report = check_file(args.file, timeout=args.timeout, memory_mb=args.memory)
     except FileNotFoundError:
-        print(f"error: no such file: {path}", file=sys.stderr)
-        return 2
-    except UnknownExercise as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return _usage(f"no such file: {args.file}")
+    except (UnknownExercise, NotAFile, PermissionError) as err:
+        return _usage(str(err))
     print(report.text())
+    if args.gradescope:
+        try:
+            with open(args.gradescope, "w", encoding="utf-8") as handle:
+                json.dump(report.gradescope(), handle, indent=1)
+        except OSError as err:
+            return _usage(f"cannot write {args.gradescope}: {err.strerror}")
     return 0 if report.passed else 1
+
+
+def _grade(args):
+    try:
+        graded = grade_folder(args.folder, args.csv, args.reports, jobs=args.jobs, timeout=args.timeout,
+                              memory_mb=args.memory, progress=print)
+    except (FileNotFoundError, NotADirectoryError) as err:
+        return _usage(str(err))
+    except OSError as err:                                  # the CSV or the reports folder cannot be written
+        return _usage(f"cannot write {err.filename}: {err.strerror}")
+    passed = sum(row["passed"] == row["total"] and row["total"] > 0 for row in graded.rows)
+    print(f"graded {len(graded.submissions)} submissions, {len(graded.rows)} files ({passed} with every check "
+          f"passed) in {graded.seconds:.1f} s; wrote {args.csv} and the reports in {graded.reports}")
+    return 0 if graded.rows and passed == len(graded.rows) else 1
+
+
+def _usage(message):
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

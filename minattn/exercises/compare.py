@@ -5,25 +5,22 @@ Each helper returns quietly when the expectation holds and otherwise raises
 when the student's result is exactly what a known mistake gives, which
 mistake. The reference values come from minattn's own layers; the
 gradients are checked with ``minattn.gradcheck`` (float64 central
-differences).
+differences, taken in the student's process and compared here).
 """
-import os
-import traceback
-import warnings
-
-import autograd
-import autograd.numpy as anp
 import numpy as np
-from autograd import grad
-
-import minattn
 
 from .. import gradcheck
 
 NOT_IMPLEMENTED = "the function raised NotImplementedError: the starter is not filled in yet"
 RTOL, ATOL = 1e-6, 1e-9          # float64 inputs: a correct answer differs only by rounding
+FLOAT32 = {"rtol": 1e-4, "atol": 1e-6}   # float32 inputs, compared with the reference run on the same values in float64
 GRADIENT_HINT = ("autograd differentiates exactly the operations your function runs, so a wrong gradient means a value "
                  "left its view: getval, float(), .item(), np.asarray or plain NumPy applied to an input.")
+OVERFLOW_HINT = ("Subtract each row's max score before exp: with scores in the thousands exp overflows to inf, "
+                 "and inf / inf is NaN.")
+SIGMOID_HINT = ("1 / (1 + anp.exp(-z)) overflows for z below about -709: its value is still 0, but autograd's "
+                "gradient there is inf * 0 = NaN. Use 0.5 * (anp.tanh(0.5 * z) + 1), the same function, which "
+                "never overflows.")
 AUTOGRAD_HINT = ("Use autograd.numpy (import autograd.numpy as anp) for every operation on the inputs, "
                  "and no in-place assignment (a[i] = ...): autograd can only differentiate what it can record.")
 
@@ -32,25 +29,22 @@ class CheckFailure(Exception):
     """A check failed; ``str(failure)`` is the message for the student."""
 
 
-def call(function, *args, **kwargs):
-    """``function(*args, **kwargs)`` with float warnings silenced and any error put into words."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return function(*args, **kwargs)
-        except NotImplementedError:
-            raise CheckFailure(f"{_name(function)}: {NOT_IMPLEMENTED}") from None
-        except Exception as err:                      # the student's bug, reported, not raised
-            raise CheckFailure(f"{_name(function)} raised {type(err).__name__}: {err}"
-                               f"{error_location(err)}") from None
+def call(function, *args):
+    """``function(*args)``: a ``sandbox.RemoteFunction`` runs the student's function in its own process and
+    raises ``CheckFailure`` with the student's error in words."""
+    return function(*args)
 
 
 def bind_last(function, *trailing):
     """``function`` with its last positional arguments fixed: ``bound(*args) = function(*args, *trailing)``."""
-    def bound(*args):
-        return function(*args, *trailing)
-    bound.__name__ = _name(function)
-    return bound
+    return function.bind(*trailing)
+
+
+def expect_order(value, shapes, names):
+    """A pair returned in the wrong order (told by the shapes) is named as such."""
+    if (isinstance(value, (tuple, list)) and len(value) == len(shapes) == 2
+            and [tuple(np.shape(v)) for v in value] == [tuple(s) for s in shapes[::-1]]):
+        raise CheckFailure(f"you returned ({names[1]}, {names[0]}); return ({names[0]}, {names[1]}).")
 
 
 def parts(value):
@@ -61,7 +55,8 @@ def parts(value):
 def expect_count(value, count, what, names):
     """``value`` is a tuple of ``count`` results, e.g. ``(h, c)``."""
     if not isinstance(value, (tuple, list)) or len(value) != count:
-        got = f"{len(value)} values" if isinstance(value, (tuple, list)) else f"one {type(value).__name__}"
+        got = (f"{len(value)} values" if isinstance(value, (tuple, list))
+               else f"one {getattr(value, 'type_name', type(value).__name__)}")
         raise CheckFailure(f"{what} returned {got}; expected {count}: ({', '.join(names)}).")
 
 
@@ -113,51 +108,76 @@ def expect_close(value, expected, what, mistakes=(), rtol=RTOL, atol=ATOL):
             raise CheckFailure(_first_difference(name, np.asarray(got, np.float64), want))
 
 
-def expect_gradients(function, inputs, what, hint=GRADIENT_HINT, max_elements=30, seed=0):
+def expect_gradients(function, inputs, what, hint=GRADIENT_HINT, max_elements=30, seed=0, eps=1e-6, tol=1e-5):
     """autograd's gradient of ``function`` agrees with finite differences, input by input.
 
     The scalar checked is ``sum_k sum(output_k * R_k)`` for fixed random R_k,
-    so every output element counts; ``minattn.gradcheck.check_grads`` does the
-    comparison (float64, central differences).
+    so every output element counts. The student's process differentiates it
+    with autograd and takes central differences (float64) at elements chosen
+    here; the comparison is made here, with ``gradcheck.relative_error``.
 
     Args:
-        function: the student's function of the arrays in ``inputs``, in order.
+        function: the student's function (a ``RemoteFunction``) of the arrays in ``inputs``, in order.
         inputs: ``{name: array}``; each is checked in turn, the others held fixed.
         hint: what to look at when a gradient is wrong.
         max_elements: elements checked per input (a seeded random subset).
     """
     arrays = {name: np.asarray(a, dtype=np.float64) for name, a in inputs.items()}
-    outputs = parts(call(function, *arrays.values()))
+    indices = [sample_indices(a.shape, max_elements, seed) for a in arrays.values()]
+    header, replied = function.gradients(list(arrays.values()), indices, eps, seed)
+    outputs = parts(function.unpack(header.get("outputs"), replied))
     for k, out in enumerate(outputs):
         expect_finite(out, f"{what}'s output" + (f" {k}" if len(outputs) > 1 else ""),
                       "The gradient cannot be checked where the function itself is not finite.")
-    projections = [np.random.default_rng(seed + k).standard_normal(np.shape(o)) for k, o in enumerate(outputs)]
-    for name in arrays:
-        def scalar(tree, name=name):
-            args = [tree[name] if key == name else array for key, array in arrays.items()]
-            return sum(anp.sum(out * r) for out, r in zip(parts(function(*args)), projections))
-        _check_one_input(scalar, name, arrays[name], what, hint, max_elements, seed)
+    failed = header.get("failed") or {}
+    for position, (name, array) in enumerate(arrays.items()):
+        if failed.get("input") == position:
+            raise CheckFailure(_gradient_error(what, name, failed.get("error") or {}))
+        analytic, numeric = replied.get(f"g{position}"), replied.get(f"n{position}")
+        complete = numeric is not None and len(numeric) == len(indices[position])
+        if analytic is None or not complete or analytic.shape != array.shape:
+            raise CheckFailure(f"autograd's gradient of {what} with respect to {name} has shape "
+                               f"{np.shape(analytic)}; expected {array.shape}. {AUTOGRAD_HINT}")
+        expect_finite(analytic, f"autograd's gradient of {what} with respect to {name}", hint)
+        for index, value in zip(map(tuple, indices[position]), numeric):
+            error = float(gradcheck.relative_error(analytic[index], value))
+            if not error <= tol:                          # a NaN on either side fails too
+                raise CheckFailure(_sentence(
+                    f"gradient of {what} with respect to {name} differs from finite differences: at "
+                    f"{name}{list(index)} autograd gives {analytic[index]:.10g}, finite differences {value:.10g} "
+                    f"(relative error {error:.2e} > {tol:.0e})", hint))
 
 
-def _check_one_input(scalar, name, array, what, hint, max_elements, seed):
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            analytic = grad(scalar)({name: array})[name]         # a NaN gradient gets its own message first
-            expect_finite(analytic, f"autograd's gradient of {what} with respect to {name}", hint)
-            gradcheck.check_grads(scalar, {name: array}, max_elements=max_elements, seed=seed)
-        except CheckFailure:
-            raise
-        except gradcheck.GradientCheckError as err:
-            raise CheckFailure(_sentence(f"gradient of {what} with respect to {name} differs from finite "
-                                         f"differences: {err}", hint)) from None
-        except NotImplementedError as err:
-            if str(err).startswith("VJP of"):          # autograd: a primitive without a registered VJP
-                raise CheckFailure(f"autograd has no VJP for {what} ({err}): register one with defvjp") from None
-            raise CheckFailure(f"{what} while differentiating: {NOT_IMPLEMENTED}{error_location(err)}") from None
-        except Exception as err:
-            raise CheckFailure(f"autograd could not differentiate {what} with respect to {name}: "
-                               f"{type(err).__name__}: {err}{error_location(err)}. {AUTOGRAD_HINT}") from None
+def expect_finite_gradients(function, inputs, what, hint):
+    """autograd's gradient of ``function`` is finite for every input (no finite differences: for inputs so
+    large that the function saturates, only the absence of inf and NaN is checked)."""
+    arrays = {name: np.asarray(a, dtype=np.float64) for name, a in inputs.items()}
+    header, replied = function.gradients(list(arrays.values()), [[] for _ in arrays], 1e-6, 0)
+    failed = header.get("failed") or {}
+    for position, name in enumerate(arrays):
+        if failed.get("input") == position:
+            raise CheckFailure(_gradient_error(what, name, failed.get("error") or {}))
+        expect_finite(replied.get(f"g{position}", np.nan), f"autograd's gradient of {what} with respect to {name}",
+                      hint)
+
+
+def sample_indices(shape, max_elements, seed):
+    """Every index of ``shape``, or a seeded random ``max_elements`` of them, as lists."""
+    every = list(np.ndindex(*shape))
+    if len(every) > max_elements:
+        chosen = np.random.default_rng(seed).choice(len(every), size=max_elements, replace=False)
+        every = [every[i] for i in sorted(chosen)]
+    return [list(index) for index in every]
+
+
+def _gradient_error(what, name, error):
+    kind, message, where = error.get("type", "Exception"), str(error.get("message", ""))[:300], error.get("where", "")
+    if kind == "NotImplementedError" and message.startswith("VJP of"):     # a primitive without a registered VJP
+        return f"autograd has no VJP for {what} ({message}): register one with defvjp"
+    if kind == "NotImplementedError":
+        return f"{what} while differentiating: {NOT_IMPLEMENTED}{where}"
+    return (f"autograd could not differentiate {what} with respect to {name}: {kind}: {message}{where}. "
+            f"{AUTOGRAD_HINT}")
 
 
 def _all_close(values, expecteds, rtol, atol):
@@ -177,8 +197,17 @@ def _first_difference(name, got, want):
     gap = np.abs(got - want)
     gap = np.where(np.isnan(gap), np.inf, gap)                    # a NaN is the worst difference
     index = tuple(int(i) for i in np.unravel_index(np.argmax(gap), gap.shape))
-    return (f"{name} differs from minattn's at index {_show(index)}: yours {got[index]:.6g}, "
-            f"expected {want[index]:.6g}")
+    yours, expected = distinct(got[index], want[index])
+    return f"{name} differs from minattn's at index {_show(index)}: yours {yours}, expected {expected}"
+
+
+def distinct(a, b):
+    """``a`` and ``b`` printed with the fewest significant digits (6 to 17) that tell them apart."""
+    for digits in range(6, 18):
+        shown = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if shown[0] != shown[1]:
+            return shown
+    return shown
 
 
 def _sentence(message, hint):
@@ -187,17 +216,3 @@ def _sentence(message, hint):
 
 def _show(index):
     return str(index[0]) if len(index) == 1 else str(index)
-
-
-def _name(function):
-    """The student's function's name, also through ``functools.partial``."""
-    name = getattr(getattr(function, "func", function), "__name__", "<lambda>")
-    return "your function" if name == "<lambda>" else name
-
-
-def error_location(err):
-    """" (line N of my_file.py)": the deepest line of the traceback outside minattn, autograd, numpy and frozen modules."""
-    library = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (minattn, autograd, np))
-    frames = [f for f in traceback.extract_tb(err.__traceback__)
-              if not f.filename.startswith("<") and not os.path.abspath(f.filename).startswith(library)]
-    return f" (line {frames[-1].lineno} of {os.path.basename(frames[-1].filename)})" if frames else ""

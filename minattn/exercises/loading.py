@@ -1,27 +1,57 @@
-"""Which exercise a student's file is, and importing it from its path.
+"""Which exercise a student's file is, read as text: the grader never imports a student's file itself.
 
 The exercise is named by a module-level ``EXERCISE = "<name>"`` in the
-file (read with ``ast``, without running the file), or else by the file
-name: ``lstm_cell.py`` or ``my_lstm_cell.py`` both mean ``lstm_cell``.
+file (read with ``ast`` when the file parses, else found as a line of text),
+or else by the file name: ``lstm_cell.py`` or ``my_lstm_cell.py`` both
+mean ``lstm_cell``.
 """
 import ast
-import importlib.util
-import itertools
 import os
+import re
 
 from .checks import EXERCISES
-from .compare import CheckFailure, error_location
 
-_counter = itertools.count()
+DECLARATION = re.compile(r"""^EXERCISE\s*=\s*["']([^"'\n]*)["']""", re.MULTILINE)
 
 
 class UnknownExercise(ValueError):
     """The file names no exercise, or one that does not exist."""
 
 
-def exercise_of(path):
+class NotAFile(ValueError):
+    """The path is a folder (or something else that is not a regular file)."""
+
+
+def read_source(path):
+    """The file's bytes; raises ``FileNotFoundError``, or ``NotAFile`` for a folder."""
+    if os.path.isdir(path):
+        raise NotAFile(f"{path} is a folder, not a file. check grades one file; to grade a folder of "
+                       "submissions use: python -m minattn.exercises grade FOLDER --csv grades.csv")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise NotAFile(f"{path} is not a regular file")
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def parse_error(source, path):
+    """None when ``source`` parses as Python, else the SyntaxError in words (line, and what to do)."""
+    try:
+        ast.parse(source, filename=os.path.basename(path))
+    except SyntaxError as err:
+        where = f" (line {err.lineno} of {os.path.basename(path)})" if err.lineno else ""
+        text = f"your file does not parse: SyntaxError: {err.msg}{where}."
+        if "decode" in str(err.msg) or "utf-8" in str(err.msg).lower():
+            text += " Save the file as UTF-8 text."
+        return text + " Python cannot run it, so no check can run."
+    except ValueError as err:                              # e.g. a NUL byte in the source
+        return f"your file does not parse: {err}. Save it as UTF-8 Python source."
+    return None
+
+
+def exercise_of(path, source=None):
     """The exercise name for the file at ``path`` (raises ``UnknownExercise``)."""
-    declared = _declared_exercise(path)
+    source = read_source(path) if source is None else source
+    declared = declared_exercise(source)
     if declared is not None:
         if declared not in EXERCISES:
             raise UnknownExercise(f"{path} declares EXERCISE = {declared!r}, which is not an exercise. "
@@ -36,29 +66,15 @@ def exercise_of(path):
     return max(named, key=len)
 
 
-def _declared_exercise(path):
-    """The string assigned to a top-level ``EXERCISE``, or None (also when the file does not parse)."""
-    with open(path, encoding="utf-8") as handle:
-        source = handle.read()
+def declared_exercise(source):
+    """The string assigned to a top-level ``EXERCISE``, or None; a file that does not parse is read as text."""
     try:
-        tree = ast.parse(source, filename=path)
-    except SyntaxError:
-        return None
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        found = DECLARATION.search(source.decode("utf-8", "replace"))
+        return found.group(1) if found else None
     for statement in tree.body:
         if (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
                 and any(isinstance(t, ast.Name) and t.id == "EXERCISE" for t in statement.targets)):
             return statement.value.value
     return None
-
-
-def load_module(path):
-    """Import the file at ``path`` as a fresh module (raises ``CheckFailure`` if it does not import)."""
-    name = f"minattn_student_{next(_counter)}"          # a new name each time: no stale module
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as err:
-        raise CheckFailure(f"importing your file failed with {type(err).__name__}: {err}{error_location(err)}. "
-                           "Fix this first: the checker runs your file as a module.") from None
-    return module

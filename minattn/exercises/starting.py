@@ -25,11 +25,15 @@ def start(name, dest=None):
 
     Raises:
         FileExistsError: the file is already there (it is never overwritten).
+        FileNotFoundError: the folder to write in does not exist (it is not created).
     """
     text = starter_text(name)
     path = dest or f"my_{name}.py"
-    if os.path.isdir(path):
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
         path = os.path.join(path, f"my_{name}.py")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(2, "no such folder", folder)
     with open(path, "x", encoding="utf-8") as handle:       # "x": fail if it exists
         handle.write(text)
     return path

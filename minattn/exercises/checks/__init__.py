@@ -19,6 +19,10 @@ EXERCISES = (
     "gru_cell",
     "local_p_weights",
     "squeeze_excite",
+    "adam_update",
+    "layer_norm_vjp",
+    "multi_head_attention",
+    "rnn_bptt",
 )
 
 

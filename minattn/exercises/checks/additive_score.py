@@ -13,6 +13,9 @@ SUMMARY = "Bahdanau's additive scores v^T tanh(W1 q + W2 k) for every query-key 
 FUNCTIONS = ("additive_score",)
 BATCH, TQ, TK, DQ, DK, UNITS = 2, 3, 4, 5, 6, 7      # all different, so a swapped axis shows in the shape
 ARGS = ("query", "keys", "query_kernel (W1)", "key_kernel (W2)", "v")
+LARGE = 1000.0             # inputs x 1000: W1 q + W2 k in the hundreds, where tanh written with exp(2x) overflows
+SHAPE_HINT = ("W1 q is query @ query_kernel (batch, Tq, units) and W2 k is keys @ key_kernel (batch, Tk, units); "
+              "add them with new axes, q[:, :, None, :] + k[:, None, :, :], to get (batch, Tq, Tk, units).")
 
 
 def checks(module):
@@ -20,7 +23,8 @@ def checks(module):
     return [
         ("scores have shape (batch, Tq, Tk)", partial(check_shape, fn)),
         ("scores match minattn's", partial(check_values, fn, 1, (BATCH, TQ, TK))),
-        ("large inputs (x 100) give finite scores", partial(check_values, fn, 2, (BATCH, TQ, TK), 100.0)),
+        ("large inputs (x 1000: tanh written with exp overflows) give finite scores",
+         partial(check_values, fn, 2, (BATCH, TQ, TK), LARGE)),
         ("a batch of 1 with one query", partial(check_values, fn, 3, (1, 1, TK))),
         ("gradients wrt query, keys, W1, W2 and v agree with finite differences", partial(check_gradients, fn)),
     ]

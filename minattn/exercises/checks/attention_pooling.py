@@ -15,6 +15,8 @@ FUNCTIONS = ("attention_pooling",)
 NAMES = ("pooled", "weights")
 BATCH, TIME, FEATURES = 2, 5, 3
 SUM_HINT = "The softmax runs over time (axis 1 of the (batch, time) scores): one weight per step."
+LARGE = 1000.0                 # x x 1000: scores in the thousands, beyond exp's 709 (float64)
+SHAPE_HINT = "x is (batch, time, features) and W (features, 1): x @ W is (batch, time, 1); the bias b is (time, 1)."
 
 
 def checks(module):
@@ -22,7 +24,8 @@ def checks(module):
     return [
         ("returns (pooled, weights) of the right shapes", partial(check_shapes, fn)),
         ("pooled vector and weights match minattn's, bias added", partial(check_values, fn, 1, BATCH)),
-        ("large inputs (x 100) give finite values", partial(check_values, fn, 2, BATCH, 100.0)),
+        ("large inputs (x x 1000: exp overflows without the max subtracted) give finite values",
+         partial(check_values, fn, 2, BATCH, LARGE)),
         ("a batch of 1", partial(check_values, fn, 3, 1)),
         ("gradients wrt x, W and b agree with finite differences", partial(check_gradients, fn)),
     ]
@@ -45,6 +48,7 @@ def check_shapes(fn):
     x, kernel, bias = random_case(0, BATCH)
     result = compare.call(fn, x, kernel, bias)
     compare.expect_count(result, 2, "attention_pooling", NAMES)
+    compare.expect_order(result, [(BATCH, FEATURES), (BATCH, TIME)], NAMES)
     compare.expect_shape(result[1], (BATCH, TIME), "weights", "(batch, time)",
                          "x W is (batch, time, 1): drop the last axis; the bias (time, 1) is added as bias[:, 0].")
     compare.expect_shape(result[0], (BATCH, FEATURES), "pooled", "(batch, features)",
@@ -55,8 +59,9 @@ def check_values(fn, seed, batch, scale=1.0):
     x, kernel, bias = random_case(seed, batch, scale)
     result = compare.call(fn, x, kernel, bias)
     compare.expect_count(result, 2, "attention_pooling", NAMES)
+    compare.expect_order(result, [(batch, FEATURES), (batch, TIME)], NAMES)
     compare.expect_shape(result[1], (batch, TIME), "weights", "(batch, time)")
-    compare.expect_finite(result[1], "weights", "Subtract each row's max score before exp.")
+    compare.expect_finite(result[1], "weights", compare.OVERFLOW_HINT)
     compare.expect_rows_sum_to_one(result[1], "weights", SUM_HINT)
     compare.expect_close(result, reference(x, kernel, bias), NAMES, mistakes(x, kernel, bias))
 

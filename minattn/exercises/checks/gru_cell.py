@@ -18,13 +18,18 @@ ARGS = ("x", "h", "kernel", "recurrent_kernel", "bias")
 SLICE_HINT = ("x @ kernel and h @ recurrent_kernel each have 3*units columns, one block of units columns per "
               "gate: [:, :units] for z, [:, units:2*units] for r, [:, 2*units:] for the candidate.")
 
+SHAPE_HINT = SLICE_HINT
+LARGE = 1000.0                 # x x 1000: gate inputs in the thousands, where exp(-z) overflows
+
 
 def checks(module):
     fn = module.gru_cell
     return [
         ("returns h of shape (batch, units)", partial(check_shape, fn)),
         ("h matches minattn's GRU step", partial(check_values, fn, 1, BATCH)),
-        ("large inputs (x 100) give finite values", partial(check_values, fn, 2, BATCH, 100.0)),
+        ("large inputs (x 1000) give finite values", partial(check_values, fn, 2, BATCH, LARGE)),
+        ("large inputs (x 1000) give finite gradients: a sigmoid that does not overflow",
+         partial(check_large_gradients, fn)),
         ("a batch of 1", partial(check_values, fn, 3, 1)),
         ("gradients wrt x, h and the weights agree with finite differences", partial(check_gradients, fn)),
     ]
@@ -54,8 +59,13 @@ def check_values(fn, seed, batch, scale=1.0):
     inputs = random_case(seed, batch, scale)
     h = compare.call(fn, *inputs)
     compare.expect_shape(h, (batch, UNITS), "h", "(batch, units)", SLICE_HINT)
-    compare.expect_finite(h, "h", "Use anp.tanh, and a sigmoid that does not overflow.")
+    compare.expect_finite(h, "h", compare.SIGMOID_HINT)
     compare.expect_close(h, reference(*inputs), "h", mistakes(*inputs))
+
+
+def check_large_gradients(fn):
+    inputs = dict(zip(ARGS, random_case(5, BATCH, LARGE)))
+    compare.expect_finite_gradients(fn, inputs, "gru_cell", compare.SIGMOID_HINT)
 
 
 def check_gradients(fn):

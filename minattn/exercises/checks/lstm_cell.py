@@ -19,13 +19,18 @@ ARGS = ("x", "h", "c", "kernel", "recurrent_kernel", "bias")
 SLICE_HINT = ("z = x @ kernel + h @ recurrent_kernel + bias has 4*units columns; each gate is one block of "
               "units columns: z[:, :units], z[:, units:2*units], z[:, 2*units:3*units], z[:, 3*units:].")
 
+SHAPE_HINT = SLICE_HINT
+LARGE = 1000.0                 # x x 1000: gate inputs in the thousands, where exp(-z) overflows
+
 
 def checks(module):
     fn = module.lstm_cell
     return [
         ("returns (h, c), each (batch, units)", partial(check_shapes, fn)),
         ("h and c match minattn's LSTM step", partial(check_values, fn, 1, BATCH)),
-        ("large inputs (x 100) give finite values", partial(check_values, fn, 2, BATCH, 100.0)),
+        ("large inputs (x 1000) give finite values", partial(check_values, fn, 2, BATCH, LARGE)),
+        ("large inputs (x 1000) give finite gradients: a sigmoid that does not overflow",
+         partial(check_large_gradients, fn)),
         ("a batch of 1", partial(check_values, fn, 3, 1)),
         ("gradients wrt x, h, c and the weights agree with finite differences", partial(check_gradients, fn)),
     ]
@@ -61,8 +66,13 @@ def check_values(fn, seed, batch, scale=1.0):
     compare.expect_count(result, 2, "lstm_cell", NAMES)
     for name, value in zip(NAMES, result):
         compare.expect_shape(value, (batch, UNITS), name, "(batch, units)", SLICE_HINT)
-        compare.expect_finite(value, name, "Use anp.tanh, and a sigmoid that does not overflow.")
+        compare.expect_finite(value, name, compare.SIGMOID_HINT)
     compare.expect_close(result, reference(*inputs), NAMES, mistakes(*inputs))
+
+
+def check_large_gradients(fn):
+    inputs = dict(zip(ARGS, random_case(5, BATCH, LARGE)))
+    compare.expect_finite_gradients(fn, inputs, "lstm_cell", compare.SIGMOID_HINT)
 
 
 def check_gradients(fn):

@@ -27,7 +27,8 @@ def checks(module):
         ("masked keys get exactly 0 and each row sums to 1", partial(check_masked_keys, fn)),
         ("a fully masked row gives zeros, not NaN", partial(check_fully_masked_row, fn)),
         ("a key mask (batch, 1, Tk) broadcasts over the queries", partial(check_broadcast_mask, fn)),
-        ("large scores (about 1000) give finite values", partial(check_large_scores, fn)),
+        ("large scores (about 1000) give finite values, in float64", partial(check_large_scores, fn, np.float64)),
+        ("the same in float32 (exp overflows beyond 88 there)", partial(check_large_scores, fn, np.float32)),
         ("a batch of 1 with one query", partial(check_single, fn)),
         ("gradient wrt the scores agrees with finite differences", partial(check_gradient, fn)),
     ]
@@ -66,9 +67,11 @@ def check_broadcast_mask(fn):
     expect_masked_softmax(fn, scores, mask[:, :1, :])   # one key mask per sequence, shared by the queries
 
 
-def check_large_scores(fn):
+def check_large_scores(fn, dtype):
+    """Scores around 1000: exp overflows beyond 709 in float64 and beyond 88 in float32."""
     scores, mask = random_case(4, scale=1.0)
-    expect_masked_softmax(fn, scores + 1000.0, mask)
+    expect_masked_softmax(fn, (scores + 1000.0).astype(dtype), mask,
+                          **(compare.FLOAT32 if dtype == np.float32 else {}))
 
 
 def check_single(fn):
@@ -82,7 +85,7 @@ def check_gradient(fn):
     compare.expect_gradients(compare.bind_last(fn, mask), {"scores": scores}, "masked_softmax")
 
 
-def expect_masked_softmax(fn, scores, mask):
+def expect_masked_softmax(fn, scores, mask, rtol=compare.RTOL, atol=compare.ATOL):
     """Zeros where masked, rows summing to 1 (0 when fully masked), then minattn's values."""
     weights = compare.call(fn, scores, mask)
     compare.expect_shape(weights, scores.shape, "masked_softmax's output", "the shape of scores")
@@ -101,4 +104,4 @@ def expect_masked_softmax(fn, scores, mask):
         index = tuple(int(i) for i in masked[0])
         raise compare.CheckFailure(f"the masked key at index {index} got weight {weights[index]:.3g}. {ZERO_HINT}")
     compare.expect_rows_sum_to_one(weights, "masked_softmax", SUM_HINT, empty_rows=empty_rows)
-    compare.expect_close(weights, reference(scores, mask), "masked_softmax")
+    compare.expect_close(weights, reference(scores.astype(np.float64), mask), "masked_softmax", rtol=rtol, atol=atol)

@@ -14,6 +14,10 @@ SUMMARY = "softmax(Q K^T / sqrt(d)) V over the keys, with an optional causal mas
 FUNCTIONS = ("scaled_dot_attention",)
 NAMES = ("context", "weights")
 BATCH, TQ, TK, D, DV = 2, 3, 5, 4, 6          # all different, so a swapped axis shows in the shape
+LARGE = 1000.0                                 # queries x 1000: scores in the thousands, beyond exp's 709 (float64)
+SHAPE_HINT = ("The scores are Q K^T: (batch, Tq, d) @ (batch, d, Tk), so swap the keys' last two axes "
+              "(anp.swapaxes(keys, -1, -2)); the context is weights (batch, Tq, Tk) @ values (batch, Tk, dv).")
+ORDER_HINT = "you returned (weights, context); return (context, weights)."
 
 
 def checks(module):
@@ -22,18 +26,21 @@ def checks(module):
         ("returns (context, weights) of the right shapes", partial(check_shapes, fn)),
         ("weights and context match minattn's", partial(check_values, fn, 0, (BATCH, TQ, TK), False)),
         ("causal: query i sees only keys j <= i", partial(check_causal, fn)),
-        ("large scores (queries x 100) give finite values", partial(check_values, fn, 2, (BATCH, TQ, TK), False, 100.0)),
+        ("large scores (queries x 1000: exp overflows without the max subtracted) give finite values",
+         partial(check_values, fn, 2, (BATCH, TQ, TK), False, LARGE)),
+        ("the same in float32, with causal=True", partial(check_values, fn, 2, (BATCH, TK, TK), True, LARGE,
+                                                          np.float32)),
         ("a batch of 1 with one query", partial(check_values, fn, 3, (1, 1, TK), False)),
         ("gradients wrt query, keys and values agree with finite differences", partial(check_gradients, fn, False)),
         ("the same with causal=True", partial(check_gradients, fn, True)),
     ]
 
 
-def random_case(seed, sizes, scale=1.0):
+def random_case(seed, sizes, scale=1.0, dtype=np.float64):
     batch, tq, tk = sizes
     rng = np.random.default_rng(seed)
-    return (scale * rng.standard_normal((batch, tq, D)), rng.standard_normal((batch, tk, D)),
-            rng.standard_normal((batch, tk, DV)))
+    return tuple(a.astype(dtype) for a in (scale * rng.standard_normal((batch, tq, D)),
+                                           rng.standard_normal((batch, tk, D)), rng.standard_normal((batch, tk, DV))))
 
 
 def reference(query, keys, values, causal):
@@ -46,19 +53,25 @@ def check_shapes(fn):
     query, keys, values = random_case(0, (BATCH, TQ, TK))
     result = compare.call(fn, query, keys, values, False)
     compare.expect_count(result, 2, "scaled_dot_attention", NAMES)
+    compare.expect_order(result, [(BATCH, TQ, DV), (BATCH, TQ, TK)], NAMES)
     compare.expect_shape(result[1], (BATCH, TQ, TK), "weights", "(batch, Tq, Tk)",
                          "The scores are Q K^T: (batch, Tq, d) @ (batch, d, Tk); swap the keys' last two axes.")
     compare.expect_shape(result[0], (BATCH, TQ, DV), "context", "(batch, Tq, dv)",
                          "The context is weights @ values: (batch, Tq, Tk) @ (batch, Tk, dv).")
 
 
-def check_values(fn, seed, sizes, causal, scale=1.0):
-    query, keys, values = random_case(seed, sizes, scale)
+def check_values(fn, seed, sizes, causal, scale=1.0, dtype=np.float64):
+    query, keys, values = random_case(seed, sizes, scale, dtype)
     result = compare.call(fn, query, keys, values, causal)
     compare.expect_count(result, 2, "scaled_dot_attention", NAMES)
-    compare.expect_finite(result[1], "weights", "Subtract each row's max score before exp.")
+    batch, tq, tk = sizes
+    compare.expect_order(result, [(batch, tq, DV), (batch, tq, tk)], NAMES)
+    compare.expect_finite(result[1], "weights", compare.OVERFLOW_HINT)
     compare.expect_rows_sum_to_one(result[1], "weights", "The softmax runs over the keys: the last axis.")
-    compare.expect_close(result, reference(query, keys, values, causal), NAMES, mistakes(query, keys, values, causal))
+    query, keys, values = (a.astype(np.float64) for a in (query, keys, values))
+    tolerance = {"rtol": 1e-3, "atol": 1e-4} if dtype == np.float32 else {}   # float32 scores in the thousands
+    compare.expect_close(result, reference(query, keys, values, causal), NAMES, mistakes(query, keys, values, causal),
+                         **tolerance)
 
 
 def check_causal(fn):
@@ -91,6 +104,7 @@ def mistakes(query, keys, values, causal):
         weights = masked_softmax(dot_score(query, keys) / scale, allowed)
         return np.matmul(weights, values), weights
 
-    return [("your scores are not scaled: divide Q K^T by sqrt(d), d = the query size "
+    return [(ORDER_HINT, lambda: attend(np.sqrt(d))[::-1]),
+            ("your scores are not scaled: divide Q K^T by sqrt(d), d = the query size "
              f"({d} here), so they do not grow with d.", lambda: attend(1.0)),
             (f"you divided the scores by d = {d}; divide by sqrt(d).", lambda: attend(float(d)))]

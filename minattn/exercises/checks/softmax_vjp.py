@@ -7,7 +7,6 @@ check below exercises exactly the VJP registered with ``defvjp``.
 from functools import partial
 
 import numpy as np
-from autograd import core
 
 from .. import compare
 from ... import activations
@@ -25,17 +24,19 @@ def checks(module):
     return [("softmax is an autograd primitive with a VJP registered by defvjp", partial(check_primitive, softmax))] + [
         (f"values match minattn's softmax, shape {shape}", partial(check_values, softmax, shape))
         for shape in SHAPES] + [
-        ("large logits (about +-1000) give finite values", partial(check_large_logits, softmax))] + [
+        ("large logits (about +-1000) give finite values, in float64", partial(check_large_logits, softmax, np.float64)),
+        ("the same in float32 (exp overflows beyond 88 there)", partial(check_large_logits, softmax, np.float32))] + [
         (f"your VJP agrees with finite differences, shape {shape}", partial(check_vjp, softmax, shape))
         for shape in SHAPES]
 
 
 def check_primitive(softmax):
-    if not getattr(softmax, "_is_autograd_primitive", False):
+    facts = softmax.probe()
+    if not facts["primitive"]:
         raise compare.CheckFailure(
             "softmax is not an autograd primitive, so autograd would trace through its operations and never "
             "use your VJP. Decorate it: from autograd.extend import primitive, then @primitive above def softmax.")
-    if softmax not in core.primitive_vjps:
+    if not facts["vjp"]:
         raise compare.CheckFailure("no VJP is registered for softmax. After defining it, call "
                                    "defvjp(softmax, softmax_vjp) (from autograd.extend import defvjp).")
 
@@ -45,14 +46,16 @@ def check_values(softmax, shape, seed=0):
     _expect_softmax(softmax, logits)
 
 
-def check_large_logits(softmax):
+def check_large_logits(softmax, dtype):
+    """Logits around +1000 and -1000: exp overflows (beyond 709 in float64, 88 in float32) or underflows."""
     logits = 1000.0 + np.random.default_rng(1).standard_normal((3, 5))
     logits[1] -= 2000.0                                          # a row around -1000 too
+    logits = logits.astype(dtype)
     weights = compare.call(softmax, logits)
-    compare.expect_finite(weights, "softmax of logits around 1000",
+    compare.expect_finite(weights, f"softmax of {np.dtype(dtype).name} logits around 1000",
                           "exp(1000) overflows to inf (and exp(-1000) underflows to 0, giving 0/0). "
                           "Subtract each row's max before exp: softmax is unchanged by a shift.")
-    _expect_softmax(softmax, logits)
+    _expect_softmax(softmax, logits, **(compare.FLOAT32 if dtype == np.float32 else {}))
 
 
 def check_vjp(softmax, shape):
@@ -61,9 +64,9 @@ def check_vjp(softmax, shape):
     compare.expect_gradients(softmax, {"x": logits}, "softmax", VJP_HINT)
 
 
-def _expect_softmax(softmax, logits):
+def _expect_softmax(softmax, logits, rtol=compare.RTOL, atol=compare.ATOL):
     weights = compare.call(softmax, logits)
     compare.expect_shape(weights, logits.shape, "softmax's output", "the shape of x")
     compare.expect_finite(weights, "softmax", "Subtract each row's max before exp.")
     compare.expect_rows_sum_to_one(weights, "softmax", SUM_HINT)
-    compare.expect_close(weights, activations.softmax(logits), "softmax")
+    compare.expect_close(weights, activations.softmax(logits.astype(np.float64)), "softmax", rtol=rtol, atol=atol)

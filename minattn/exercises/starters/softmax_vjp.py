@@ -3,7 +3,7 @@
 autograd normally differentiates a function by recording every
 ``autograd.numpy`` call it makes. A *primitive* is a function autograd does
 not look inside: you give it the backward rule yourself with ``defvjp``.
-minattn's fused layers (``minattn/fused.py``) are built this way.
+minattn's fast kernels (``minattn/fast/``) are built this way.
 
 Fill in ``softmax`` and ``softmax_vjp``, then check your work:
 
