@@ -19,6 +19,8 @@ import gradcheck_cases as cases
 import minattn
 from minattn import activations as act
 from minattn import gradcheck, losses
+from minattn.fast import attention as fast_attention
+from minattn.fast import cell as fast_cell
 from minattn.fast import dense as fast_dense
 from minattn.fast import flat, seam
 from minattn.fast import gru as fast_gru
@@ -94,12 +96,44 @@ def _take_weight_case():
         cases.rand(10, seed=21)
 
 
+def _lstm_cell_case():
+    batch, features, units = 3, 4, 5
+    tree = {"x": cases.rand(batch, features, seed=30), "h": cases.rand(batch, units, seed=31, scale=0.5),
+            "c": cases.rand(batch, units, seed=32, scale=0.5),
+            "W": cases.rand(features, 4 * units, seed=33, scale=0.4),
+            "U": cases.rand(units, 4 * units, seed=34, scale=0.3), "b": cases.rand(4 * units, seed=35, scale=0.2)}
+    weights = [cases.rand(batch, units, seed=36), cases.rand(batch, units, seed=37)]
+
+    def f(t):
+        outputs = fast_cell.lstm_cell(t["x"], t["h"], t["c"], t["W"], t["U"], t["b"])
+        return sum(anp.sum(o * w) for o, w in zip(outputs, weights))
+    return f, tree
+
+
+def _additive_scores_case():
+    tree = {"q": cases.rand(3, 4, seed=40), "keys": cases.rand(3, 5, 6, seed=41, scale=0.5),
+            "W": cases.rand(4, 6, seed=42, scale=0.5), "v": cases.rand(6, seed=43)}
+    weights = cases.rand(3, 5, seed=44)
+    return lambda t: anp.sum(fast_attention.additive_scores(t["q"], t["keys"], t["W"], t["v"]) * weights), tree
+
+
+def _masked_softmax_case(allowed):
+    weights = cases.rand(3, 5, seed=46)
+    return lambda t: anp.sum(fast_attention.masked_softmax(t, allowed) * weights), cases.rand(3, 5, seed=45)
+
+
+ALLOWED = np.array([[1, 1, 1, 1, 1], [1, 0, 1, 0, 0], [0, 0, 0, 0, 0]], dtype=bool)   # a row with none allowed
+
 # Every primitive, by "module.name" (an op recorded through a private ``_<name>_op`` is
 # checked through its public function ``<name>``).
 PRIMITIVE_CASES = {
     "minattn.activations.tanh": [("tanh", lambda t: anp.sum(act.tanh(t) * PROBS), cases.rand(4, 3, seed=12)),
                                  ("tanh-large", lambda t: anp.sum(act.tanh(t * 30.0) * PROBS),
                                   cases.rand(4, 3, seed=12))],
+    "minattn.fast.cell.lstm_cell": [("step", *_lstm_cell_case())],
+    "minattn.fast.attention.additive_scores": [("scores", *_additive_scores_case())],
+    "minattn.fast.attention.masked_softmax": [("mask", *_masked_softmax_case(ALLOWED)),
+                                              ("no-mask", *_masked_softmax_case(None))],
     "minattn.fast.windows.windows": [("2x2-stride2x1", *_windows_case())],
     "minattn.fast.flat.take_weight": [("slice", *_take_weight_case())],
     "minattn.fast.dense.softmax": [("axis-1", lambda t: anp.sum(fast_dense.softmax(t) * PROBS), cases.rand(4, 3, seed=13)),
@@ -246,3 +280,31 @@ def test_an_empty_sequence_hands_back_the_initial_state(layer_cls):
     assert fused_value == pytest.approx(traced_value, rel=1e-12)
     for a, b in zip(_leaves(traced_grads), _leaves(fused_grads)):
         assert np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("allowed", [ALLOWED, None], ids=["mask", "no-mask"])
+def test_fast_masked_softmax_equals_the_readable_one(allowed):
+    from minattn.layers.attention import masked_softmax
+    scores = cases.rand(3, 5, seed=47)
+    weights = cases.rand(3, 5, seed=48)
+    np.testing.assert_allclose(fast_attention.masked_softmax(scores, allowed), masked_softmax(scores, allowed),
+                               rtol=1e-14, atol=1e-15)
+    g_fast = grad(lambda s: anp.sum(fast_attention.masked_softmax(s, allowed) * weights))(scores)
+    g_readable = grad(lambda s: anp.sum(masked_softmax(s, allowed) * weights))(scores)
+    np.testing.assert_allclose(g_fast, g_readable, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("score", ["additive", "concat", "dot", "scaled_dot", "general"])
+@pytest.mark.parametrize("attention", ["global", "local_p", "hard"])
+def test_fast_decoder_equals_the_readable_one_for_every_score_and_alignment(score, attention):
+    """Every score and alignment, with a source mask: outputs, weights and every gradient."""
+    from minattn.layers import AttentionDecoder
+    decoder = AttentionDecoder(4, 6, score=score, attention=attention, return_attention=True)
+    inputs = [cases.rand(3, 3, 2, seed=50), cases.rand(3, 5, 4, seed=51)]
+    layer, inputs, kwargs = cases.case(decoder, inputs, mask=[None, ALLOWED | np.eye(5, dtype=bool)[:3]])
+    with minattn.traced():
+        traced_value, traced_grads = _output_and_grads(layer, inputs, kwargs)
+    fused_value, fused_grads = _output_and_grads(layer, inputs, kwargs)
+    assert fused_value == pytest.approx(traced_value, rel=1e-10, abs=1e-12)
+    for a, b in zip(_leaves(traced_grads), _leaves(fused_grads)):
+        assert np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-8, atol=1e-10)

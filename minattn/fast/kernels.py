@@ -8,7 +8,9 @@ rounding -- as fewer recorded ops with hand-written gradients:
 * ``LSTM``, ``GRU``: the whole loop over time as one op (``fast.lstm``,
   ``fast.gru``), handed to the layer's ``apply`` as its ``run_steps``;
 * ``Conv2D``, ``MaxPooling2D``, ``AveragePooling2D``: the stack of windows as
-  one op (``fast.windows``), handed in as ``stack_windows``.
+  one op (``fast.windows``), handed in as ``stack_windows``;
+* ``AttentionDecoder``: its loop over target steps with the cell, the score,
+  the masked softmax and the output as few ops (``fast.decoder``).
 
 A layer whose activations the kernels cannot run (a function of your own,
 hard_swish, ...) falls back to its ``apply``.
@@ -16,8 +18,10 @@ hard_swish, ...) falls back to its ``apply``.
 from .. import activations
 from ..layers.convolutional import Conv2D
 from ..layers.core import Activation, Dense
+from ..layers.decoder import AttentionDecoder
 from ..layers.pooling import AveragePooling2D, MaxPooling2D
 from ..layers.recurrent import GRU, LSTM
+from . import decoder
 from .dense import dense, softmax
 from .elementwise import supports
 from .gru import gru
@@ -71,3 +75,6 @@ def run_gru(layer, params, x, mask=None):
 @register(AveragePooling2D)
 def run_windowed(layer, params, x):
     return layer.apply(params, x, stack_windows=windows)
+
+
+register(AttentionDecoder, supports=decoder.supports)(decoder.run_decoder)
