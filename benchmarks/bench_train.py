@@ -417,23 +417,25 @@ def measure_memory(framework, name, batches=MEMORY_BATCHES):
 
 
 # -- reporting -------------------------------------------------------------------------------
-def format_measured_table(results):
-    """minattn beside the frameworks measured in this run (torch, jax; '-' for one not measured)."""
-    def cell(summary, key, width, form):
-        return f"{format(summary[key], form) if summary else '-':>{width}}"
+def column(value, width, form):
+    """``value`` formatted to ``width`` characters, '-' for None (a framework not measured)."""
+    return f"{'-' if value is None else format(value, form):>{width}}"
 
+
+def format_measured_table(results):
+    """minattn beside the frameworks measured in this run, torch and jax ('-' for one not measured)."""
     header = (f"{'exp':<4} {'batch':>5} {'params':>7} {'minattn samples/s':>17} {'torch samples/s':>15} "
               f"{'jax samples/s':>13} {'minattn/torch':>13} {'minattn/jax':>11} {'cpu/wall m, t, j':>17}")
     lines = [header, "-" * len(header)]
     for r in results:
-        ours, torch, jax = r["minattn"], r["torch"], r["jax"]
-        torch_ratio = {"ratio": r["ratio_minattn_over_torch"]} if torch else None
-        jax_ratio = {"ratio": r["ratio_minattn_over_jax"]} if jax else None
-        loads = ", ".join(cell(f, "cpu_over_wall", 0, ".2f") for f in (ours, torch, jax))
-        lines.append(f"{r['experiment']:<4} {r['batch_size']:>5} {r['params']:>7} "
-                     f"{cell(ours, 'samples_per_s', 17, ',.0f')} {cell(torch, 'samples_per_s', 15, ',.0f')} "
-                     f"{cell(jax, 'samples_per_s', 13, ',.0f')} {cell(torch_ratio, 'ratio', 13, '.2f')} "
-                     f"{cell(jax_ratio, 'ratio', 11, '.2f')} {loads:>17}")
+        runs = [r["minattn"], r["torch"], r["jax"]]                     # None: not measured
+        rates = [column(run and run["samples_per_s"], width, ",.0f")
+                 for run, width in zip(runs, (17, 15, 13))]
+        torch_ratio = r["ratio_minattn_over_torch"] if r["torch"] else None   # not the reference figure
+        loads = ", ".join(column(run and run["cpu_over_wall"], 0, ".2f") for run in runs)
+        lines.append(f"{r['experiment']:<4} {r['batch_size']:>5} {r['params']:>7} {' '.join(rates)} "
+                     f"{column(torch_ratio, 13, '.2f')} {column(r['ratio_minattn_over_jax'], 11, '.2f')} "
+                     f"{loads:>17}")
     return "\n".join(lines)
 
 

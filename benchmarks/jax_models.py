@@ -112,7 +112,7 @@ def forward_e2(params, inputs):                                   # inputs (B, T
 
 
 def forward_e3(params, inputs):                                   # inputs (B, TIME_STEPS, 2)
-    """E3: LSTM(32, return_sequences=True), softmax over time per unit, Multiply, Flatten, Dense(1, sigmoid)."""
+    """E3: LSTM(32, return_sequences), softmax over time per unit, Multiply, Flatten, Dense(1, sigmoid)."""
     lstm_weights, attention, output = params
     lstm_out = lstm(lstm_weights, inputs, return_sequences=True)  # (B, TIME_STEPS, 32)
     a_probs = permute(softmax(dense(attention, permute(lstm_out))))
@@ -231,7 +231,9 @@ class Trainer:
         self.last_loss = None
 
     def run(self, batches):
-        """Train on ``batches`` batches; return the wall-clock seconds taken (compile included if first)."""
+        """Train on ``batches`` (>= 1) batches; return the wall-clock seconds (compile included if first)."""
+        if batches < 1:
+            raise ValueError(f"jax {self.name}: batches must be >= 1, got {batches}")
         params, state, batch, step = self.params, self.state, self.batch, self.step
         start = time.perf_counter()
         for _ in range(batches):
