@@ -34,7 +34,8 @@ Memory: for each experiment and framework a fresh Python process (this script
 with ``--memory-child``) trains ``MEMORY_BATCHES`` batches and reports its
 resident memory before training and its peak (VmHWM, else ``ru_maxrss``) -- both include
 the interpreter, NumPy, autograd and minattn (the data comes from
-minattn.datasets), plus PyTorch in the torch process. For minattn it also
+minattn.datasets), plus PyTorch or JAX in their processes (the jax process
+compiles its step during those batches, so its peak includes XLA's compiler). For minattn it also
 reports the peak of the NumPy/Python allocations made during one ``fit``
 (``tracemalloc``), i.e. the training working set without the libraries.
 ``--no-memory`` skips this.
