@@ -15,16 +15,27 @@ checks that both frameworks give the same outputs, loss and gradients. The
 timed runs alternate -- minattn, torch, minattn, torch, ... -- so both see the
 same machine load, and the table shows the ratio of the medians.
 
+If JAX is installed (optional too: ``pip install jax``, the CPU build), the
+run also trains the four models as pure JAX functions (benchmarks/jax_models.py:
+the layers and Keras's Adam written with ``jax.numpy``, one ``jax.jit`` of the
+whole step -- forward, loss, gradient, update), again from minattn's initial
+weights and checked against minattn on the first batch before timing. JAX is
+the compiled anchor: how far minattn is from a compiler, in the same run. Its
+first call compiles; that happens in the warm-up, never in a timed run. The
+timed runs alternate minattn, torch, jax.
+
     python benchmarks/bench_train.py                      # all four, 300 batches each
     python benchmarks/bench_train.py --only E1,E3 --batches 100
-    python benchmarks/bench_train.py --no-torch           # minattn only (reference columns)
+    python benchmarks/bench_train.py --no-torch           # minattn (and JAX if installed)
+    python benchmarks/bench_train.py --no-torch --no-jax  # minattn only (reference columns)
     python benchmarks/bench_train.py --json bench.json    # also save the numbers
 
 Memory: for each experiment and framework a fresh Python process (this script
 with ``--memory-child``) trains ``MEMORY_BATCHES`` batches and reports its
 resident memory before training and its peak (VmHWM, else ``ru_maxrss``) -- both include
 the interpreter, NumPy, autograd and minattn (the data comes from
-minattn.datasets), plus PyTorch in the torch process. For minattn it also
+minattn.datasets), plus PyTorch or JAX in their processes (the jax process
+compiles its step during those batches, so its peak includes XLA's compiler). For minattn it also
 reports the peak of the NumPy/Python allocations made during one ``fit``
 (``tracemalloc``), i.e. the training working set without the libraries.
 ``--no-memory`` skips this.
@@ -36,8 +47,14 @@ matrix, which OpenBLAS splits over threads). The script therefore asks for one
 thread unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS is already set, and gives
 PyTorch the same number of intra-op threads (``torch.set_num_threads``); run
 ``OPENBLAS_NUM_THREADS=2 python benchmarks/bench_train.py`` to compare.
+With one BLAS thread, XLA's CPU code is asked for one thread too
+(``--xla_cpu_multi_thread_eigen=false`` is added to XLA_FLAGS unless that
+flag is already there). JAX has no switch for the size of its runtime's own
+thread pool, which follows the CPUs the process may use: ``taskset -c 0``
+pins everything to one core. The cpu/wall column shows what each framework used.
 """
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -71,7 +88,8 @@ MEMORY_BATCHES = 50     # batches trained by each memory-measuring child process
 SEED = 0
 FLOATX = "float32"
 TIME_STEPS, DIM = 10, 10
-CHECK_TOLERANCE = 1e-4  # max |difference| allowed between minattn and torch outputs, loss, gradients
+CHECK_TOLERANCE = 1e-4  # max |difference| allowed between minattn and torch/jax outputs, loss, gradients
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"   # XLA_FLAGS entry when one BLAS thread is asked
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 BATCH_SIZE = {"E1": 32, "E2": 32, "E3": 64, "E4": 32}
@@ -183,6 +201,22 @@ def import_torch_models(threads):
     return torch_models
 
 
+def import_jax_models(threads):
+    """benchmarks/jax_models.py, XLA asked for one thread when ``threads`` is 1; None without JAX.
+
+    XLA reads XLA_FLAGS when JAX starts its backend, so the flag is set before JAX loads.
+    """
+    if importlib.util.find_spec("jax") is None:
+        return None
+    flags = os.environ.get("XLA_FLAGS", "")
+    if threads == 1 and "xla_cpu_multi_thread_eigen" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {XLA_ONE_THREAD}".strip()
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
+    import jax_models
+    return jax_models
+
+
 def blas_threads():
     """BLAS threads NumPy uses (set at the top of this file unless given); torch gets as many."""
     return int(os.environ["OPENBLAS_NUM_THREADS"])
@@ -204,16 +238,41 @@ def setup_torch(tm, name, model, x, y):
     return trainer
 
 
-def check_same_model(tm, model, trainer, x, y):
-    """Largest |difference| of outputs, loss and gradients between the two frameworks on one batch.
+def setup_jax(jm, name, model, x, y):
+    """A jax Trainer on the same data, starting from the minattn model's initial weights."""
+    return jm.Trainer(name, x, y, BATCH_SIZE[name], list(model.params.values()))
 
-    minattn's side uses only public pieces -- ``Model.apply``, ``minattn.losses``
-    and autograd -- so the check does not depend on how ``fit`` is implemented.
+
+def minattn_reference(model, name, xb, yb):
+    """(outputs, loss, per-layer gradient dicts) of the minattn model on one batch.
+
+    Only public pieces -- ``Model.apply``, ``minattn.losses`` and autograd --
+    so the checks do not depend on how ``fit`` is implemented.
     """
-    name = trainer.name
-    xb, yb = x[:BATCH_SIZE[name]], y[:BATCH_SIZE[name]]
     loss_fn = minattn.losses.get(LOSS[name])
     loss, grads = value_and_grad(lambda p: anp.mean(loss_fn(yb, model.apply(p, xb))))(model.params)
+    return model.apply(model.params, xb), float(loss), list(grads.values())
+
+
+def largest_difference(name, framework, ours, theirs):
+    """Largest |difference| of two (outputs, loss, gradients) triples; an error above CHECK_TOLERANCE."""
+    (out_a, loss_a, grads_a), (out_b, loss_b, grads_b) = ours, theirs
+    diffs = [np.max(np.abs(out_a - out_b)), abs(loss_a - loss_b)]
+    for a, b in zip(grads_a, grads_b, strict=True):
+        if a.keys() != b.keys():
+            raise AssertionError(f"{name}: minattn weights {sorted(a)} but {framework} {sorted(b)}")
+        diffs += [np.max(np.abs(a[k] - b[k])) for k in a]
+    worst = float(max(diffs))
+    if worst > CHECK_TOLERANCE:
+        raise AssertionError(f"{name}: minattn and {framework} models differ by {worst:.3g} "
+                             f"(> {CHECK_TOLERANCE}); the comparison would be meaningless")
+    return worst
+
+
+def check_same_model(tm, model, trainer, x, y):
+    """Largest |difference| of outputs, loss and gradients between minattn and torch on one batch."""
+    name = trainer.name
+    xb, yb = x[:BATCH_SIZE[name]], y[:BATCH_SIZE[name]]
     torch_model = trainer.model
     torch_model.zero_grad()
     torch_out = torch_model(tm.torch.from_numpy(xb))
@@ -221,15 +280,15 @@ def check_same_model(tm, model, trainer, x, y):
     torch_loss.backward()
     torch_grads = tm.get_weights(torch_model, grads=True)
     torch_model.zero_grad()
-    diffs = [np.max(np.abs(model.apply(model.params, xb) - torch_out.detach().numpy())),
-             abs(float(loss) - float(torch_loss.detach()))]
-    for ours, theirs in zip(grads.values(), torch_grads):
-        diffs += [np.max(np.abs(ours[k] - theirs[k])) for k in ours]
-    worst = float(max(diffs))
-    if worst > CHECK_TOLERANCE:
-        raise AssertionError(f"{name}: minattn and torch models differ by {worst:.3g} "
-                             f"(> {CHECK_TOLERANCE}); the comparison would be meaningless")
-    return worst
+    theirs = (torch_out.detach().numpy(), float(torch_loss.detach()), torch_grads)
+    return largest_difference(name, "torch", minattn_reference(model, name, xb, yb), theirs)
+
+
+def check_same_jax(jm, model, name, x, y):
+    """Largest |difference| of outputs, loss and gradients between minattn and jax on one batch."""
+    xb, yb = x[:BATCH_SIZE[name]], y[:BATCH_SIZE[name]]
+    theirs = jm.outputs_loss_grads(name, list(model.params.values()), xb, yb)
+    return largest_difference(name, "jax", minattn_reference(model, name, xb, yb), theirs)
 
 
 # -- timing ----------------------------------------------------------------------------
@@ -240,8 +299,8 @@ def time_minattn(model, x, y, batch_size):
     return time.perf_counter() - start, time.process_time() - start_cpu, history.history["loss"][-1]
 
 
-def time_torch(trainer, batches):
-    """(wall seconds, cpu seconds, last loss) of ``batches`` torch training steps."""
+def time_trainer(trainer, batches):
+    """(wall seconds, cpu seconds, last loss) of ``batches`` torch or jax training steps."""
     start_cpu = time.process_time()
     seconds = trainer.run(batches)
     return seconds, time.process_time() - start_cpu, trainer.last_loss
@@ -256,32 +315,42 @@ def summarise(runs, samples, batches):
             "cpu_over_wall": float(np.sum(cpus) / np.sum(walls)), "last_loss": runs[-1][2]}
 
 
-def bench(name, batches, warmup, repeats, tm=None):
-    """Warm up, then time ``batches`` batches ``repeats`` times, alternating minattn and torch."""
+def bench(name, batches, warmup, repeats, tm=None, jm=None):
+    """Warm up, then time ``batches`` batches ``repeats`` times, alternating minattn, torch and jax."""
     batch_size = BATCH_SIZE[name]
     n_timed, n_warm = batches * batch_size, warmup * batch_size
     model, x, y = setup_minattn(name, max(n_timed, n_warm))
     trainer = setup_torch(tm, name, model, x[:n_timed], y[:n_timed]) if tm else None
     check = check_same_model(tm, model, trainer, x, y) if tm else None
+    jax_trainer = setup_jax(jm, name, model, x[:n_timed], y[:n_timed]) if jm else None
+    jax_check = check_same_jax(jm, model, name, x, y) if jm else None
     if n_warm:
         model.fit(x[:n_warm], y[:n_warm], batch_size=batch_size, epochs=1, verbose=0)
         if trainer:
             trainer.run(warmup)
-    ours, theirs = [], []
+    if jax_trainer:
+        jax_trainer.run(max(warmup, 1))                 # the first call compiles: never timed
+    ours, theirs, jax_runs = [], [], []
     for _ in range(repeats):
         ours.append(time_minattn(model, x[:n_timed], y[:n_timed], batch_size))
         if trainer:
-            theirs.append(time_torch(trainer, batches))
+            theirs.append(time_trainer(trainer, batches))
+        if jax_trainer:
+            jax_runs.append(time_trainer(jax_trainer, batches))
     result = {"experiment": name, "batch_size": batch_size, "batches": batches,
               "params": model.count_params(), "minattn": summarise(ours, n_timed, batches),
               "torch": summarise(theirs, n_timed, batches) if trainer else None,
               "torch_check_max_abs_diff": check,
+              "jax": summarise(jax_runs, n_timed, batches) if jax_trainer else None,
+              "jax_check_max_abs_diff": jax_check,
               "reference_torch_cpu_samples_per_s": TORCH_CPU.get(name),
               "reference_plain_autograd_samples_per_s": PLAIN_AUTOGRAD.get(name)}
     torch_rate = result["torch"]["samples_per_s"] if trainer else TORCH_CPU.get(name)
     result["ratio_minattn_over_torch"] = (result["minattn"]["samples_per_s"] / torch_rate
                                           if torch_rate else None)
     result["ratio_against"] = "torch measured in this run" if trainer else "reference torch figure"
+    result["ratio_minattn_over_jax"] = (result["minattn"]["samples_per_s"] / result["jax"]["samples_per_s"]
+                                        if jax_trainer else None)
     return result
 
 
@@ -322,8 +391,9 @@ def memory_child(framework, name, batches):
     batch_size = BATCH_SIZE[name]
     minattn.set_floatx(FLOATX)
     tm = import_torch_models(blas_threads()) if framework == "torch" else None
+    jm = import_jax_models(blas_threads()) if framework == "jax" else None
     model, x, y = setup_minattn(name, batches * batch_size)
-    trainer = setup_torch(tm, name, model, x, y) if tm else None
+    trainer = setup_torch(tm, name, model, x, y) if tm else setup_jax(jm, name, model, x, y) if jm else None
     before, peak_before = current_rss_mb(), peak_rss_mb()
     if trainer:
         trainer.run(batches)
@@ -348,16 +418,25 @@ def measure_memory(framework, name, batches=MEMORY_BATCHES):
 
 
 # -- reporting -------------------------------------------------------------------------------
-def format_torch_table(results):
-    header = (f"{'exp':<4} {'batch':>5} {'params':>7} {'minattn samples/s':>17} "
-              f"{'torch samples/s':>15} {'minattn/torch':>13} {'cpu/wall m, t':>13}")
+def column(value, width, form):
+    """``value`` formatted to ``width`` characters, '-' for None (a framework not measured)."""
+    return f"{'-' if value is None else format(value, form):>{width}}"
+
+
+def format_measured_table(results):
+    """minattn beside the frameworks measured in this run, torch and jax ('-' for one not measured)."""
+    header = (f"{'exp':<4} {'batch':>5} {'params':>7} {'minattn samples/s':>17} {'torch samples/s':>15} "
+              f"{'jax samples/s':>13} {'minattn/torch':>13} {'minattn/jax':>11} {'cpu/wall m, t, j':>17}")
     lines = [header, "-" * len(header)]
     for r in results:
-        ours, theirs = r["minattn"], r["torch"]
-        lines.append(f"{r['experiment']:<4} {r['batch_size']:>5} {r['params']:>7} "
-                     f"{ours['samples_per_s']:>17,.0f} {theirs['samples_per_s']:>15,.0f} "
-                     f"{r['ratio_minattn_over_torch']:>13.2f} "
-                     f"{ours['cpu_over_wall']:>8.2f}, {theirs['cpu_over_wall']:.2f}")
+        runs = [r["minattn"], r["torch"], r["jax"]]                     # None: not measured
+        rates = [column(run and run["samples_per_s"], width, ",.0f")
+                 for run, width in zip(runs, (17, 15, 13))]
+        torch_ratio = r["ratio_minattn_over_torch"] if r["torch"] else None   # not the reference figure
+        loads = ", ".join(column(run and run["cpu_over_wall"], 0, ".2f") for run in runs)
+        lines.append(f"{r['experiment']:<4} {r['batch_size']:>5} {r['params']:>7} {' '.join(rates)} "
+                     f"{column(torch_ratio, 13, '.2f')} {column(r['ratio_minattn_over_jax'], 11, '.2f')} "
+                     f"{loads:>17}")
     return "\n".join(lines)
 
 
@@ -375,7 +454,7 @@ def format_reference_table(results):
 
 
 def format_memory_table(results):
-    frameworks = [f for f in ("minattn", "torch") if results[0]["memory"].get(f)]
+    frameworks = [f for f in ("minattn", "torch", "jax") if results[0]["memory"].get(f)]
     group = f"{'':<4} " + " ".join(f"{f + ' process (MB)':^23}" for f in frameworks)
     header = f"{'exp':<4} " + " ".join(f"{'before':>7} {'peak':>7} {'+train':>7}" for _ in frameworks)
     group, header = group + f" {'minattn fit':>13}", header + f" {'numpy (MB)':>13}"
@@ -401,6 +480,8 @@ def parse_args(argv):
                         help="comma-separated experiments, e.g. E1,E3")
     parser.add_argument("--no-torch", action="store_true",
                         help="do not measure PyTorch even if it is installed")
+    parser.add_argument("--no-jax", action="store_true",
+                        help="do not measure JAX even if it is installed")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the per-framework memory measurement (fresh processes)")
     parser.add_argument("--traced", action="store_true",
@@ -417,7 +498,7 @@ def parse_args(argv):
     return args
 
 
-def describe_environment(tm, no_torch):
+def describe_environment(tm, no_torch, jm=None, no_jax=False):
     env = {"python": platform.python_version(), "numpy": np.__version__,
            "autograd": metadata.version("autograd"), "minattn": minattn.__version__,
            "floatx": FLOATX, "layers": "fused" if minattn.fused_enabled() else "traced",
@@ -426,6 +507,11 @@ def describe_environment(tm, no_torch):
         env.update(torch=tm.torch.__version__, torch_threads=tm.torch.get_num_threads())
     else:
         env["torch"] = "not measured (--no-torch)" if no_torch else "not installed"
+    if jm:
+        env.update(jax=jm.jax.__version__, jax_backend=jm.jax.default_backend(),
+                   xla_flags=os.environ.get("XLA_FLAGS", ""))
+    else:
+        env["jax"] = "not measured (--no-jax)" if no_jax else "not installed"
     return env
 
 
@@ -439,33 +525,38 @@ def main(argv=None):
 
     minattn.set_floatx(FLOATX)
     tm = None if args.no_torch else import_torch_models(blas_threads())
-    env = describe_environment(tm, args.no_torch)
+    jm = None if args.no_jax else import_jax_models(blas_threads())
+    env = describe_environment(tm, args.no_torch, jm, args.no_jax)
     print("training throughput -- " + ", ".join(f"{k} {v}" for k, v in env.items()))
     threads = f"{env['blas_threads']} BLAS thread(s)" + (
-        f", torch.set_num_threads({env['torch_threads']})" if tm else "")
+        f", torch.set_num_threads({env['torch_threads']})" if tm else "") + (
+        f", XLA_FLAGS={env['xla_flags']!r}" if jm else "")
+    order = ", ".join(["minattn"] + (["torch"] if tm else []) + (["jax"] if jm else []))
     print(f"{args.batches} timed batches after {args.warmup} warm-up batches, median of "
-          f"{args.repeats} runs{' (alternating minattn, torch)' if tm else ''}; {threads}; "
+          f"{args.repeats} runs{f' (alternating {order})' if tm or jm else ''}; {threads}; "
           f"Adam, {FLOATX}\n")
 
-    results = [bench(name, args.batches, args.warmup, args.repeats, tm) for name in args.names]
-    print(format_torch_table(results) if tm else format_reference_table(results))
-    if tm:
-        worst = max(r["torch_check_max_abs_diff"] for r in results)
-        print(f"\nminattn/torch > 1 means minattn is faster. Both frameworks compute the same "
-              f"outputs, loss and gradients (max |diff| {worst:.1e}) from the same initial weights;\n"
-              "minattn runs model.fit (shuffles, per-batch loss/metrics), torch a bare loop.")
+    results = [bench(name, args.batches, args.warmup, args.repeats, tm, jm) for name in args.names]
+    print(format_measured_table(results) if tm or jm else format_reference_table(results))
+    if tm or jm:
+        checks = [r[f"{f}_check_max_abs_diff"] for r in results for f in ("torch", "jax") if r[f]]
+        print(f"\nminattn/torch, minattn/jax > 1 mean minattn is faster. All frameworks compute the same "
+              f"outputs, loss and gradients (max |diff| {max(checks):.1e}) from the same initial weights;\n"
+              "minattn runs model.fit (shuffles, per-batch loss/metrics), torch a bare loop, jax one "
+              "jax.jit call per step (compiled in the warm-up).")
     else:
         print("\ntorch cpu / autograd: reference throughputs of the same models in PyTorch (CPU) "
               "and in plain autograd, measured earlier on this machine, samples/s.")
     print("cpu/wall well below 1 means other processes took the CPU (rerun).")
 
     if not args.no_memory:
-        frameworks = ["minattn"] + (["torch"] if tm else [])
+        frameworks = ["minattn"] + (["torch"] if tm else []) + (["jax"] if jm else [])
         for r in results:
             r["memory"] = {f: measure_memory(f, r["experiment"]) for f in frameworks}
         print(f"\nmemory: each framework trains {MEMORY_BATCHES} batches in a fresh process holding the "
               f"interpreter, NumPy, autograd, minattn,\nthe data and the model"
-              f"{' (and torch, in the torch process)' if tm else ''}: resident memory before training, "
+              f"{' (and torch or jax, in their processes; jax compiles during training)' if tm or jm else ''}"
+              ": resident memory before training, "
               "peak (VmHWM), and their difference.\nLast column: peak of minattn's NumPy/Python "
               "allocations during one fit (tracemalloc) -- the training working set without the libraries.\n")
         print(format_memory_table(results))
