@@ -273,3 +273,17 @@ def test_start_here_gives_the_real_line_counts():
         if len(stated) != len(paths):
             wrong.append(f"{paths}: {len(stated)} counts for {len(paths)} files")
     assert not wrong, f"docs/start-here.md's line counts are stale: {wrong}"
+
+
+def test_the_engine_imports_the_demo_support_only_where_the_map_says():
+    """docs/architecture.md and README: of the engine (minattn/*.py, layers/, fast/) only
+    seq2seq.py imports a demo-support package (datasets/, plotting/, experiments/, exercises/)."""
+    importing = []
+    for folder in ("", "layers", "fast"):
+        for name in sorted(os.listdir(os.path.join(ROOT, "minattn", folder))):
+            if name.endswith(".py"):
+                with open(os.path.join(ROOT, "minattn", folder, name)) as handle:
+                    if re.search(r"^\s*(from|import)\s+[.\w]*\b(datasets|plotting|experiments|exercises)\b",
+                                 handle.read(), flags=re.M):
+                        importing.append(f"{folder}/{name}".lstrip("/"))
+    assert importing == ["seq2seq.py"], f"engine modules importing demo support: {importing} (update the docs)"
