@@ -3,6 +3,13 @@
     from minattn import Input, Model
     from minattn.layers import Dense, Multiply
     from minattn.optimizers import Adam
+
+Models run on the fast path by default (``minattn/fast/``: hand-written
+kernels, a flat weight buffer in ``fit``); ``minattn.set_fused(False)``, or
+``with minattn.traced():`` for a block, runs the readable path instead --
+every layer's ``apply`` and ``fit``'s ``value_and_grad`` then
+``optimizer.step``. The two meet at one seam, ``Layer.forward``.
+``docs/start-here.md`` gives the order to read the engine in.
 """
 from . import activations, callbacks, gradcheck, initializers, layers, losses, metrics, optimizers, saving
 from .config import floatx, fused as fused_enabled, rng, set_floatx, set_fused, set_random_seed, traced
