@@ -2,9 +2,11 @@
 
 Each model is built exactly as its article writes it (see
 docs/articles/), compiled with ``Adam()`` in float32, and trained with
-``model.fit`` -- the real training path: ``Compiled.loss_and_grad`` (autograd's
-``value_and_grad`` of forward pass + loss) then ``optimizer.step``, batch
-after batch. One warm-up ``fit`` runs first; then ``fit`` runs on exactly
+``model.fit`` -- the real training path: by default the fast step
+(``minattn.fast.training.FastSteps``: autograd's ``value_and_grad`` of forward
+pass + loss on one flat weight buffer, then the optimizer's ``update``),
+with ``--traced`` the readable one (``training.ReadableSteps``), batch after
+batch. One warm-up ``fit`` runs first; then ``fit`` runs on exactly
 ``--batches`` batches, ``--repeats`` times, and the median time is reported.
 
 If PyTorch is installed (it is optional, never a dependency of minattn), the

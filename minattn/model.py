@@ -8,8 +8,9 @@ The weights live on the layers, so a second Model over tensors of the first
 (``Model(inputs, attention_probs)``) uses the same, trained, weights.
 
 Every method is here; the longer ones hand over to the file that holds their
-idea: ``training.py`` (compile / fit / evaluate / predict), ``added_losses.py``
-(the checks and sums of ``add_loss``), ``summary.py`` (the table).
+idea: ``training.py`` (compile / fit / evaluate / predict), ``saving.py``
+(save_weights / load_weights), ``added_losses.py`` (the checks and sums of
+``add_loss``), ``summary.py`` (the table).
 """
 import numpy as np
 

@@ -18,7 +18,7 @@ import numpy as np
 from .arguments import check_fraction, check_positive
 from .pytree import flatten, tree_leaves, unflatten
 
-FLUSH_EVERY = 100       # steps between flushes of subnormal moments to zero (see flush_subnormal)
+FLUSH_EVERY = 100       # steps between flushes of subnormal moments to zero (see flushed)
 
 
 def flushed(array):

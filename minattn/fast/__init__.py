@@ -11,11 +11,13 @@ recorded ops, and is what runs by default (``minattn.set_fused(False)`` or
   and falls back to ``layer.apply``;
 * ``kernels.py`` -- which kernel takes over which layer;
 * ``elementwise.py``, ``dense.py``, ``lstm.py``, ``gru.py``, ``windows.py``,
-  ``losses.py`` -- the kernels: single autograd primitives with hand-written
-  backward passes (``recorded.py``: how LSTM and GRU save their forward pass
-  for the backward one);
+  ``losses.py``, ``cell.py``, ``attention.py`` -- the kernels: single autograd
+  primitives with hand-written backward passes (``recorded.py``: how the LSTM,
+  the GRU and the decoder's cell save their forward pass for the backward one);
+* ``decoder.py`` -- the attention decoder's loop built from those kernels;
 * ``training.py`` -- ``fit``'s fast step, on one flat weight buffer
-  (``flat.py``), with freed memory kept in the process (``memory.py``).
+  (``flat.py``), with freed memory kept in the process (``memory.py``) and
+  one OpenBLAS thread while it trains (``threads.py``).
 
 Every kernel is gradient-checked against finite differences and tested equal
 to the readable layer (``tests/test_fast.py``).

@@ -3,14 +3,14 @@
 Each one computes exactly its layer's ``apply`` -- the same maths, to float
 rounding -- as fewer recorded ops with hand-written gradients:
 
-* ``Dense``: ``activation(x W + b)`` as one op (``fast.dense``);
-* ``Activation("softmax")``: one op (``fast.softmax``);
-* ``LSTM``, ``GRU``: the whole loop over time as one op (``fast.lstm``,
-  ``fast.gru``), handed to the layer's ``apply`` as its ``run_steps``;
+* ``Dense``: ``activation(x W + b)`` as one op (``fast.dense.dense``);
+* ``Activation("softmax")``: one op (``fast.dense.softmax``);
+* ``LSTM``, ``GRU``: the whole loop over time as one op (``fast.lstm.lstm``,
+  ``fast.gru.gru``), handed to the layer's ``apply`` as its ``run_steps``;
 * ``Conv2D``, ``MaxPooling2D``, ``AveragePooling2D``: the stack of windows as
-  one op (``fast.windows``), handed in as ``stack_windows``;
+  one op (``fast.windows.windows``), handed in as ``stack_windows``;
 * ``AttentionDecoder``: its loop over target steps with the cell, the score,
-  the masked softmax and the output as few ops (``fast.decoder``).
+  the masked softmax and the output as few ops (``fast.decoder.run_decoder``).
 
 A layer whose activations the kernels cannot run (a function of your own,
 hard_swish, ...) falls back to its ``apply``.
