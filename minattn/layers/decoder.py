@@ -41,11 +41,12 @@ import numpy as np
 from autograd.tracer import getval
 
 from .. import activations, config, initializers
+from ..arguments import check_positive_int
 from .attention import masked_softmax
 from .base import Layer
 from .recurrent import LSTM
 from .scores import get_score
-from .vocabulary import layer_label, positive_int, show_shape
+from .vocabulary import layer_label, show_shape
 
 ALIGNMENTS = ("global", "local_p", "hard")
 
@@ -128,13 +129,14 @@ class AttentionDecoder(Layer):
                  window=3, return_attention=False, name=None):
         super().__init__(name)
         where = layer_label(self)
-        self.units = positive_int(units, where, "units")
-        self.vocab_size = positive_int(vocab_size, where, "vocab_size")
-        self.score = get_score(score, score_units or self.units, where)
+        self.units = check_positive_int(units, f"{where}: units")
+        self.vocab_size = check_positive_int(vocab_size, f"{where}: vocab_size")
+        score_units = self.units if score_units is None else check_positive_int(score_units, f"{where}: score_units")
+        self.score = get_score(score, score_units, where)
         if attention not in ALIGNMENTS:
             raise ValueError(f"{where}: attention must be one of {list(ALIGNMENTS)}, got {attention!r}")
         self.attention = attention
-        self.window = positive_int(window, where, "window")
+        self.window = check_positive_int(window, f"{where}: window")
         self.return_attention = bool(return_attention)
         self.cell = LSTM(self.units, name=f"{self.name}_cell")     # only its step() is used
 

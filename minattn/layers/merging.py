@@ -1,6 +1,7 @@
 """Layers that combine several tensors: Multiply, Add, Concatenate."""
 import autograd.numpy as anp
 
+from ..arguments import check_int
 from .base import Layer
 from .vocabulary import combine_masks, layer_label, show_shape
 
@@ -92,9 +93,9 @@ class Concatenate(Layer):
 
     def __init__(self, axis=-1, name=None):
         super().__init__(name)
-        if axis == 0:
+        self.axis = check_int(axis, f"{layer_label(self)}: axis", low=None)
+        if self.axis == 0:
             raise ValueError(f"{layer_label(self)}: cannot join along the batch axis 0")
-        self.axis = axis
 
     def init(self, rng, input_shape):
         _check_list(self, input_shape)

@@ -1,12 +1,12 @@
-"""The words every layer shares: names, argument checks, shapes and masks.
+"""The words every layer shares: names, shapes and masks.
 
 A layer file imports what it needs from here, never a ``_private`` helper of
 another layer file. Nothing here knows about a particular layer.
 
 * naming: ``unique_name`` (dense_1, dense_2, ...), ``clear_session``,
   ``snake_case``, and ``layer_label`` -- how every error message names the
-  layer it is about: ``Dense 'dense_1': units must be a positive int, got 0``;
-* argument checks: ``positive_int``;
+  layer it is about: ``Dense 'dense_1': units must be a positive int, got 0``
+  (argument checks themselves are ``minattn.arguments``, shared with fit);
 * shapes (batch axis left out, as everywhere in minattn): ``show_shape``,
   ``shapes_match``, ``sequence_shape``, ``query_value_key_shapes``;
 * masks: ``combine_masks``, ``split_query_value_key``, ``query_mask``.
@@ -41,22 +41,6 @@ def snake_case(class_name):
 def layer_label(layer):
     """How error messages name a layer: its class and its name, ``Dense 'dense_1'``."""
     return f"{type(layer).__name__} '{layer.name}'"
-
-
-# ---------------------------------------------------------------------------
-# Argument checks
-# ---------------------------------------------------------------------------
-def positive_int(value, where, what):
-    """``value`` as an int if it is a positive int (not a bool), else a ValueError.
-
-    Args:
-        value: the argument given.
-        where: who is asking, for the message (usually ``layer_label(layer)``).
-        what: the argument's name, e.g. "units".
-    """
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{where}: {what} must be a positive int, got {value!r}")
-    return int(value)
 
 
 # ---------------------------------------------------------------------------
