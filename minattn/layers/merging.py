@@ -3,7 +3,7 @@ import autograd.numpy as anp
 
 from ..arguments import check_int
 from .base import Layer
-from .vocabulary import combine_masks, layer_label, show_shape
+from .vocabulary import check_mask, combine_masks, layer_label, show_shape
 
 
 def _check_list(layer, input_shape):
@@ -37,6 +37,7 @@ class _Merge(Layer):
         return _broadcast_shape(self, input_shape), {}
 
     def compute_mask(self, x, mask):
+        check_mask(self, mask, x)                   # each input's mask against that input
         return combine_masks(*(mask or []))
 
 

@@ -45,6 +45,7 @@ class _Recurrent(Layer):
     ``state_count``, and defines ``initial_bias`` and ``step``.
     """
     accepts_mask = True
+    first_input_mask = True                 # [x, h0, c0] with x's mask alone
     gates = None           # 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h)
     state_count = None     # 2 for LSTM (h, c), 1 for GRU (h)
 
