@@ -125,3 +125,14 @@ def test_masks_from_embedding_still_flow_through_a_model():
     padded = model.predict(np.array([[1, 2, 3, 0, 0], [4, 0, 0, 0, 0], [5, 6, 7, 8, 9]]))
     np.testing.assert_allclose(padded[0], model.predict(np.array([[1, 2, 3]]))[0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(padded[1], model.predict(np.array([[4]]))[0], rtol=1e-5, atol=1e-6)
+
+
+def test_hard_attention_over_a_fully_masked_source_gives_zero_weights_as_soft_attention_does():
+    layer = AttentionDecoder(3, 6, attention="hard", return_attention=True)
+    layer([QUERY, SEQ])
+    source_mask = KEYS_OK.copy()
+    source_mask[1] = False                                  # sample 1: every source step is padding
+    _, weights = layer.forward(layer.params, [QUERY, SEQ], mask=[None, source_mask])   # (batch, Ty, Tx)
+    assert np.all(weights[1] == 0.0)                        # was one-hot on padded step 0
+    assert np.all(weights[~np.broadcast_to(source_mask[:, None, :], weights.shape)] == 0.0)
+    np.testing.assert_array_equal(weights[[0, 2]].sum(axis=-1), 1.0)

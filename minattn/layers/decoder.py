@@ -80,10 +80,12 @@ def straight_through_hard(soft):
     """One-hot of ``argmax(soft)`` in the forward pass, the gradient of ``soft`` backwards.
 
     ``soft + stop_gradient(one_hot - soft)``: the value is the one-hot
-    vector (up to rounding), the derivative is that of ``soft``.
+    vector (up to rounding), the derivative is that of ``soft``. A row with
+    every key masked (all of ``soft`` 0) stays all 0, as the soft weights do.
     """
     value = getval(soft)
-    one_hot = (np.arange(value.shape[-1]) == np.argmax(value, axis=-1)[..., None]).astype(value.dtype)
+    has_key = np.any(value > 0, axis=-1, keepdims=True)                 # (..., 1): False if all masked
+    one_hot = ((np.arange(value.shape[-1]) == np.argmax(value, axis=-1)[..., None]) & has_key).astype(value.dtype)
     return soft + (one_hot - value)
 
 
