@@ -57,7 +57,7 @@ def local_p_position(h, position_kernel, position_v, source_lengths):
     ``S = source_lengths - 1``: p_t runs from position 0 to the last real position.
     """
     unit = activations.sigmoid(anp.dot(activations.tanh(anp.dot(h, position_kernel)), position_v))
-    return (source_lengths - 1.0) * unit
+    return (np.asarray(source_lengths, dtype=getval(unit).dtype) - 1.0) * unit     # in h's float type
 
 
 def local_p_weights(scores, p, window, allowed=None):
@@ -66,7 +66,7 @@ def local_p_weights(scores, p, window, allowed=None):
     ``softmax`` over the positions with ``|s - p| <= window`` (and ``allowed``),
     times ``exp(-(s - p)^2 / (2 (window / 2)^2))``; exactly 0 outside the window.
     """
-    positions = np.arange(scores.shape[-1])[None, :]                     # (1, Tx)
+    positions = np.arange(scores.shape[-1], dtype=getval(p).dtype)[None, :]   # (1, Tx), in p's float type
     distance = positions - p[:, None]                                    # (batch, Tx)
     in_window = np.abs(getval(distance)) <= window                       # a hard choice: no gradient
     if allowed is not None:
