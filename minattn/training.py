@@ -126,9 +126,9 @@ def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_d
         shuffle=True, verbose=1, callbacks=None):
     """``Model.fit`` (see its docstring): train for ``epochs`` passes, return a ``History``."""
     compiled = require_compiled(model, "fit")
-    epochs = check_positive_int(epochs, "fit: epochs")
-    batch_size = check_positive_int(batch_size, "fit: batch_size")
-    validation_split = check_fraction(validation_split, "fit: validation_split")
+    epochs = check_positive_int(epochs, f"Model '{model.name}' fit: epochs")
+    batch_size = check_positive_int(batch_size, f"Model '{model.name}' fit: batch_size")
+    validation_split = check_fraction(validation_split, f"Model '{model.name}' fit: validation_split")
     history = History()
     callback_list = CallbackList(as_callbacks(callbacks) + [history], model,
                                  {"epochs": epochs, "verbose": verbose})
@@ -239,14 +239,14 @@ def split_validation(model, xs, ys, n, validation_split, validation_data):
     """``((train xs, ys), (val xs, ys) or None)``: Keras holds out the LAST samples."""
     if validation_data is not None:
         if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
-            raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
+            raise ValueError(f"Model '{model.name}' fit: validation_data must be a tuple (x_val, y_val)")
         val_xs, val_ys, _ = prepare_xy(model, *validation_data)
         return (xs, ys), (val_xs, val_ys)
     if not validation_split:
         return (xs, ys), None
     split_at = int(n * (1.0 - validation_split))     # the last fraction validates
     if split_at < 1 or split_at >= n:
-        raise ValueError(f"fit: validation_split {validation_split} of {n} samples leaves "
+        raise ValueError(f"Model '{model.name}' fit: validation_split {validation_split} of {n} samples leaves "
                          "no training or no validation samples")
     head = ([a[:split_at] for a in xs], [a[:split_at] for a in ys])
     tail = ([a[split_at:] for a in xs], [a[split_at:] for a in ys])
@@ -273,7 +273,7 @@ def evaluate_arrays(model, xs, ys, batch_size):
 def evaluate(model, x, y, batch_size=32, verbose=0):
     """``Model.evaluate``: the loss, or ``[loss, metric, ...]``."""
     require_compiled(model, "evaluate")
-    batch_size = check_positive_int(batch_size, "evaluate: batch_size")
+    batch_size = check_positive_int(batch_size, f"Model '{model.name}' evaluate: batch_size")
     xs, ys, _ = prepare_xy(model, x, y)
     logs = evaluate_arrays(model, xs, ys, batch_size)
     if verbose:
@@ -284,7 +284,7 @@ def evaluate(model, x, y, batch_size=32, verbose=0):
 
 def predict(model, x, batch_size=32):
     """``Model.predict``: the outputs for ``x``, ``batch_size`` samples at a time."""
-    batch_size = check_positive_int(batch_size, "predict: batch_size")
+    batch_size = check_positive_int(batch_size, f"Model '{model.name}' predict: batch_size")
     xs = prepare_arrays(model, x, model.inputs, "x")
     check_x_shapes(model, xs)
     n = check_lengths(model, {"x": xs})

@@ -217,7 +217,7 @@ def test_bad_arguments_raise(call, func, bad):
         call()
     message = str(info.value)
     assert message.startswith(func + ":")
-    assert "expected" in message and message.endswith("got " + bad)
+    assert "must be" in message and message.endswith("got " + bad)
 
 
 def test_numpy_integers_accepted():

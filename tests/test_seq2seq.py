@@ -259,3 +259,13 @@ def test_translate_dates_quick_run(tmp_path):
     # chance: one right date in ~36500; the right character per step ~ 1 in 11
     assert variant["exact_match"] > 0.3, variant
     assert variant["token_accuracy"] > 0.7, variant
+
+
+@pytest.mark.parametrize("alignment", ["global", "local_p", "hard"])
+def test_the_decoder_computes_in_the_float_type_it_was_built_in(alignment):
+    """float32 in, float32 out: local-p's positions were float64 (int lengths and arange promoted them)."""
+    minattn.set_floatx("float32")
+    layer = AttentionDecoder(3, 5, attention=alignment, return_attention=True)
+    inputs = [np.ones((2, 3, 2), np.float32), np.ones((2, 4, 3), np.float32)]
+    probs, weights = layer(inputs)
+    assert probs.dtype == np.float32 and weights.dtype == np.float32

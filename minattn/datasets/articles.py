@@ -21,7 +21,8 @@ All arrays are float64; ``fit`` casts them to ``floatx()``.
 """
 import numpy as np
 
-from .checks import check_int, check_seed
+from ..arguments import check_int
+from .checks import check_seed
 
 # E1 / E2 layout: 10 digits; positions 1-3 and 5-7 hold the two 3-digit numbers.
 NUM_DIGITS = 10
@@ -78,9 +79,9 @@ def abs_difference(n, seed=1337, *, keras_draws=0):
             t of sample i is d (E2's input).
         Y: (n, 1) float64, ``|x1 - x2| / 1000`` in [0, 0.999].
     """
-    n = check_int("abs_difference", "n", n, 1)
+    n = check_int(n, "abs_difference: n", 1)
     rs = np.random.RandomState(check_seed("abs_difference", seed))
-    keras_draws = check_int("abs_difference", "keras_draws", keras_draws, 0)
+    keras_draws = check_int(keras_draws, "abs_difference: keras_draws", 0)
     for _ in range(keras_draws):                         # a handful at most
         rs.randint(10e6)
     digits = rs.randint(0, 10, size=(n, NUM_DIGITS))     # (n, 10) ints
@@ -119,10 +120,10 @@ def planted_time_step(n, time_steps=10, input_dim=2, attention_column=2, seed=0)
         y: (n, 1) float64 labels, 0.0 or 1.0; ``x[:, attention_column, :] == y``.
     """
     func = "planted_time_step"
-    n = check_int(func, "n", n, 1)
-    time_steps = check_int(func, "time_steps", time_steps, 1)
-    input_dim = check_int(func, "input_dim", input_dim, 1)
-    column = check_int(func, "attention_column", attention_column, 0, time_steps - 1)
+    n = check_int(n, f"{func}: n", 1)
+    time_steps = check_int(time_steps, f"{func}: time_steps", 1)
+    input_dim = check_int(input_dim, f"{func}: input_dim", 1)
+    column = check_int(attention_column, f"{func}: attention_column", 0, time_steps - 1)
     rs = np.random.RandomState(check_seed(func, seed))
     x = rs.normal(loc=0.0, scale=10.0, size=(n, time_steps, input_dim))
     y = rs.randint(0, 2, size=(n, 1)).astype(np.float64)  # (n, 1)
@@ -153,9 +154,9 @@ def planted_column(n, input_dim=4, attention_column=1, seed=0):
         y: (n, 1) float64 labels, 0.0 or 1.0; ``x[:, attention_column] == y[:, 0]``.
     """
     func = "planted_column"
-    n = check_int(func, "n", n, 1)
-    input_dim = check_int(func, "input_dim", input_dim, 1)
-    column = check_int(func, "attention_column", attention_column, 0, input_dim - 1)
+    n = check_int(n, f"{func}: n", 1)
+    input_dim = check_int(input_dim, f"{func}: input_dim", 1)
+    column = check_int(attention_column, f"{func}: attention_column", 0, input_dim - 1)
     rs = np.random.RandomState(check_seed(func, seed))
     x = rs.standard_normal(size=(n, input_dim))           # (n, input_dim)
     y = rs.randint(0, 2, size=(n, 1)).astype(np.float64)  # (n, 1)
@@ -202,11 +203,11 @@ def channel_planted_images(n, size=12, channels=8, informative=(1, 4, 6), stroke
         y: (n,) int labels in 0..3.
     """
     func = "channel_planted_images"
-    n = check_int(func, "n", n, 1)
-    stroke = check_int(func, "stroke", stroke, 2)
-    size = check_int(func, "size", size, stroke)
-    channels = check_int(func, "channels", channels, 1)
-    informative = sorted({check_int(func, "an informative channel", c, 0, channels - 1) for c in informative})
+    n = check_int(n, f"{func}: n", 1)
+    stroke = check_int(stroke, f"{func}: stroke", 2)
+    size = check_int(size, f"{func}: size", stroke)
+    channels = check_int(channels, f"{func}: channels", 1)
+    informative = sorted({check_int(c, f"{func}: an informative channel", 0, channels - 1) for c in informative})
     if not informative or noise < 0:
         raise ValueError(f"{func}: expected at least one informative channel and noise >= 0, "
                          f"got informative={informative!r}, noise={noise!r}")
@@ -265,8 +266,8 @@ def digit_glyphs(n, canvas=32, scale=(1.5, 2.5), max_rotation=30.0, noise=0.05, 
         y: (n,) int digits.
     """
     func = "digit_glyphs"
-    n = check_int(func, "n", n, 1)
-    canvas = check_int(func, "canvas", canvas, 16)
+    n = check_int(n, f"{func}: n", 1)
+    canvas = check_int(canvas, f"{func}: canvas", 16)
     low, high = scale
     if not 0 < low <= high or 7 * high * 1.3 > canvas or noise < 0:
         raise ValueError(f"{func}: expected 0 < scale[0] <= scale[1] with the glyph (7 * scale * 1.3 "

@@ -23,7 +23,8 @@ import re
 
 import numpy as np
 
-from .checks import check_int
+from ..arguments import check_int
+from .checks import check_seed
 from .tokenizer import OOV, PAD, Vocabulary, pad_sequences, tokenize  # noqa: F401  (the demo's, from here too)
 
 # -- The synthetic corpus's vocabulary ------------------------------------------------
@@ -160,13 +161,13 @@ def synthetic_reviews(n, seed=0, min_len=8, max_len=40, *, max_sentiment=3, nega
         (2, (2,))
     """
     func = "synthetic_reviews"
-    n = check_int(func, "n", n, 1)
-    seed = check_int(func, "seed", seed, 0, 2**32 - 1)
-    max_sentiment = check_int(func, "max_sentiment", max_sentiment, 1)
+    n = check_int(n, f"{func}: n", 1)
+    seed = check_seed(func, seed)
+    max_sentiment = check_int(max_sentiment, f"{func}: max_sentiment", 1)
     if max_sentiment % 2 == 0:
         raise ValueError(f"{func}: expected max_sentiment to be odd (no ties), got {max_sentiment}")
-    min_len = check_int(func, "min_len", min_len, 2 * max_sentiment + 1)
-    max_len = check_int(func, "max_len", max_len, min_len)
+    min_len = check_int(min_len, f"{func}: min_len", 2 * max_sentiment + 1)
+    max_len = check_int(max_len, f"{func}: max_len", min_len)
     for name, rate in (("negation_rate", negation_rate), ("stray_negator_rate", stray_negator_rate)):
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"{func}: expected {name} in [0, 1], got {rate!r}")
@@ -258,8 +259,8 @@ def load_aclimdb(path, split="train", max_reviews=None, seed=0):
     if split not in ("train", "test"):
         raise ValueError(f"{func}: expected split 'train' or 'test', got {split!r}")
     if max_reviews is not None:
-        max_reviews = check_int(func, "max_reviews", max_reviews, 1)
-    seed = check_int(func, "seed", seed, 0, 2**32 - 1)
+        max_reviews = check_int(max_reviews, f"{func}: max_reviews", 1)
+    seed = check_seed(func, seed)
     root = os.fspath(path)
     if not os.path.isdir(os.path.join(root, split)) and os.path.isdir(os.path.join(root, "aclImdb", split)):
         root = os.path.join(root, "aclImdb")

@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from .checks import check_int
+from ..arguments import check_int
 
 PAD, OOV = 0, 1                                    # the two reserved ids
 PAD_WORD, OOV_WORD = "<pad>", "<oov>"
@@ -62,7 +62,7 @@ class Vocabulary:
         if isinstance(texts, str):
             raise TypeError("Vocabulary.fit: expected a list of texts, got one str")
         if max_words is not None:
-            max_words = check_int("Vocabulary.fit", "max_words", max_words, 2)
+            max_words = check_int(max_words, "Vocabulary.fit: max_words", 2)
         counts = {}
         for text in texts:
             for word in tokenize(text):
@@ -132,7 +132,7 @@ def pad_sequences(sequences, maxlen=None, padding="post", truncating="post", val
     if maxlen is None:
         maxlen = max((len(seq) for seq in sequences), default=0)
     else:
-        maxlen = check_int("pad_sequences", "maxlen", maxlen, 1)
+        maxlen = check_int(maxlen, "pad_sequences: maxlen", 1)
     out = np.full((len(sequences), maxlen), value, dtype=dtype)
     for row, seq in zip(out, sequences):
         seq = seq[:maxlen] if truncating == "post" else seq[max(len(seq) - maxlen, 0):]

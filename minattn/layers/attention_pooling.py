@@ -13,11 +13,12 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import activations, config
+from ..arguments import check_positive_int
 from ..initializers import glorot_uniform
 from .attention import attention_mask, masked_softmax, zero_masked_steps
 from .base import Layer
 from .scores import additive_score
-from .vocabulary import layer_label, positive_int, sequence_shape, show_shape
+from .vocabulary import layer_label, sequence_shape, show_shape
 
 
 
@@ -67,8 +68,8 @@ class StructuredSelfAttention(Layer):
 
     def __init__(self, da, r=1, return_attention=False, name=None):
         super().__init__(name)
-        self.da = positive_int(da, layer_label(self), "da")
-        self.r = positive_int(r, layer_label(self), "r")
+        self.da = check_positive_int(da, f"{layer_label(self)}: da")
+        self.r = check_positive_int(r, f"{layer_label(self)}: r")
         self.return_attention = bool(return_attention)
 
     def init(self, rng, input_shape):
@@ -123,8 +124,8 @@ class KeyValueAttention(Layer):
 
     def __init__(self, window, units=None, return_attention=False, name=None):
         super().__init__(name)
-        self.window = positive_int(window, layer_label(self), "window")
-        self.units = None if units is None else positive_int(units, layer_label(self), "units")
+        self.window = check_positive_int(window, f"{layer_label(self)}: window")
+        self.units = None if units is None else check_positive_int(units, f"{layer_label(self)}: units")
         self.return_attention = bool(return_attention)
 
     def init(self, rng, input_shape):

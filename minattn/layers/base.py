@@ -20,20 +20,25 @@ from .. import config
 from ..fast.seam import kernel_for
 from ..graph import SymbolicTensor, call_symbolic
 from ..pytree import named_leaves, tree_leaves, tree_map
-from .vocabulary import layer_label, shapes_match, show_shape, snake_case, unique_name
+from .vocabulary import check_mask, layer_label, shapes_match, show_shape, snake_case, unique_name
 
 
 class Layer:
     """Base class of every layer. Subclasses override ``init`` and ``apply``.
 
     Class attributes a subclass may set:
-        accepts_mask: ``apply`` takes ``mask=`` (a boolean (batch, time) array or None).
+        accepts_mask: ``apply`` takes ``mask=`` (a boolean (batch, time) array or None;
+            for a list of inputs, a list of them). ``forward`` checks it against the
+            input first (``vocabulary.check_mask``).
+        first_input_mask: with a list of inputs, a single mask is the first input's
+            (recurrent layers' ``[x, h0, c0]``) instead of an error.
         accepts_training: ``apply`` takes ``training=`` and ``rng=`` (e.g. Dropout).
         propagates_mask: the input mask is passed on unchanged to the output.
     """
     accepts_mask = False
     accepts_training = False
     propagates_mask = False
+    first_input_mask = False
 
     def __init__(self, name=None):
         self.name = name if name is not None else unique_name(snake_case(type(self).__name__))
@@ -68,8 +73,11 @@ class Layer:
         with the fast path on and a kernel registered for this layer's class
         and settings, the kernel computes the same maths in fewer recorded
         ops; otherwise -- and always under ``minattn.traced()`` -- ``apply``
-        runs, the code to read.
+        runs, the code to read. A layer that takes a mask has it checked
+        against its input first, on both paths.
         """
+        if self.accepts_mask:
+            check_mask(self, kwargs.get("mask"), x, self.first_input_mask)
         kernel = kernel_for(self)
         if kernel is None:
             return self.apply(params, x, **kwargs)

@@ -47,6 +47,7 @@ class Bidirectional(Layer):
         >>> seq = Bidirectional(LSTM(32, return_sequences=True))(embedded)   # (batch, time, 64)
     """
     accepts_mask = True
+    first_input_mask = True                 # [x, *states] with x's mask alone
 
     def __init__(self, layer, merge_mode="concat", name=None):
         super().__init__(name)

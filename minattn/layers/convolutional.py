@@ -15,6 +15,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import activations, config, initializers
+from ..arguments import check_positive_int, is_int
 from .base import Layer
 from .vocabulary import layer_label, show_shape, unique_name
 
@@ -23,11 +24,9 @@ PADDINGS = ("valid", "same")
 
 def pair(value, layer, what):
     """``3 -> (3, 3)``; ``(2, 3)`` stays; anything else raises, naming the layer."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if is_int(value):
         value = (int(value), int(value))
-    if (not isinstance(value, (tuple, list)) or len(value) != 2
-            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
-                       for v in value)):
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(is_int(v) and v >= 1 for v in value):
         raise ValueError(f"{layer}: {what} must be a positive int or a pair of them, got {value!r}")
     return tuple(int(v) for v in value)
 
@@ -149,9 +148,7 @@ class Conv2D(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None):
         super().__init__(name if name is not None else unique_name("conv2d"))     # Keras's name, not conv2_d
         where = layer_label(self)
-        if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters < 1:
-            raise ValueError(f"{where}: filters must be a positive int, got {filters!r}")
-        self.filters = int(filters)
+        self.filters = check_positive_int(filters, f"{where}: filters")
         self.kernel_size = pair(kernel_size, where, "kernel_size")
         self.strides = pair(strides, where, "strides")
         self.padding = check_padding(padding, where)

@@ -3,8 +3,9 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import activations, config, initializers
+from ..arguments import check_fraction, check_int_tuple, check_positive_int
 from .base import Layer
-from .vocabulary import layer_label, positive_int, show_shape
+from .vocabulary import layer_label, show_shape
 
 
 class Dense(Layer):
@@ -32,7 +33,7 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", name=None):
         super().__init__(name)
-        self.units = positive_int(units, layer_label(self), "units")
+        self.units = check_positive_int(units, f"{layer_label(self)}: units")
         self.activation = activations.get(activation, layer_label(self))
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer, layer_label(self))
@@ -81,8 +82,9 @@ class Lambda(Layer):
     Args:
         function: ``f(x) -> y`` written with ``autograd.numpy`` (for several
             inputs, ``f([a, b]) -> y``). It sees the batch axis.
-        output_shape: optional; by default inferred by running ``function`` on
-            zeros (a size that changes with an unknown input size stays None).
+        output_shape: optional, a tuple of ints or None, batch axis left out;
+            by default inferred by running ``function`` on zeros (a size that
+            changes with an unknown input size stays None).
         name: layer name (default lambda_1, ...).
 
     Input shape: whatever ``function`` takes (a list of tensors for a list).
@@ -97,7 +99,8 @@ class Lambda(Layer):
         if not callable(function):
             raise ValueError(f"{layer_label(self)}: function must be callable, got {function!r}")
         self.function = function
-        self.fixed_output_shape = None if output_shape is None else tuple(output_shape)
+        self.fixed_output_shape = None if output_shape is None else check_int_tuple(
+            output_shape, f"{layer_label(self)}: output_shape", allow_none=True)
 
     def init(self, rng, input_shape):
         if self.fixed_output_shape is not None:
@@ -147,9 +150,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, name=None):
         super().__init__(name)
-        if not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-            raise ValueError(f"{layer_label(self)}: rate must be in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = check_fraction(rate, f"{layer_label(self)}: rate")
 
     def apply(self, params, x, training=False, rng=None):
         if not training or self.rate == 0.0:

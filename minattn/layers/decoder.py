@@ -41,11 +41,12 @@ import numpy as np
 from autograd.tracer import getval
 
 from .. import activations, config, initializers
+from ..arguments import check_positive_int
 from .attention import masked_softmax
 from .base import Layer
 from .recurrent import LSTM
 from .scores import get_score
-from .vocabulary import layer_label, positive_int, show_shape
+from .vocabulary import layer_label, show_shape
 
 ALIGNMENTS = ("global", "local_p", "hard")
 
@@ -56,7 +57,7 @@ def local_p_position(h, position_kernel, position_v, source_lengths):
     ``S = source_lengths - 1``: p_t runs from position 0 to the last real position.
     """
     unit = activations.sigmoid(anp.dot(activations.tanh(anp.dot(h, position_kernel)), position_v))
-    return (source_lengths - 1.0) * unit
+    return (np.asarray(source_lengths, dtype=getval(unit).dtype) - 1.0) * unit     # in h's float type
 
 
 def local_p_weights(scores, p, window, allowed=None):
@@ -65,7 +66,7 @@ def local_p_weights(scores, p, window, allowed=None):
     ``softmax`` over the positions with ``|s - p| <= window`` (and ``allowed``),
     times ``exp(-(s - p)^2 / (2 (window / 2)^2))``; exactly 0 outside the window.
     """
-    positions = np.arange(scores.shape[-1])[None, :]                     # (1, Tx)
+    positions = np.arange(scores.shape[-1], dtype=getval(p).dtype)[None, :]   # (1, Tx), in p's float type
     distance = positions - p[:, None]                                    # (batch, Tx)
     in_window = np.abs(getval(distance)) <= window                       # a hard choice: no gradient
     if allowed is not None:
@@ -79,10 +80,12 @@ def straight_through_hard(soft):
     """One-hot of ``argmax(soft)`` in the forward pass, the gradient of ``soft`` backwards.
 
     ``soft + stop_gradient(one_hot - soft)``: the value is the one-hot
-    vector (up to rounding), the derivative is that of ``soft``.
+    vector (up to rounding), the derivative is that of ``soft``. A row with
+    every key masked (all of ``soft`` 0) stays all 0, as the soft weights do.
     """
     value = getval(soft)
-    one_hot = (np.arange(value.shape[-1]) == np.argmax(value, axis=-1)[..., None]).astype(value.dtype)
+    has_key = np.any(value > 0, axis=-1, keepdims=True)                 # (..., 1): False if all masked
+    one_hot = ((np.arange(value.shape[-1]) == np.argmax(value, axis=-1)[..., None]) & has_key).astype(value.dtype)
     return soft + (one_hot - value)
 
 
@@ -128,13 +131,14 @@ class AttentionDecoder(Layer):
                  window=3, return_attention=False, name=None):
         super().__init__(name)
         where = layer_label(self)
-        self.units = positive_int(units, where, "units")
-        self.vocab_size = positive_int(vocab_size, where, "vocab_size")
-        self.score = get_score(score, score_units or self.units, where)
+        self.units = check_positive_int(units, f"{where}: units")
+        self.vocab_size = check_positive_int(vocab_size, f"{where}: vocab_size")
+        score_units = self.units if score_units is None else check_positive_int(score_units, f"{where}: score_units")
+        self.score = get_score(score, score_units, where)
         if attention not in ALIGNMENTS:
             raise ValueError(f"{where}: attention must be one of {list(ALIGNMENTS)}, got {attention!r}")
         self.attention = attention
-        self.window = positive_int(window, where, "window")
+        self.window = check_positive_int(window, f"{where}: window")
         self.return_attention = bool(return_attention)
         self.cell = LSTM(self.units, name=f"{self.name}_cell")     # only its step() is used
 

@@ -2,8 +2,9 @@
 import numpy as np
 
 from .. import config, initializers
+from ..arguments import check_positive_int
 from .base import Layer
-from .vocabulary import layer_label, positive_int
+from .vocabulary import layer_label
 
 
 class Embedding(Layer):
@@ -26,8 +27,8 @@ class Embedding(Layer):
     def __init__(self, input_dim, output_dim, mask_zero=False, embeddings_initializer="uniform",
                  name=None):
         super().__init__(name)
-        self.input_dim = positive_int(input_dim, layer_label(self), "input_dim")
-        self.output_dim = positive_int(output_dim, layer_label(self), "output_dim")
+        self.input_dim = check_positive_int(input_dim, f"{layer_label(self)}: input_dim")
+        self.output_dim = check_positive_int(output_dim, f"{layer_label(self)}: output_dim")
         self.mask_zero = bool(mask_zero)
         self.embeddings_initializer = initializers.get(embeddings_initializer, layer_label(self))
 

@@ -3,6 +3,7 @@
 ``Input`` returns a symbolic tensor (``graph.py``) made by an ``InputLayer``
 node with no parents; calling layers on it builds the rest of the graph.
 """
+from ..arguments import check_int_tuple, is_int
 from ..graph import Node
 from .base import Layer
 from .vocabulary import unique_name
@@ -39,10 +40,8 @@ def Input(shape, name=None, dtype=None):
         >>> inputs.shape
         (10,)
     """
-    if isinstance(shape, int):
-        shape = (shape,)
-    if not isinstance(shape, (tuple, list)) or not all(
-            d is None or (isinstance(d, int) and d > 0) for d in shape):
+    shape = check_int_tuple((shape,) if is_int(shape) else shape, "Input: shape", allow_none=True)
+    if any(d is not None and d < 1 for d in shape):
         raise ValueError(f"Input: shape must be a tuple of positive ints or None (batch axis "
                          f"left out), got {shape!r}")
     layer = InputLayer(shape, name=name if name is not None else unique_name("input"), dtype=dtype)

@@ -1,8 +1,9 @@
 """Layers that combine several tensors: Multiply, Add, Concatenate."""
 import autograd.numpy as anp
 
+from ..arguments import check_int
 from .base import Layer
-from .vocabulary import combine_masks, layer_label, show_shape
+from .vocabulary import check_mask, combine_masks, layer_label, show_shape
 
 
 def _check_list(layer, input_shape):
@@ -36,6 +37,7 @@ class _Merge(Layer):
         return _broadcast_shape(self, input_shape), {}
 
     def compute_mask(self, x, mask):
+        check_mask(self, mask, x)                   # each input's mask against that input
         return combine_masks(*(mask or []))
 
 
@@ -92,9 +94,9 @@ class Concatenate(Layer):
 
     def __init__(self, axis=-1, name=None):
         super().__init__(name)
-        if axis == 0:
+        self.axis = check_int(axis, f"{layer_label(self)}: axis", low=None)
+        if self.axis == 0:
             raise ValueError(f"{layer_label(self)}: cannot join along the batch axis 0")
-        self.axis = axis
 
     def init(self, rng, input_shape):
         _check_list(self, input_shape)

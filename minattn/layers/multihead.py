@@ -9,11 +9,12 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import config
+from ..arguments import check_positive, check_positive_int
 from ..initializers import glorot_uniform
 from .attention import attention_mask, masked_softmax, zero_masked_steps
 from .base import Layer
 from .scores import scaled_dot_score
-from .vocabulary import (layer_label, positive_int, query_mask, query_value_key_shapes, sequence_shape,
+from .vocabulary import (layer_label, query_mask, query_value_key_shapes, sequence_shape,
                          split_query_value_key)
 
 
@@ -73,10 +74,10 @@ class MultiHeadAttention(Layer):
     def __init__(self, num_heads, key_dim, value_dim=None, use_bias=True, causal=False,
                  return_attention_scores=False, name=None):
         super().__init__(name)
-        self.num_heads = positive_int(num_heads, layer_label(self), "num_heads")
-        self.key_dim = positive_int(key_dim, layer_label(self), "key_dim")
+        self.num_heads = check_positive_int(num_heads, f"{layer_label(self)}: num_heads")
+        self.key_dim = check_positive_int(key_dim, f"{layer_label(self)}: key_dim")
         self.value_dim = (self.key_dim if value_dim is None
-                          else positive_int(value_dim, layer_label(self), "value_dim"))
+                          else check_positive_int(value_dim, f"{layer_label(self)}: value_dim"))
         self.use_bias = bool(use_bias)
         self.causal = bool(causal)
         self.return_attention_scores = bool(return_attention_scores)
@@ -138,7 +139,7 @@ class PositionalEncoding(Layer):
 
     def __init__(self, max_wavelength=10000.0, name=None):
         super().__init__(name)
-        self.max_wavelength = float(max_wavelength)
+        self.max_wavelength = check_positive(max_wavelength, f"{layer_label(self)}: max_wavelength")
 
     def init(self, rng, input_shape):
         sequence_shape(self, input_shape)

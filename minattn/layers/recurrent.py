@@ -33,8 +33,9 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import activations, config, initializers
+from ..arguments import check_positive_int
 from .base import Layer
-from .vocabulary import layer_label, positive_int, show_shape
+from .vocabulary import layer_label, show_shape
 
 
 class _Recurrent(Layer):
@@ -44,6 +45,7 @@ class _Recurrent(Layer):
     ``state_count``, and defines ``initial_bias`` and ``step``.
     """
     accepts_mask = True
+    first_input_mask = True                 # [x, h0, c0] with x's mask alone
     gates = None           # 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h)
     state_count = None     # 2 for LSTM (h, c), 1 for GRU (h)
 
@@ -52,7 +54,7 @@ class _Recurrent(Layer):
                  go_backwards, name):
         super().__init__(name)
         where = layer_label(self)
-        self.units = positive_int(units, where, "units")
+        self.units = check_positive_int(units, f"{where}: units")
         self.activation = activations.get(activation, where)
         self.recurrent_activation = activations.get(recurrent_activation, where)
         self.use_bias = bool(use_bias)

@@ -3,6 +3,7 @@ Flatten, RepeatVector. The batch axis is never touched."""
 import autograd.numpy as anp
 import numpy as np
 
+from ..arguments import check_int_tuple, check_positive_int
 from .base import Layer
 from .vocabulary import layer_label, show_shape
 
@@ -25,7 +26,7 @@ class Permute(Layer):
 
     def __init__(self, dims, name=None):
         super().__init__(name)
-        self.dims = tuple(dims)
+        self.dims = check_int_tuple(dims, f"{layer_label(self)}: dims")
         if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
             raise ValueError(f"{layer_label(self)}: dims must be a permutation of 1..{len(self.dims)} "
                              f"(counting from 1, the batch axis excluded), got {dims!r}")
@@ -54,9 +55,8 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, name=None):
         super().__init__(name)
-        self.target_shape = tuple(target_shape)
-        if sum(d == -1 for d in self.target_shape) > 1 or any(
-                d != -1 and (not isinstance(d, (int, np.integer)) or d < 1) for d in self.target_shape):
+        self.target_shape = check_int_tuple(target_shape, f"{layer_label(self)}: target_shape")
+        if sum(d == -1 for d in self.target_shape) > 1 or any(d != -1 and d < 1 for d in self.target_shape):
             raise ValueError(f"{layer_label(self)}: target_shape must be positive ints with at most "
                              f"one -1, got {target_shape!r}")
 
@@ -113,9 +113,7 @@ class RepeatVector(Layer):
 
     def __init__(self, n, name=None):
         super().__init__(name)
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"{layer_label(self)}: n must be a positive int, got {n!r}")
-        self.n = int(n)
+        self.n = check_positive_int(n, f"{layer_label(self)}: n")
 
     def init(self, rng, input_shape):
         if len(input_shape) != 1:

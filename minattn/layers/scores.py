@@ -11,8 +11,8 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import activations
+from ..arguments import check_positive_int
 from ..initializers import glorot_uniform
-from .vocabulary import positive_int
 
 
 # ---------------------------------------------------------------------------
@@ -68,7 +68,7 @@ class Score:
     name = None
 
     def __init__(self, units=None):
-        self.units = None if units is None else positive_int(units, type(self).__name__, "units")
+        self.units = None if units is None else check_positive_int(units, f"{type(self).__name__}: units")
 
     def init(self, rng, query_dim, key_dim):
         return {}
@@ -146,6 +146,6 @@ def get_score(score, units=None, where="score"):
     if isinstance(score, Score):
         return score
     if isinstance(score, str) and score in SCORES:
-        return SCORES[score](units)
+        return SCORES[score](None if units is None else check_positive_int(units, f"{where}: units"))
     raise ValueError(f"{where}: unknown score {score!r}; expected one of {sorted(SCORES)} "
                      "or a Score instance")

@@ -5,6 +5,7 @@ import numpy as np
 from autograd.tracer import getval
 
 from .. import activations, config, initializers
+from ..arguments import check_int_tuple, check_positive_int, is_int
 from .base import Layer
 from .convolutional import check_image_shape
 from .vocabulary import layer_label, show_shape
@@ -56,11 +57,9 @@ class SqueezeExcite(Layer):
     def __init__(self, ratio=4, gate="hard_swish", return_weights=False, name=None):
         super().__init__(name)
         where = layer_label(self)
-        if not isinstance(ratio, (int, np.integer)) or isinstance(ratio, bool) or ratio < 1:
-            raise ValueError(f"{where}: ratio must be a positive int, got {ratio!r}")
+        self.ratio = check_positive_int(ratio, f"{where}: ratio")
         if gate not in GATES:
             raise ValueError(f"{where}: gate must be one of {GATES}, got {gate!r}")
-        self.ratio = int(ratio)
         self.gate_name = gate
         self.gate = activations.get(gate, where)
         self.return_weights = bool(return_weights)
@@ -187,10 +186,8 @@ class SpatialTransformer(Layer):
     def __init__(self, localization=32, output_size=None, return_theta=False, name=None):
         super().__init__(name)
         where = layer_label(self)
-        if isinstance(localization, (int, np.integer)) and not isinstance(localization, bool):
-            localization = (localization,)
-        localization = list(localization)
-        if all(isinstance(u, (int, np.integer)) and not isinstance(u, bool) and u >= 1 for u in localization):
+        localization = list(localization) if isinstance(localization, (tuple, list)) else [localization]
+        if all(is_int(u) and u >= 1 for u in localization):
             self.units, self.layers = tuple(int(u) for u in localization), []
         elif all(isinstance(layer, Layer) for layer in localization):
             self.units, self.layers = (), localization
@@ -198,9 +195,8 @@ class SpatialTransformer(Layer):
             raise ValueError(f"{where}: localization must be positive ints or a list of layers, "
                              f"got {localization!r}")
         if output_size is not None:
-            output_size = tuple(output_size)
-            if len(output_size) != 2 or not all(isinstance(s, (int, np.integer)) and s >= 1
-                                                for s in output_size):
+            output_size = check_int_tuple(output_size, f"{where}: output_size")
+            if len(output_size) != 2 or not all(s >= 1 for s in output_size):
                 raise ValueError(f"{where}: output_size must be (height, width), got {output_size!r}")
         self.output_size = output_size
         self.return_theta = bool(return_theta)

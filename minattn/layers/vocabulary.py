@@ -1,19 +1,20 @@
-"""The words every layer shares: names, argument checks, shapes and masks.
+"""The words every layer shares: names, shapes and masks.
 
 A layer file imports what it needs from here, never a ``_private`` helper of
 another layer file. Nothing here knows about a particular layer.
 
 * naming: ``unique_name`` (dense_1, dense_2, ...), ``clear_session``,
   ``snake_case``, and ``layer_label`` -- how every error message names the
-  layer it is about: ``Dense 'dense_1': units must be a positive int, got 0``;
-* argument checks: ``positive_int``;
+  layer it is about: ``Dense 'dense_1': units must be a positive int, got 0``
+  (argument checks themselves are ``minattn.arguments``, shared with fit);
 * shapes (batch axis left out, as everywhere in minattn): ``show_shape``,
   ``shapes_match``, ``sequence_shape``, ``query_value_key_shapes``;
-* masks: ``combine_masks``, ``split_query_value_key``, ``query_mask``.
+* masks: ``check_mask``, ``combine_masks``, ``split_query_value_key``, ``query_mask``.
 """
 import re
 
 import numpy as np
+from autograd.tracer import getval
 
 # ---------------------------------------------------------------------------
 # Names
@@ -41,22 +42,6 @@ def snake_case(class_name):
 def layer_label(layer):
     """How error messages name a layer: its class and its name, ``Dense 'dense_1'``."""
     return f"{type(layer).__name__} '{layer.name}'"
-
-
-# ---------------------------------------------------------------------------
-# Argument checks
-# ---------------------------------------------------------------------------
-def positive_int(value, where, what):
-    """``value`` as an int if it is a positive int (not a bool), else a ValueError.
-
-    Args:
-        value: the argument given.
-        where: who is asking, for the message (usually ``layer_label(layer)``).
-        what: the argument's name, e.g. "units".
-    """
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{where}: {what} must be a positive int, got {value!r}")
-    return int(value)
 
 
 # ---------------------------------------------------------------------------
@@ -101,6 +86,60 @@ def query_value_key_shapes(layer, input_shape):
 # ---------------------------------------------------------------------------
 # Masks: boolean (batch, time), False at padded steps
 # ---------------------------------------------------------------------------
+def check_mask(layer, mask, x, first_input_mask=False):
+    """Check ``mask`` against the tensor(s) ``x`` it marks; a ValueError naming the layer if it does not fit.
+
+    A mask is a (batch, time) array of booleans (or of 0 / 1), True at the
+    real steps of a (batch, time, ...) tensor: its shape must be the tensor's
+    first two sizes -- it is never broadcast. Only shapes and dtypes are
+    compared (plus the values of a non-boolean mask), so it is cheap enough
+    for every forward pass; masks are plain arrays, never traced.
+
+    Args:
+        layer: the layer asking, for the message.
+        mask: None, one mask, or (when ``x`` is a list) a list with one mask
+            or None per input.
+        x: the layer's input: an array, or a list of arrays.
+        first_input_mask: with a list ``x``, a single mask is the first
+            input's (recurrent layers' ``[x, h0, c0]``); otherwise a list
+            input needs a list of masks.
+
+    Raises:
+        ValueError: wrong count, rank, shape or values, e.g. ``Attention
+            'attention_1': the mask of input 1 (value) has shape (4, 6); expected
+            (batch, time) = (4, 5), the first two sizes of the input (4, 5, 3)``.
+    """
+    if mask is None:
+        return
+    if not isinstance(x, (list, tuple)):
+        _check_one_mask(layer, mask, x, "the mask")
+    elif isinstance(mask, (list, tuple)):
+        if len(mask) != len(x):
+            raise ValueError(f"{layer_label(layer)}: got {len(mask)} masks for {len(x)} inputs; "
+                             "expected one mask (or None) per input")
+        for i, (m, xi) in enumerate(zip(mask, x)):
+            if m is not None:
+                _check_one_mask(layer, m, xi, f"the mask of input {i}")
+    elif first_input_mask:
+        _check_one_mask(layer, mask, x[0], "the mask")
+    else:
+        raise ValueError(f"{layer_label(layer)}: got one mask of shape {np.shape(getval(mask))} for a list of "
+                         f"{len(x)} inputs; expected a list with one mask (or None) per input")
+
+
+def _check_one_mask(layer, mask, x, which):
+    mask, shape = np.asarray(getval(mask)), np.shape(getval(x))
+    expected = tuple(shape[:2])                                        # (batch, time)
+    if mask.shape != expected or len(shape) < 2:
+        raise ValueError(f"{layer_label(layer)}: {which} has shape {mask.shape}; expected (batch, time) = "
+                         f"{expected}, the first two sizes of the input {tuple(shape)}")
+    if mask.dtype == bool:
+        return
+    if mask.dtype.kind not in "iuf" or not np.all((mask == 0) | (mask == 1)):
+        raise ValueError(f"{layer_label(layer)}: {which} must hold booleans (or 0 / 1), got dtype "
+                         f"{mask.dtype}" + (" with other values" if mask.dtype.kind in "iuf" else ""))
+
+
 def combine_masks(*masks):
     """Logical and of the masks that are not None (None when all are)."""
     present = [np.asarray(m).astype(bool) for m in masks if m is not None]
