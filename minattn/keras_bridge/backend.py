@@ -24,14 +24,16 @@ def import_keras():
     return keras
 
 
-def allow_dtype(dtype):
-    """Make ``dtype`` computable by the backend: JAX computes in float32 unless x64 is on.
+def use_dtype(dtype):
+    """Make Keras compute and feed data in ``dtype`` ("float32" or "float64").
 
-    For float64 models this turns on ``jax_enable_x64`` (a process-wide JAX
-    setting), because otherwise JAX would silently compute a float64 model in
-    float32.
+    Two process-wide settings, because without them a float64 model would be
+    computed in float32 without a word: ``keras.config.set_floatx(dtype)``
+    (``fit`` and ``predict`` cast float data to it) and, for float64 on
+    JAX, ``jax_enable_x64`` (JAX computes in float32 unless it is on).
     """
     keras = import_keras()
+    keras.config.set_floatx(dtype)
     if dtype == "float64" and keras.backend.backend() == "jax":
         import jax
         jax.config.update("jax_enable_x64", True)

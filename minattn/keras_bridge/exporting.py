@@ -4,7 +4,7 @@ import numpy as np
 from .. import config
 from ..graph import InputLayer
 from ..layers import Lambda
-from .backend import allow_dtype, import_keras
+from .backend import use_dtype, import_keras
 from .lambdas import export_lambda
 from .registry import bridge_for_minattn
 
@@ -49,7 +49,7 @@ def to_keras(model, lambdas=None, drop_added_losses=False):
         raise ValueError(f"Model '{model.name}': its add_loss terms do not carry over to Keras; "
                          "call to_keras(model, drop_added_losses=True) to export without them")
     dtype = model_dtype(model)
-    allow_dtype(dtype)
+    use_dtype(dtype)
     lambdas = dict(lambdas or {})
     values = {t: keras_input(t, dtype) for t in model.inputs}
     made = {}                                                      # minattn layer -> Keras layer (shared once)

@@ -4,10 +4,12 @@ Each is a serializable Keras layer (``get_config``, registered as
 ``minattn>Name``), so a model using it saves and loads as a ``.keras``
 file in plain Keras; only this module must be imported before loading.
 Weights have minattn's names, shapes and order, and the maths is line for
-line that of ``minattn/layers/attention*.py``.
+line that of ``minattn/layers/attention*.py``. ``tanh`` is
+``activations.tanh_float64`` (Keras 3.15's ``ops.tanh`` drops float64).
 """
 import numpy as np
 
+from .activations import tanh_float64 as tanh
 from .backend import import_keras
 
 keras = import_keras()
@@ -35,7 +37,7 @@ def additive_score(query, keys, query_kernel, key_kernel, v):
     """Bahdanau: ``e_ij = v . tanh(q_i W1 + k_j W2)`` -> (batch, Tq, Tk)."""
     q = ops.expand_dims(ops.matmul(query, query_kernel), 2)       # (batch, Tq, 1, units)
     k = ops.expand_dims(ops.matmul(keys, key_kernel), 1)          # (batch, 1, Tk, units)
-    return ops.sum(ops.tanh(q + k) * v, axis=-1)
+    return ops.sum(tanh(q + k) * v, axis=-1)
 
 
 def glorot():
@@ -142,20 +144,28 @@ class KeyValueAttention(MinattnLayer):
         return [mask, None] if self.return_attention else mask
 
 
+def sinusoidal_table(positions, depth, max_wavelength, math=np):
+    """``PE[t, 2i] = sin(t / w^(2i/d))``, ``PE[t, 2i+1] = cos(...)`` for positions (T, 1): (T, d).
+
+    ``math`` is NumPy, or ``keras.ops`` when the length is known only at run
+    time (then float64 models get float32 sines, as Keras 3.15 computes them).
+    """
+    index = np.arange(depth)[None, :]                                         # (1, d)
+    angles = positions * (1.0 / max_wavelength ** (2 * (index // 2) / depth))  # (T, d)
+    return math.where(index % 2 == 0, math.sin(angles), math.cos(angles))
+
+
 @keras.saving.register_keras_serializable(package="minattn")
 class PositionalEncoding(MinattnLayer):
     """minattn's ``PositionalEncoding``: ``y[:, t] = x[:, t] + PE[t]``, the sinusoidal table."""
     SETTINGS = ("max_wavelength",)
 
     def call(self, x):
-        time, depth = ops.shape(x)[1], x.shape[-1]
-        positions = ops.cast(ops.expand_dims(ops.arange(time), 1), "float64" if x.dtype == "float64"
-                             else "float32")                                      # (T, 1)
-        index = np.arange(depth)[None, :]                                         # (1, d)
-        inverse = (1.0 / self.max_wavelength ** (2 * (index // 2) / depth)).astype(positions.dtype)
-        angles = positions * inverse                                              # (T, d)
-        table = ops.where(index % 2 == 0, ops.sin(angles), ops.cos(angles))
-        return x + ops.cast(table, x.dtype)
+        time, depth = x.shape[1], x.shape[-1]
+        if time is not None:                         # the table in NumPy, float64, as minattn
+            return x + ops.cast(sinusoidal_table(np.arange(time)[:, None], depth, self.max_wavelength), x.dtype)
+        positions = ops.expand_dims(ops.cast(ops.arange(ops.shape(x)[1]), x.dtype), 1)   # (T, 1)
+        return x + ops.cast(sinusoidal_table(positions, depth, self.max_wavelength, ops), x.dtype)
 
     def compute_mask(self, inputs, mask=None):
         return mask

@@ -3,6 +3,7 @@
 (``minattn/layers/attention_pooling.py``, line for line). Masked steps get
 weight exactly 0; the pooled output has no mask.
 """
+from .activations import tanh_float64 as tanh
 from .backend import import_keras
 from .ops_attention import EPSILON, MinattnLayer, masked_softmax
 
@@ -60,7 +61,7 @@ class AttentionWithContext(PoolingLayer):
         u = ops.matmul(x, self.kernel)                               # (batch, T, F)
         if self.use_bias:
             u = u + self.bias
-        u = ops.tanh(u)
+        u = tanh(u)
         if self.context:
             a = masked_softmax(ops.matmul(u, self.context_vector), bool_mask(mask))   # (batch, T)
             s = ops.sum(x * ops.expand_dims(a, -1), axis=1)
@@ -83,7 +84,7 @@ class StructuredSelfAttention(PoolingLayer):
         self.ws2 = self.weight("ws2", (self.da, self.r))
 
     def call(self, x, mask=None):
-        scores = ops.matmul(ops.tanh(ops.matmul(x, self.ws1)), self.ws2)          # (batch, T, r)
+        scores = ops.matmul(tanh(ops.matmul(x, self.ws1)), self.ws2)          # (batch, T, r)
         allowed = None if mask is None else ops.expand_dims(bool_mask(mask), -1)  # (batch, T, 1)
         a = ops.swapaxes(masked_softmax(scores, allowed, axis=1), 1, 2)          # (batch, r, T)
         m = ops.matmul(a, x)                                                       # (batch, r, F)

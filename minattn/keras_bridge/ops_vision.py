@@ -3,6 +3,7 @@
 """
 import numpy as np
 
+from .activations import tanh_float64 as tanh
 from .backend import import_keras
 from .ops_attention import MinattnLayer
 
@@ -79,7 +80,7 @@ class SpatialTransformer(MinattnLayer):
     def call(self, x):
         h = ops.reshape(x, (-1, int(np.prod(x.shape[1:]))))
         for kernel, bias in self.dense:
-            h = ops.tanh(ops.matmul(h, kernel) + bias)
+            h = tanh(ops.matmul(h, kernel) + bias)
         theta = ops.matmul(h, self.theta_kernel) + self.theta_bias                  # (batch, 6)
         out_h, out_w = self.output_size or x.shape[1:3]
         x_s, y_s = affine_grid(theta, out_h, out_w)

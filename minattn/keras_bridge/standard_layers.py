@@ -30,7 +30,7 @@ def refuse_settings(keras_layer, config, defaults):
 
 # -- Dense, Activation, Dropout ------------------------------------------------
 def export_dense(layer, dtype):
-    return K.Dense(layer.units, activation=to_keras_activation(layer.activation, where(layer)),
+    return K.Dense(layer.units, activation=to_keras_activation(layer.activation, where(layer), dtype),
                    use_bias=layer.use_bias, name=layer.name, dtype=dtype)
 
 
@@ -42,7 +42,7 @@ def load_dense(kl, node):
 
 
 def export_activation(layer, dtype):
-    return K.Activation(to_keras_activation(layer.activation, where(layer)), name=layer.name, dtype=dtype)
+    return K.Activation(to_keras_activation(layer.activation, where(layer), dtype), name=layer.name, dtype=dtype)
 
 
 def load_activation(kl, node):
@@ -99,7 +99,7 @@ register(layers.Embedding, "Embedding", export_embedding, load_embedding)
 # -- convolution and pooling -------------------------------------------------------
 def export_conv(layer, dtype):
     return K.Conv2D(layer.filters, layer.kernel_size, strides=layer.strides, padding=layer.padding,
-                    activation=to_keras_activation(layer.activation, where(layer)), use_bias=layer.use_bias,
+                    activation=to_keras_activation(layer.activation, where(layer), dtype), use_bias=layer.use_bias,
                     name=layer.name, dtype=dtype)
 
 

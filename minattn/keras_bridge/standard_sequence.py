@@ -24,22 +24,22 @@ RNN_REFUSED = {"dropout": 0.0, "recurrent_dropout": 0.0, "stateful": False, "unr
 
 
 # -- LSTM and GRU ------------------------------------------------------------------
-def recurrent_settings(layer):
+def recurrent_settings(layer, dtype):
     """The settings LSTM and GRU share, as Keras arguments."""
-    return dict(activation=to_keras_activation(layer.activation, where(layer)),
-                recurrent_activation=to_keras_activation(layer.recurrent_activation, where(layer)),
+    return dict(activation=to_keras_activation(layer.activation, where(layer), dtype),
+                recurrent_activation=to_keras_activation(layer.recurrent_activation, where(layer), dtype),
                 use_bias=layer.use_bias, return_sequences=layer.return_sequences,
                 return_state=layer.return_state, go_backwards=layer.go_backwards)
 
 
 def export_lstm(layer, dtype, name=None):
     return K.LSTM(layer.units, unit_forget_bias=layer.unit_forget_bias, name=name or layer.name,
-                  dtype=dtype, **recurrent_settings(layer))
+                  dtype=dtype, **recurrent_settings(layer, dtype))
 
 
 def export_gru(layer, dtype, name=None):
     return K.GRU(layer.units, reset_after=layer.reset_after, name=name or layer.name, dtype=dtype,
-                 **recurrent_settings(layer))
+                 **recurrent_settings(layer, dtype))
 
 
 def load_recurrent(kl, name=None):
