@@ -1,12 +1,20 @@
 """Lambda layers: a function of arrays is carried across by rebinding its NumPy module.
 
 A minattn Lambda's function is written with ``autograd.numpy`` (say
-``lambda t: anp.mean(t, axis=1)``); ``keras.ops`` has the same names and
-meanings for most of NumPy, so the same code with ``anp`` bound to
-``keras.ops`` is the Keras function (and the other way round for
-``from_keras``). A function that calls anything else, or whose result
-differs on a trial input, is refused with an error that says what to do:
-pass your own Keras layer or function for it (``to_keras(model, lambdas=...)``).
+``lambda t: anp.mean(t, axis=1)``). On the JAX backend ``jax.numpy`` has
+the same names and meanings, so the same code with ``anp`` bound to
+``jax.numpy`` is the Keras function (on another backend, ``keras.ops``,
+which has most of them; JAX's are preferred because Keras 3.15's
+``keras.ops.mean`` and ``tanh`` compute float64 in float32). ``from_keras``
+does the reverse, from ``keras.ops`` or ``jax.numpy`` to ``autograd.numpy``.
+A function that calls anything else, or whose result differs on a trial
+input, is refused with an error that says what to do: pass your own Keras
+layer or function for it (``to_keras(model, lambdas=...)``).
+
+The exported layer is ``NumpyLambda``, a Keras Lambda that remembers which
+global names it rebound, so that it rebinds them again when a ``.keras``
+file is loaded (Keras restores a Lambda's code, not its module's globals;
+loading Python code needs ``keras.saving.load_model(path, safe_mode=False)``).
 """
 import types
 
@@ -18,17 +26,39 @@ from .backend import import_keras
 keras = import_keras()
 
 
-def rebind(function, old_modules, new_module):
-    """A copy of ``function`` whose globals bound to one of ``old_modules`` are ``new_module``."""
+def numpy_like():
+    """The backend's NumPy: ``jax.numpy`` on JAX, else ``keras.ops``."""
+    if keras.backend.backend() == "jax":
+        import jax.numpy
+        return jax.numpy
+    return keras.ops
+
+
+def rebound_names(function, old_modules):
+    """The global names ``function`` uses that are bound to one of ``old_modules``."""
     if not isinstance(function, types.FunctionType):
-        return None
-    names = {name for name in function.__code__.co_names
-             if any(function.__globals__.get(name) is module for module in old_modules)}
-    if not names:
-        return None
+        return []
+    return sorted(name for name in function.__code__.co_names
+                  if any(function.__globals__.get(name) is module for module in old_modules))
+
+
+def rebind(function, names, new_module):
+    """A copy of ``function`` with the global ``names`` bound to ``new_module``."""
     scope = dict(function.__globals__, **{name: new_module for name in names})
     return types.FunctionType(function.__code__, scope, function.__name__, function.__defaults__,
                               function.__closure__)
+
+
+@keras.saving.register_keras_serializable(package="minattn")
+class NumpyLambda(keras.layers.Lambda):
+    """A Keras Lambda whose global ``numpy_names`` are the backend's NumPy, also after loading."""
+
+    def __init__(self, function, numpy_names=(), **kwargs):
+        super().__init__(rebind(function, numpy_names, numpy_like()), **kwargs)
+        self.numpy_names = list(numpy_names)
+
+    def get_config(self):
+        return {**super().get_config(), "numpy_names": self.numpy_names}
 
 
 def trial_inputs(shape, takes_list):
@@ -49,9 +79,10 @@ def export_lambda(layer, node, dtype, given=None):
     """The Keras layer for a minattn Lambda: ``given`` (a layer or keras.ops function) or the rebound function."""
     if isinstance(given, keras.layers.Layer):
         return given
-    function = given or rebind(layer.function, (anp, np), keras.ops)
+    names = [] if given else rebound_names(layer.function, (anp, np))
+    function = given or (rebind(layer.function, names, numpy_like()) if names else None)
     problem = None if function is not None else \
-        "its function uses no NumPy module that could be rebound to keras.ops"
+        "its function uses no NumPy module that could be rebound to the backend's"
     if problem is None:
         trial = trial_inputs(layer.input_shape, node.takes_list)
         try:
@@ -62,13 +93,16 @@ def export_lambda(layer, node, dtype, given=None):
     if problem:
         raise ValueError(f"Lambda '{layer.name}' cannot be exported: {problem}. Pass a Keras "
                          f"equivalent: to_keras(model, lambdas={{'{layer.name}': keras_layer_or_function}})")
-    return keras.layers.Lambda(function, name=layer.name, dtype=dtype)
+    if given:
+        return keras.layers.Lambda(given, name=layer.name, dtype=dtype)
+    return NumpyLambda(layer.function, names, name=layer.name, dtype=dtype)
 
 
 def import_lambda(keras_layer):
     """A minattn Lambda from a Keras Lambda whose function uses ``keras.ops`` (rebound to autograd.numpy)."""
     from .. import layers
-    function = rebind(keras_layer.function, (keras.ops,), anp)
+    names = rebound_names(keras_layer.function, (keras.ops, numpy_like()))
+    function = rebind(keras_layer.function, names, anp) if names else None
     if function is None:
         raise ValueError(f"Keras Lambda '{keras_layer.name}': its function uses no keras.ops module "
                          "name that could be rebound to autograd.numpy; rebuild it in minattn with "
