@@ -23,6 +23,7 @@ def floatx(request):
     minattn.set_floatx(request.param)
     yield request.param
     keras.config.set_floatx("float32")
+    keras.config.set_dtype_policy("float32")
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -27,13 +27,15 @@ def import_keras():
 def use_dtype(dtype):
     """Make Keras compute and feed data in ``dtype`` ("float32" or "float64").
 
-    Two process-wide settings, because without them a float64 model would be
+    Process-wide settings, because without them a float64 model would be
     computed in float32 without a word: ``keras.config.set_floatx(dtype)``
-    (``fit`` and ``predict`` cast float data to it) and, for float64 on
-    JAX, ``jax_enable_x64`` (JAX computes in float32 unless it is on).
+    (``fit`` and ``predict`` cast float data to it), the global dtype policy
+    (new layers' weights) and, for float64 on JAX, ``jax_enable_x64`` (JAX
+    computes in float32 unless it is on).
     """
     keras = import_keras()
     keras.config.set_floatx(dtype)
+    keras.config.set_dtype_policy(dtype)
     if dtype == "float64" and keras.backend.backend() == "jax":
         import jax
         jax.config.update("jax_enable_x64", True)

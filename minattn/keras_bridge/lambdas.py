@@ -99,10 +99,21 @@ def export_lambda(layer, node, dtype, given=None):
 
 
 def import_lambda(keras_layer):
-    """A minattn Lambda from a Keras Lambda whose function uses ``keras.ops`` (rebound to autograd.numpy)."""
+    """A minattn Lambda from a Keras Lambda whose function uses ``keras.ops`` (rebound to autograd.numpy).
+
+    ``ops.mean(x)`` and ``keras.ops.mean(x)`` both work: a global bound to the
+    ``keras`` module itself is rebound to a stand-in whose ``ops`` is autograd.numpy.
+    """
     from .. import layers
-    names = rebound_names(keras_layer.function, (keras.ops, numpy_like()))
-    function = rebind(keras_layer.function, names, anp) if names else None
+    function = keras_layer.function
+    names = rebound_names(function, (keras.ops, numpy_like()))
+    if names:
+        function = rebind(function, names, anp)
+    keras_names = rebound_names(function, (keras,))
+    if keras_names:
+        function = rebind(function, keras_names, types.SimpleNamespace(ops=anp))
+    names += keras_names
+    function = function if names else None
     if function is None:
         raise ValueError(f"Keras Lambda '{keras_layer.name}': its function uses no keras.ops module "
                          "name that could be rebound to autograd.numpy; rebuild it in minattn with "

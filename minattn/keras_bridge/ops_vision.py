@@ -26,7 +26,7 @@ class SqueezeExcite(MinattnLayer):
         self.excite_bias = self.weight("excite_bias", (channels,), "zeros")
 
     def call(self, x):
-        squeezed = ops.mean(x, axis=(1, 2))                                           # (batch, C)
+        squeezed = ops.sum(x, axis=(1, 2)) / (x.shape[1] * x.shape[2])      # (batch, C); ops.mean drops float64
         hidden = ops.relu6(ops.matmul(squeezed, self.squeeze_kernel) + self.squeeze_bias)
         weights = GATES[self.gate](ops.matmul(hidden, self.excite_kernel) + self.excite_bias)   # (batch, C)
         y = x * weights[:, None, None, :]

@@ -10,6 +10,10 @@ minattn's MultiHeadAttention outputs 0, Keras's an average over the keys.
 Both pass the query mask on, so a layer that reads the mask (pooling, a
 recurrent layer) ignores those steps either way.
 """
+import functools
+
+import numpy as np
+
 from .. import layers
 from .activations import from_keras_activation, to_keras_activation
 from .backend import import_keras
@@ -56,9 +60,14 @@ def load_recurrent(kl, name=None):
 
 
 def call_recurrent(keras_layer, inputs, layer):
-    """``[x, *states]`` in minattn is ``layer(x, initial_state=states)`` in Keras."""
+    """``[x, *states]`` in minattn is ``layer(x, initial_state=states, mask=x's mask)`` in Keras.
+
+    Keras fills in ``mask`` by itself only for a call on one tensor, so with
+    initial states the sequence's mask is passed by hand (as a Keras user must).
+    """
     if isinstance(inputs, list):
-        return keras_layer(inputs[0], initial_state=inputs[1:])
+        x = inputs[0]
+        return keras_layer(x, initial_state=inputs[1:], mask=getattr(x, "_keras_mask", None))
     return keras_layer(inputs)
 
 
@@ -102,7 +111,21 @@ def load_attention(kl, node):
 
 
 # -- MultiHeadAttention ----------------------------------------------------------------
+@functools.cache
+def keras_mha_takes_value_dim():
+    """Whether this Keras's MultiHeadAttention runs with value_dim != key_dim (3.15 fails on it)."""
+    try:
+        K.MultiHeadAttention(1, 1, value_dim=2)(np.zeros((1, 2, 2), "float32"), np.zeros((1, 2, 2), "float32"))
+    except Exception:          # whatever Keras raises, the layer cannot be used that way
+        return False
+    return True
+
+
 def export_mha(layer, dtype):
+    if layer.value_dim != layer.key_dim and not keras_mha_takes_value_dim():
+        raise ValueError(f"{where(layer)}: value_dim={layer.value_dim} differs from key_dim={layer.key_dim}, "
+                         f"and Keras {keras.__version__}'s MultiHeadAttention fails on that when called; "
+                         "use value_dim=None (= key_dim) to export")
     return K.MultiHeadAttention(layer.num_heads, layer.key_dim, value_dim=layer.value_dim,
                                 use_bias=layer.use_bias, name=layer.name, dtype=dtype)
 
@@ -115,7 +138,7 @@ def call_mha(keras_layer, inputs, layer):
 
 def load_mha(kl, node):
     c = kl.get_config()
-    refuse_settings(kl, c, {"dropout": 0.0, "output_shape": None, "attention_axes": None,
+    refuse_settings(kl, c, {"dropout": 0.0, "output_shape": None, "attention_axes": (None, (1,), [1]),
                             "use_gate": False, "sliding_window": None})
     kwargs = node.arguments.kwargs
     if kwargs.get("attention_mask") is not None:
