@@ -1,0 +1,75 @@
+"""demos/scale_out.py and the two facts docs/scale-out.md states about Keras's DataParallel on JAX,
+each run in a fresh process (XLA's device count is fixed when JAX starts).
+
+Needs the ``[keras]`` extra; skipped without it.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytest.importorskip("jax", reason='the Keras bridge needs the [keras] extra: pip install -e ".[keras]"')
+pytest.importorskip("keras", minversion="3.0", reason='needs Keras 3: pip install -e ".[keras]"')
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TWO_DEVICES = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2", "KERAS_BACKEND": "jax"}
+
+
+def run_python(args, timeout=600):
+    env = {**os.environ, **TWO_DEVICES, "PYTHONPATH": ROOT, "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_scale_out_demo_trains_on_two_devices(tmp_path):
+    out = run_python([os.path.join("demos", "scale_out.py"), "--samples", "300", "--epochs", "1",
+                      "--keras-epochs", "3", "--batch-size", "32", "--verbose", "0", "--out", str(tmp_path)])
+    assert "2 devices: ['cpu:0', 'cpu:1']" in out
+    assert "dropping the last 12 training samples" in out           # 300 = 9 * 32 + 12
+    gap = float(re.search(r"differ by at most (\S+) on", out).group(1))
+    assert gap < 1e-5
+    results = json.loads((tmp_path / "results.json").read_text())
+    losses = results["keras_loss"]
+    assert len(losses) == 3 and losses[-1] < losses[0], losses
+    assert results["settings"]["train_samples"] == 288 and results["export_max_difference"] == gap
+    assert (tmp_path / "model.keras").exists()
+
+
+FACTS = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from minattn import Input, Model
+    from minattn.layers import Dense
+    from minattn.keras_bridge import import_keras, to_keras
+    keras = import_keras()
+    inputs = Input((4,))
+    model = Model(inputs, Dense(1)(inputs))
+    x, y = np.ones((10, 4), "float32"), np.ones((10, 1), "float32")
+    if sys.argv[1] == "distribution_first":
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+        keras_model = to_keras(model)
+    else:
+        keras_model = to_keras(model)
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+    keras_model.compile("adam", "mse")
+    try:
+        keras_model.fit(x, y, batch_size=int(sys.argv[2]), epochs=1, verbose=0)
+        print("fit ok")
+    except Exception as err:
+        print("fit failed:", type(err).__name__)
+""")
+
+
+@pytest.mark.parametrize("order, batch_size, expected", [
+    ("distribution_first", 4, "fit ok"),              # batches 4, 4, 2: each splits over 2 devices
+    ("distribution_first", 5, "fit failed"),          # 5 does not split over 2
+    ("model_first", 4, "fit failed"),                 # weights on one device, steps on two
+])
+def test_data_parallel_facts(order, batch_size, expected):
+    assert expected in run_python(["-c", FACTS, order, str(batch_size)], timeout=300)
