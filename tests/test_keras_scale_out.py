@@ -13,6 +13,7 @@ import textwrap
 import pytest
 
 pytest.importorskip("jax", reason='the Keras bridge needs the [keras] extra: pip install -e ".[keras]"')
+os.environ.setdefault("KERAS_BACKEND", "jax")       # unset, Keras would look for TensorFlow
 pytest.importorskip("keras", minversion="3.0", reason='needs Keras 3: pip install -e ".[keras]"')
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,7 +38,8 @@ def test_scale_out_demo_trains_on_two_devices(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     losses = results["keras_loss"]
     assert len(losses) == 3 and losses[-1] < losses[0], losses
-    assert results["settings"]["train_samples"] == 288 and results["export_max_difference"] == gap
+    assert results["settings"]["train_samples"] == 288
+    assert results["export_max_difference"] == pytest.approx(gap, rel=0.01)     # printed to 3 digits
     assert (tmp_path / "model.keras").exists()
 
 

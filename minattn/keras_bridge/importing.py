@@ -1,7 +1,8 @@
 """``from_keras(keras_model)``: a minattn ``Model`` with the same graph, layer names and weights.
 
 The Keras graph is walked back from the outputs (each Keras tensor knows the
-layer call that made it); each layer is rebuilt by its bridge and called on
+layer call that made it: ``tensor._keras_history`` and ``layer._inbound_nodes``,
+Keras 3's own record of its functional graph, which has no public name); each layer is rebuilt by its bridge and called on
 the minattn tensors in the same order, so the forward pass can be read,
 gradient-checked and plotted in minattn.
 """
