@@ -5,6 +5,7 @@ and comes back from it. ``Attention`` becomes Keras's own ``Attention`` for the
 """
 from .. import layers
 from . import ops_attention, ops_pooling, ops_vision
+from .backend import import_keras
 from .registry import also_load, register
 from .standard_sequence import call_attention, load_attention
 
@@ -54,7 +55,6 @@ custom(layers.SpatialTransformer, ops_vision.SpatialTransformer, ("units", "outp
 
 # -- Attention: Keras's own for "dot", ours for the other scores --------------------
 def export_attention(layer, dtype):
-    from .backend import import_keras
     score = layer.score.name
     if score == "dot":
         return import_keras().layers.Attention(name=layer.name, dtype=dtype)

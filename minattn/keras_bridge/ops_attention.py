@@ -40,10 +40,6 @@ def additive_score(query, keys, query_kernel, key_kernel, v):
     return ops.sum(tanh(q + k) * v, axis=-1)
 
 
-def glorot():
-    return "glorot_uniform"
-
-
 class MinattnLayer(keras.layers.Layer):
     """What our layers share: masks are read, and ``get_config`` lists ``SETTINGS``."""
     SETTINGS = ()
@@ -59,7 +55,7 @@ class MinattnLayer(keras.layers.Layer):
         return {**super().get_config(), **{s: getattr(self, s) for s in self.SETTINGS}}
 
     def weight(self, name, shape, initializer=None):
-        return self.add_weight(name=name, shape=shape, initializer=initializer or glorot())
+        return self.add_weight(name=name, shape=shape, initializer=initializer or "glorot_uniform")
 
 
 @keras.saving.register_keras_serializable(package="minattn")

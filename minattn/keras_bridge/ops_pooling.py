@@ -16,13 +16,10 @@ def bool_mask(mask):
 
 
 class PoolingLayer(MinattnLayer):
-    """A pooled output: no mask goes on."""
+    """A pooled output (and, with ``return_attention``, the weights): no mask goes on."""
 
     def compute_mask(self, inputs, mask=None):
-        return [None, None] if self.attention_returned() else None
-
-    def attention_returned(self):
-        return getattr(self, "return_attention", False)
+        return [None, None] if self.return_attention else None
 
 
 @keras.saving.register_keras_serializable(package="minattn")

@@ -71,12 +71,8 @@ def call_recurrent(keras_layer, inputs, layer):
     return keras_layer(inputs)
 
 
-def load_call_recurrent(kl, node):
-    return load_recurrent(kl)
-
-
-register(layers.LSTM, "LSTM", export_lstm, load_call_recurrent, call_recurrent)
-register(layers.GRU, "GRU", export_gru, load_call_recurrent, call_recurrent)
+register(layers.LSTM, "LSTM", export_lstm, lambda kl, node: load_recurrent(kl), call_recurrent)
+register(layers.GRU, "GRU", export_gru, lambda kl, node: load_recurrent(kl), call_recurrent)
 
 
 def export_bidirectional(layer, dtype):
