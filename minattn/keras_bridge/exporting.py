@@ -42,8 +42,8 @@ def to_keras(model, lambdas=None, drop_added_losses=False):
         rounding), built in the model's float type (float64 turns on JAX's x64).
 
     Raises:
-        ValueError: a layer without Keras counterpart, or a Lambda that cannot
-        be translated, named with what to do.
+        ValueError: A layer without Keras counterpart, or a Lambda that
+            cannot be translated, named with what to do.
     """
     if model.added_losses and not drop_added_losses:
         raise ValueError(f"Model '{model.name}': its add_loss terms do not carry over to Keras; "

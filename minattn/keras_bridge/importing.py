@@ -109,7 +109,7 @@ def from_keras(keras_model):
         weights (``minattn.set_floatx``).
 
     Raises:
-        ValueError: a layer or setting minattn does not have, named.
+        ValueError: A layer or setting minattn does not have, named.
     """
     check_dtype(keras_model)
     reader = Reader()
