@@ -131,8 +131,10 @@ def prose(text):
 
 def minattn_modules():
     import pkgutil
+    keras_missing = importlib.util.find_spec("keras") is None          # the optional [keras] extra
     modules = {info.name: importlib.import_module(info.name)
-               for info in pkgutil.walk_packages(minattn.__path__, "minattn.")}
+               for info in pkgutil.walk_packages(minattn.__path__, "minattn.")
+               if not (keras_missing and info.name.startswith("minattn.keras_bridge"))}
     return {"minattn": minattn, **modules}
 
 

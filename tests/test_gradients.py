@@ -36,11 +36,21 @@ def readable_path():
 # ---------------------------------------------------------------------------
 # What the package defines
 # ---------------------------------------------------------------------------
+OPTIONAL_PACKAGES = ("minattn.keras_bridge",)     # needs the [keras] extra; defines Keras layers only
+
+
 def _package_modules():
-    """minattn and every module under it (imported), found by walking the package."""
+    """minattn and every module under it (imported), found by walking the package.
+
+    An optional package whose extra is not installed is left out (its import fails).
+    """
     found = [minattn]
-    for info in pkgutil.walk_packages(minattn.__path__, prefix="minattn."):
-        found.append(importlib.import_module(info.name))
+    for info in pkgutil.walk_packages(minattn.__path__, prefix="minattn.", onerror=lambda name: None):
+        try:
+            found.append(importlib.import_module(info.name))
+        except ImportError:
+            if not info.name.startswith(OPTIONAL_PACKAGES):
+                raise
     return found
 
 
