@@ -215,17 +215,18 @@ def test_the_name_check_refuses_what_does_not_exist():
 
 
 def test_the_module_map_names_every_module():
-    """docs/architecture.md has a row for every module of the package (the coursework as one row)."""
+    """docs/architecture.md has a row for every module of the package (the coursework and the optional
+    Keras bridge as one row each)."""
     text = page_text("architecture.md")
     missing = []
     for folder, _, files in os.walk(os.path.join(ROOT, "minattn")):
         for name in files:
             path = os.path.relpath(os.path.join(folder, name), os.path.join(ROOT, "minattn")).replace(os.sep, "/")
-            if not name.endswith(".py") or path.startswith("exercises/"):
+            if not name.endswith(".py") or path.startswith(("exercises/", "keras_bridge/")):
                 continue
             if f"| `{path}` |" not in text:
                 missing.append(path)
-    assert "| `exercises/` |" in text
+    assert "| `exercises/` |" in text and "| `keras_bridge/` |" in text
     assert not missing, f"modules without a row in docs/architecture.md's module map: {sorted(missing)}"
 
 
