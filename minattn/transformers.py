@@ -74,13 +74,40 @@ def build_classifier(vocab_size, sequence_length, embedding_dim=32, num_heads=2,
 
         ids -> TokenAndPositionEmbedding(mask_zero) -> TransformerEncoder -> GlobalAveragePooling1D
         (padding left out) -> Dropout -> Dense(1, sigmoid)
+
+    Returns:
+        ``(model, encoder_block)``.
     """
     ids = Input((sequence_length,), name="words", dtype="int32")
     x = TokenAndPositionEmbedding(vocab_size, sequence_length, embedding_dim, mask_zero=True,
                                   name="embedding")(ids)
-    x = TransformerEncoder(intermediate_dim, num_heads, dropout=dropout, name="encoder")(x)
-    x = Dropout(dropout)(GlobalAveragePooling1D()(x))
-    return Model(ids, Dense(1, activation="sigmoid", name="prediction")(x))
+    block = TransformerEncoder(intermediate_dim, num_heads, dropout=dropout, name="encoder")
+    x = Dropout(dropout)(GlobalAveragePooling1D()(block(x)))
+    return Model(ids, Dense(1, activation="sigmoid", name="prediction")(x)), block
+
+
+class WordAttention:
+    """The attention each word receives in a classifier's encoder block, as one weight per word.
+
+    ``predict(x)`` gives (n, T): the self-attention weights averaged over the
+    heads and over the real (unpadded) query words, so each row sums to 1
+    over the real words, like a pooling layer's weights. A summary for
+    plots: a block's attention is (heads, T, T), and this average hides
+    which word attends where.
+    """
+
+    def __init__(self, model, block):
+        self.model, self.block = model, block
+
+    def predict(self, x, batch_size=256):
+        rows = []
+        for start in range(0, len(x), batch_size):
+            batch = np.asarray(x[start:start + batch_size])
+            real = batch != 0                                                    # (n, T)
+            scores = attention_maps(self.model, self.block, [batch], mask=real)
+            weights = next(iter(scores.values())).mean(axis=1)                  # (n, Tq, Tk)
+            rows.append(np.sum(weights * real[:, :, None], axis=1) / np.maximum(real.sum(1), 1)[:, None])
+        return np.concatenate(rows)
 
 
 def attention_maps(model, block, inputs, mask=None):
