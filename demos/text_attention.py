@@ -233,7 +233,9 @@ def main(argv=None):
     uniform = report(runs, None if args.imdb else decisive_mask(vocab, test_x), test_x)
 
     figure = os.path.join(args.out, "attention_words.png")
-    title = f"Attention over held-out {corpus} ({'BiLSTM' if args.bidirectional else 'LSTM'})"
+    encoders = ([("BiLSTM" if args.bidirectional else "LSTM")] if set(runs) - {"transformer"} else []) + (
+        ["Transformer"] if "transformer" in runs else [])
+    title = f"Attention over held-out {corpus} ({', '.join(encoders)})"
     draw(figure, runs, vocab, test_x, test_y, title + ("" if args.imdb else "; bold: decisive words"),
          synthetic=not args.imdb)
     main_variant = "pooling" if "pooling" in runs else next(iter(runs))

@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def _save(fig, path):
@@ -68,6 +69,7 @@ def learning_curves(curves, path, title, ylabel, xlabel="epoch"):
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for label, values in curves.items():
         ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
