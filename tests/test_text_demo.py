@@ -13,7 +13,7 @@ DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 
 
 def run(out, *args):
-    return demo_runner.run_demo(out, "text_attention.py", *args)
+    return demo_runner.run_demo(out, "text_attention.py", *args, timeout=900)
 
 
 @pytest.fixture(scope="module")
