@@ -26,8 +26,9 @@ def head_grid(weights, path, title, row_labels, col_labels, row_titles=None, xla
 
     Args:
         weights: e.g. (layers, heads, Tq, Tk) for one input.
-        row_labels / col_labels: the query and key tokens (characters are shown
-            with newline and space made visible).
+        row_labels: the query tokens (characters are shown with newline and
+            space made visible).
+        col_labels: the key tokens, shown the same way.
         row_titles: a name per grid row (e.g. "layer 1"); heads are numbered.
     """
     weights = np.asarray(weights, dtype=float)
