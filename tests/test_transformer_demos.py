@@ -20,7 +20,7 @@ def test_gpt_beats_the_ngram_baseline_at_quick_size(gpt):
     _, results, stdout = gpt
     models = results["models"]
     assert results["settings"]["ngram_order"] == 2 and models["ngram"]["order"] == 2
-    # measured: bigram 3.56, GPT 3.17 bits per character (seed 0, 2000 windows, 3 epochs)
+    # measured: bigram 3.537, GPT 3.194, LSTM 3.725 bits per character (seed 0, 2000 windows, 3 epochs)
     assert models["gpt"]["bits_per_char"] < models["ngram"]["bits_per_char"] - 0.2, models
     assert models["gpt"]["bits_per_char"] < models["lstm"]["bits_per_char"], models
     assert f"{models['gpt']['bits_per_char']:.3f}" in stdout
