@@ -38,7 +38,7 @@ from minattn.seq2seq import masked_sparse_categorical_crossentropy  # noqa: E402
 from minattn.transformers import attention_maps, build_gpt, sample_text  # noqa: E402
 
 SAMPLES = 5_600             # training windows per epoch (at most the ~5 700 the training text has)
-EPOCHS = 6
+EPOCHS = 16
 SEED = 0
 SEQUENCE_LENGTH = 64
 EMBEDDING_DIM = 64
