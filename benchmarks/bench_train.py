@@ -1,4 +1,4 @@
-"""Training throughput of the articles' four models (E1-E4) in minattn, beside PyTorch.
+"""Training throughput of the articles' four models (E1-E4) and a character GPT in minattn, beside PyTorch.
 
 Each model is built exactly as its article writes it (see
 docs/articles/), compiled with ``Adam()`` in float32, and trained with
@@ -31,6 +31,13 @@ timed runs alternate minattn, torch, jax.
     python benchmarks/bench_train.py --no-torch           # minattn (and JAX if installed)
     python benchmarks/bench_train.py --no-torch --no-jax  # minattn only (reference columns)
     python benchmarks/bench_train.py --json bench.json    # also save the numbers
+    python benchmarks/bench_train.py --only GPT --batches 50
+
+GPT is demos/char_gpt.py's model (``minattn.transformers.build_gpt``: two
+pre-norm TransformerDecoder blocks, 64 wide, 4 heads, 64 characters, a
+64-id vocabulary, relu) on random ids; PyTorch's is two
+``nn.TransformerEncoderLayer(norm_first=True)`` with a causal mask, the same
+maths, loaded with minattn's initial weights.
 
 Memory: for each experiment and framework a fresh Python process (this script
 with ``--memory-child``) trains ``MEMORY_BATCHES`` batches and reports its
@@ -82,6 +89,9 @@ from minattn.datasets import abs_difference, planted_column, planted_time_step
 from minattn.layers import (LSTM, Activation, Dense, Flatten, Lambda, Multiply, Permute,
                             RepeatVector)
 from minattn.optimizers import Adam
+from minattn.pytree import tree_leaves
+from minattn.seq2seq import masked_sparse_categorical_crossentropy
+from minattn.transformers import build_gpt
 
 BATCHES = 300           # timed batches per run
 WARMUP = 30             # batches of the untimed warm-up (each framework)
@@ -94,8 +104,10 @@ CHECK_TOLERANCE = 1e-4  # max |difference| allowed between minattn and torch/jax
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"   # XLA_FLAGS entry when one BLAS thread is asked
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-BATCH_SIZE = {"E1": 32, "E2": 32, "E3": 64, "E4": 32}
-LOSS = {"E1": "mse", "E2": "mse", "E3": "binary_crossentropy", "E4": "binary_crossentropy"}
+BATCH_SIZE = {"E1": 32, "E2": 32, "E3": 64, "E4": 32, "GPT": 32}
+LOSS = {"E1": "mse", "E2": "mse", "E3": "binary_crossentropy", "E4": "binary_crossentropy",
+        "GPT": masked_sparse_categorical_crossentropy}
+GPT_VOCAB, GPT_LENGTH, GPT_DIM, GPT_HEADS, GPT_LAYERS = 64, 64, 64, 4, 2    # as torch_models.GPT
 # Reference throughputs (samples/s) of the same models, shown when torch is not measured:
 # PyTorch on the CPU and a plain hand-written autograd script, measured earlier on this machine.
 TORCH_CPU = {"E1": 66_000, "E2": 15_700, "E3": 27_700, "E4": 62_000}
@@ -167,6 +179,19 @@ def build_e4():
 
 
 # -- the data ------------------------------------------------------------------------
+def build_gpt_bench():
+    """The character GPT (demos/char_gpt.py's layout) at benchmark size; masked cross-entropy."""
+    model, _ = build_gpt(GPT_VOCAB, GPT_LENGTH, GPT_DIM, GPT_HEADS, GPT_LAYERS, activation="relu")
+    model.compile(optimizer=Adam(), loss=LOSS["GPT"])
+    return model
+
+
+def data_gpt(n):
+    """Random ids 1..63 (0 is padding) and the same windows shifted by one: (n, 64) each."""
+    ids = np.random.default_rng(SEED).integers(1, GPT_VOCAB, size=(n, GPT_LENGTH + 1))
+    return ids[:, :-1], ids[:, 1:]
+
+
 def data_e1(n):
     x, _, y = abs_difference(n)
     return x, y
@@ -186,7 +211,8 @@ def data_e4(n):
 
 
 EXPERIMENTS = {"E1": (build_e1, data_e1), "E2": (build_e2, data_e2),
-               "E3": (build_e3, data_e3), "E4": (build_e4, data_e4)}
+               "E3": (build_e3, data_e3), "E4": (build_e4, data_e4), "GPT": (build_gpt_bench, data_gpt)}
+INTEGER_DATA = {"GPT"}          # token ids stay integers
 
 
 # -- setting up ------------------------------------------------------------------------
@@ -230,13 +256,18 @@ def setup_minattn(name, n):
     minattn.set_random_seed(SEED)
     model = build()
     x, y = data(n)
+    if name in INTEGER_DATA:
+        return model, x, y
     return model, x.astype(FLOATX), y.astype(FLOATX)   # fit would cast; do it once here
 
 
 def setup_torch(tm, name, model, x, y):
     """A torch Trainer on the same data, starting from the minattn model's initial weights."""
     trainer = tm.Trainer(name, x, y, BATCH_SIZE[name], seed=SEED)
-    tm.set_weights(trainer.model, list(model.params.values()))
+    if name == "GPT":
+        tm.set_gpt_weights(trainer.model, tree_leaves(model.params))
+    else:
+        tm.set_weights(trainer.model, list(model.params.values()))
     return trainer
 
 
@@ -280,10 +311,15 @@ def check_same_model(tm, model, trainer, x, y):
     torch_out = torch_model(tm.torch.from_numpy(xb))
     torch_loss = torch_model.loss(torch_out, tm.torch.from_numpy(yb))
     torch_loss.backward()
-    torch_grads = tm.get_weights(torch_model, grads=True)
+    torch_grads = tm.gpt_leaves(torch_model, grads=True) if name == "GPT" else \
+        tm.get_weights(torch_model, grads=True)
     torch_model.zero_grad()
+    ours = minattn_reference(model, name, xb, yb)
+    if name == "GPT":                 # nested blocks: compare the gradients leaf by leaf, in Keras's order
+        ours = ours[:2] + ([{"w": leaf} for grads in ours[2] for leaf in tree_leaves(grads)],)
+        torch_grads = [{"w": leaf} for leaf in torch_grads]
     theirs = (torch_out.detach().numpy(), float(torch_loss.detach()), torch_grads)
-    return largest_difference(name, "torch", minattn_reference(model, name, xb, yb), theirs)
+    return largest_difference(name, "torch", ours, theirs)
 
 
 def check_same_jax(jm, model, name, x, y):
@@ -448,10 +484,11 @@ def format_reference_table(results):
     lines = [header, "-" * len(header)]
     for r in results:
         ours, plain = r["minattn"], r["reference_plain_autograd_samples_per_s"]
+        torch_cpu, ratio = r["reference_torch_cpu_samples_per_s"], r["ratio_minattn_over_torch"]
         lines.append(f"{r['experiment']:<4} {r['batch_size']:>5} {r['params']:>7} "
                      f"{ours['samples_per_s']:>10,.0f} {ours['ms_per_step']:>8.2f} "
-                     f"{ours['cpu_over_wall']:>8.2f} {r['reference_torch_cpu_samples_per_s']:>10,} "
-                     f"{(f'{plain:,}' if plain else '-'):>9} {r['ratio_minattn_over_torch']:>13.2f}")
+                     f"{ours['cpu_over_wall']:>8.2f} {(f'{torch_cpu:,}' if torch_cpu else '-'):>10} "
+                     f"{(f'{plain:,}' if plain else '-'):>9} {(f'{ratio:.2f}' if ratio else '-'):>13}")
     return "\n".join(lines)
 
 

@@ -3,13 +3,14 @@
 Article 003 trains ``Embedding -> LSTM(100, return_sequences=True) ->
 Attention -> Dense(1, sigmoid)`` on IMDb reviews. No review data set can be
 downloaded here, so by default the demo makes a seeded synthetic corpus
-(``minattn.text.synthetic_reviews``): neutral words with a few sentiment words
+(``minattn.datasets.text.synthetic_reviews``): neutral words with a few sentiment words
 planted among them, some negated ("not good"), the label the sign of their
 sum. The words that decide each review are known, so we can measure how much
 attention lands on them. ``--imdb PATH`` runs the same models on the real
 reviews (the ``aclImdb`` folder of Maas et al. 2011).
 
-Four heads over the same Embedding + LSTM, each trained from scratch:
+Four heads over the same Embedding + LSTM, each trained from scratch, and a
+Transformer beside them on the same data:
 
 * ``last``    -- no attention: the LSTM's last hidden state (the baseline);
 * ``pooling`` -- article 003's attention pooling: ``a = softmax_t(h_t W)``;
@@ -18,6 +19,11 @@ Four heads over the same Embedding + LSTM, each trained from scratch:
 * ``self``    -- structured self-attention (Lin et al. 2017): ``r`` hops
                  ``A = softmax_t(W_s2 tanh(W_s1 H^T))``, flattened, with the
                  penalty ``||A A^T - I||_F^2`` (``--penalty``) added by ``model.add_loss``.
+* ``transformer`` -- no recurrence: Keras's text-classification-with-Transformer
+                 layout, TokenAndPositionEmbedding -> TransformerEncoder -> mean
+                 pooling -> Dense (``minattn.transformers.build_classifier``); its
+                 "attention over words" is what each word receives, averaged
+                 over heads and real query words.
 
     python demos/text_attention.py                      # all four, a few minutes on 2 cores
     python demos/text_attention.py --quick
@@ -37,6 +43,7 @@ from minattn.layers import (LSTM, AttentionPooling, AttentionWithContext, Bidire
                             Flatten, Lambda, StructuredSelfAttention, attention_penalty)
 from minattn.optimizers import Adam
 from minattn.experiments.results import write_results
+from minattn.transformers import WordAttention, build_classifier
 
 SAMPLES = 4000               # training reviews (10 % of them for validation)
 EPOCHS = 5
@@ -51,9 +58,11 @@ LSTM_UNITS = 32              # article 003: 100
 SELF_HOPS, SELF_UNITS = 4, 16   # structured self-attention's r and d_a
 PENALTY = 0.01               # on ||A A^T - I||_F^2; at --quick size 0.1 slowed learning, 1.0 stopped it
 IMDB_MAXLEN, IMDB_MAX_WORDS = 200, 10_000
-VARIANTS = ("last", "pooling", "context", "self")
+TRANSFORMER_HEADS, TRANSFORMER_FF = 2, 32    # Keras's example: 2 heads, feed-forward 32
+VARIANTS = ("last", "pooling", "context", "self", "transformer")
 LABELS = {"last": "last state (no attention)", "pooling": "pooling (article 003)",
-          "context": "HAN with context (u_w)", "self": "structured self-attention"}
+          "context": "HAN with context (u_w)", "self": "structured self-attention",
+          "transformer": "Transformer encoder (no LSTM)"}
 SHOWN_REVIEWS, SHOWN_MAX_WORDS = 3, 24
 QUICK = {"samples": 3000, "epochs": 4, "max_len": 30}
 
@@ -72,6 +81,9 @@ def build_model(variant, vocab_size, maxlen, bidirectional=False, penalty=PENALT
     None for "last". For "self" the model gets ``penalty * ||A A^T - I||_F^2``
     (batch mean) through ``add_loss``, unless ``penalty`` is 0.
     """
+    if variant == "transformer":
+        model, block = build_classifier(vocab_size, maxlen, EMBED_DIM, TRANSFORMER_HEADS, TRANSFORMER_FF)
+        return model, WordAttention(model, block)
     inputs = Input((maxlen,))
     embedded = Embedding(vocab_size, EMBED_DIM, mask_zero=True)(inputs)     # (time, embed)
     if variant == "last":
@@ -188,7 +200,7 @@ def report(runs, decisive, test_x):
 def parse_args(argv):
     parser = experiment_parser(__doc__, SAMPLES, EPOCHS, SEED, os.path.join("runs", "text"), QUICK)
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS),
-                        help="which heads to train (default: all four)")
+                        help="which heads to train (default: all five)")
     parser.add_argument("--max-len", type=int, default=MAX_LEN,
                         help=f"longest synthetic review, in words (default {MAX_LEN}; shortest {MIN_LEN}): "
                              "the longer, the harder for the last hidden state")
@@ -222,7 +234,9 @@ def main(argv=None):
     uniform = report(runs, None if args.imdb else decisive_mask(vocab, test_x), test_x)
 
     figure = os.path.join(args.out, "attention_words.png")
-    title = f"Attention over held-out {corpus} ({'BiLSTM' if args.bidirectional else 'LSTM'})"
+    encoders = ([("BiLSTM" if args.bidirectional else "LSTM")] if set(runs) - {"transformer"} else []) + (
+        ["Transformer"] if "transformer" in runs else [])
+    title = f"Attention over held-out {corpus} ({', '.join(encoders)})"
     draw(figure, runs, vocab, test_x, test_y, title + ("" if args.imdb else "; bold: decisive words"),
          synthetic=not args.imdb)
     main_variant = "pooling" if "pooling" in runs else next(iter(runs))
@@ -233,6 +247,7 @@ def main(argv=None):
                 "maxlen": maxlen, "min_len": None if args.imdb else MIN_LEN, "vocabulary": len(vocab),
                 "embed_dim": EMBED_DIM, "lstm_units": LSTM_UNITS, "bidirectional": args.bidirectional,
                 "self_hops": SELF_HOPS, "self_units": SELF_UNITS, "penalty": args.penalty,
+                "transformer_heads": TRANSFORMER_HEADS, "transformer_ff": TRANSFORMER_FF,
                 "variants": list(runs), "history_of": main_variant}
     variants = {v: {"label": LABELS[v], "test_accuracy": r["accuracy"], "test_samples": len(test_x),
                     "decisive_attention": r["decisive_mass"], "params": r["params"],

@@ -5,6 +5,8 @@ never overflows (no warning, finite gradient even at |x| = 1e4), and gets its
 gradient from autograd (tanh's from its output; see ``tanh``). ``get(name)``
 turns the Keras names into functions.
 """
+import math
+
 import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
@@ -77,6 +79,37 @@ def hard_swish(x):
     return x * hard_sigmoid(x)
 
 
+_ERF_EACH = np.frompyfunc(math.erf, 1, 1)       # the C library's erf, one element at a time
+
+
+@primitive
+def erf(x):
+    """The error function ``erf(x) = 2 / sqrt(pi) * integral_0^x exp(-t^2) dt``.
+
+    Its values come from Python's ``math.erf`` (correct to the last bit or
+    so of float64; no SciPy needed), applied element by element, which is
+    about 100 times slower than ``np.tanh``. Its derivative is exact:
+    ``erf'(x) = 2 / sqrt(pi) * exp(-x^2)``.
+    """
+    values = _ERF_EACH(x)
+    dtype = np.result_type(x, np.float32)          # float32 in, float32 out; ints -> float64
+    return np.asarray(values, dtype=np.float64).astype(dtype)
+
+
+defvjp(erf, lambda ans, x: lambda g: g * (2.0 / math.sqrt(math.pi)) * np.exp(-np.square(x)))
+
+
+def gelu(x):
+    """Gaussian error linear unit (Hendrycks & Gimpel 2016), Keras's exact form:
+
+        gelu(x) = x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))
+
+    where Phi is the standard normal CDF. Keras's ``approximate=True`` tanh
+    form is not provided.
+    """
+    return 0.5 * x * (1.0 + erf(x * (1.0 / math.sqrt(2.0))))
+
+
 _BY_NAME = {
     "linear": linear,
     "sigmoid": sigmoid,
@@ -87,6 +120,7 @@ _BY_NAME = {
     "hard_sigmoid": hard_sigmoid,
     "legacy_hard_sigmoid": legacy_hard_sigmoid,
     "hard_swish": hard_swish,
+    "gelu": gelu,
 }
 
 

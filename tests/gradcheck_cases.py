@@ -94,6 +94,7 @@ ACTIVATION_INPUTS = {
     "hard_sigmoid": WIDE,
     "legacy_hard_sigmoid": WIDE,
     "hard_swish": WIDE,
+    "gelu": WIDE,                     # smooth: erf's derivative is exact
 }
 
 # Where each piecewise activation bends. The tests check that no input of an
@@ -794,3 +795,84 @@ def _():
 def _():
     return case(AttentionDecoder(4, 6, attention="local_p", window=1, return_attention=True),
                 _decoder_inputs(), mask=_decoder_mask())
+
+
+# ---------------------------------------------------------------------------
+# The Transformer (minattn/layers/normalization.py, position.py, transformer.py) (appended section)
+# Block inputs are scaled by 0.5; relu cases are checked off relu's kink by
+# test_layer_case_pre_activations_stay_off_the_kinks like every relu layer.
+# ---------------------------------------------------------------------------
+from minattn.layers import (LayerNormalization, SinePositionEncoding,  # noqa: E402
+                            TokenAndPositionEmbedding, TransformerDecoder, TransformerEncoder)
+
+_STEPS_PADDED = np.array([[True, True, True, True],
+                          [True, True, False, False],
+                          [True, True, True, False]])
+_SOURCE_STEPS_PADDED = np.array([[True, True, True], [True, False, False], [True, True, False]])
+
+
+def _tokens(seed, time=4, features=4):
+    return rand(BATCH, time, features, seed=seed, scale=0.5)
+
+
+@layer_case("layer_normalization")
+def _():
+    return case(LayerNormalization(), rand(BATCH, 3, 4, seed=80))
+
+
+@layer_case("layer_normalization_two_axes_scale_only")
+def _():
+    return case(LayerNormalization(axis=(1, 2), center=False, epsilon=1e-5), rand(BATCH, 3, 4, seed=81))
+
+
+@layer_case("multi_head_dropout_training")
+def _():
+    x = rand(BATCH, 4, 4, seed=82)
+    return case(MultiHeadAttention(2, 2, dropout=0.4), [x, x], training=True, rng=5)
+
+
+@layer_case("sine_position_encoding")
+def _():
+    return case(SinePositionEncoding(), rand(BATCH, 4, 6, seed=83))
+
+
+@layer_case("token_and_position_embedding_mask_zero")
+def _():
+    ids = np.array([[1, 4, 4, 0], [2, 2, 3, 1], [3, 0, 0, 0]])       # repeats: gradients add up
+    return nested_case(TokenAndPositionEmbedding(5, 6, 3, mask_zero=True), ids, wrt_inputs=False)
+
+
+@layer_case("transformer_encoder_post_norm_mask")
+def _():
+    return nested_case(TransformerEncoder(6, 2), _tokens(84), mask=_STEPS_PADDED)
+
+
+@layer_case("transformer_encoder_pre_norm_gelu_mask")
+def _():
+    return nested_case(TransformerEncoder(5, 2, activation="gelu", normalize_first=True), _tokens(85),
+                       mask=_STEPS_PADDED)
+
+
+@layer_case("transformer_encoder_dropout_training")
+def _():
+    return nested_case(TransformerEncoder(6, 2, dropout=0.3, activation="tanh"), _tokens(86),
+                       training=True, rng=3)
+
+
+@layer_case("transformer_decoder_causal_mask")
+def _():
+    return nested_case(TransformerDecoder(6, 2), _tokens(87), mask=_STEPS_PADDED)
+
+
+@layer_case("transformer_decoder_cross_masks")
+def _():
+    return nested_case(TransformerDecoder(5, 2, activation="gelu"),
+                       [_tokens(88), rand(BATCH, 3, 5, seed=89, scale=0.5)],
+                       mask=[_STEPS_PADDED, _SOURCE_STEPS_PADDED])
+
+
+@layer_case("transformer_decoder_cross_pre_norm_dropout_training")
+def _():
+    return nested_case(TransformerDecoder(6, 2, dropout=0.3, normalize_first=True, activation="tanh"),
+                       [_tokens(90), rand(BATCH, 3, 4, seed=91, scale=0.5)],
+                       mask=[None, _SOURCE_STEPS_PADDED], training=True, rng=4)

@@ -130,6 +130,8 @@ PRIMITIVE_CASES = {
     "minattn.activations.tanh": [("tanh", lambda t: anp.sum(act.tanh(t) * PROBS), cases.rand(4, 3, seed=12)),
                                  ("tanh-large", lambda t: anp.sum(act.tanh(t * 30.0) * PROBS),
                                   cases.rand(4, 3, seed=12))],
+    "minattn.activations.erf": [("erf", lambda t: anp.sum(act.erf(t) * PROBS), cases.rand(4, 3, seed=11)),
+                                ("erf-wide", lambda t: anp.sum(act.erf(t * 3.0) * PROBS), cases.rand(4, 3, seed=11))],
     "minattn.fast.cell.lstm_cell": [("step", *_lstm_cell_case())],
     "minattn.fast.attention.additive_scores": [("scores", *_additive_scores_case())],
     "minattn.fast.attention.masked_softmax": [("mask", *_masked_softmax_case(ALLOWED)),

@@ -13,7 +13,7 @@ DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 
 
 def run(out, *args):
-    return demo_runner.run_demo(out, "text_attention.py", *args)
+    return demo_runner.run_demo(out, "text_attention.py", *args, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def quick(tmp_path_factory):
 def test_every_head_is_scored_on_held_out_reviews(quick):
     _, results, stdout = quick
     settings, variants = results["settings"], results["variants"]
-    assert list(variants) == ["last", "pooling", "context", "self"]
+    assert list(variants) == ["last", "pooling", "context", "self", "transformer"]
     assert settings["corpus"] == "synthetic" and settings["samples"] == 3000
     assert settings["test_samples"] == 2000 and settings["maxlen"] == 30
     for name, run_ in variants.items():
@@ -46,6 +46,9 @@ def test_attention_beats_chance_and_looks_at_the_deciding_words(quick):
     assert variants["pooling"]["test_accuracy"] > 0.85, variants["pooling"]["test_accuracy"]
     for name in ("context", "self"):
         assert variants[name]["test_accuracy"] > 0.7, (name, variants[name]["test_accuracy"])
+    # The Transformer classifier learns far more slowly on 2700 reviews (0.61 measured at this
+    # size, seed 3): above chance, no more.
+    assert variants["transformer"]["test_accuracy"] > 0.55, variants["transformer"]["test_accuracy"]
     # Sentiment words and their negators hold ~16 % of the words; attention puts far more on them.
     uniform = results["uniform_decisive_attention"]
     assert 0.1 < uniform < 0.25

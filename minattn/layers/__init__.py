@@ -11,10 +11,13 @@ from .core import Activation, Dense, Dropout, Lambda
 from .embedding import Embedding
 from .merging import Add, Concatenate, Multiply
 from .multihead import MultiHeadAttention, PositionalEncoding
+from .normalization import LayerNormalization
+from .position import SinePositionEncoding, TokenAndPositionEmbedding
 from .pooling import AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
 from .recurrent import GRU, LSTM
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
 from .scores import get_score
+from .transformer import TransformerDecoder, TransformerEncoder
 from .vision_attention import SpatialTransformer, SqueezeExcite
 
 __all__ = ["Layer", "clear_session", "Activation", "Dense", "Dropout", "Lambda", "Embedding",
@@ -24,4 +27,6 @@ __all__ = ["Layer", "clear_session", "Activation", "Dense", "Dropout", "Lambda",
            "KeyValueAttention", "AttentionWithContext", "AttentionPooling", "attention_penalty",
            "get_score", "masked_softmax",
            "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-           "GlobalAveragePooling1D", "SqueezeExcite", "SpatialTransformer", "AttentionDecoder"]
+           "GlobalAveragePooling1D", "SqueezeExcite", "SpatialTransformer", "AttentionDecoder",
+           "LayerNormalization", "TokenAndPositionEmbedding", "SinePositionEncoding",
+           "TransformerEncoder", "TransformerDecoder"]

@@ -51,6 +51,9 @@ class MultiHeadAttention(Layer):
         num_heads: number of heads H.
         key_dim: size of each head's queries and keys.
         value_dim: size of each head's values (default key_dim).
+        dropout: the fraction of attention weights dropped while training
+            (default 0), Keras's ``dropout``: each head's weights are dropped
+            and rescaled by 1 / (1 - dropout) before they average the values.
         use_bias: biases on the four projections (default True).
         causal: query step i sees only keys j <= i.
         return_attention_scores: also return the weights of every head.
@@ -70,14 +73,18 @@ class MultiHeadAttention(Layer):
     are; here they are 0, like every sequence output of the attention family).
     """
     accepts_mask = True
+    accepts_training = True
 
-    def __init__(self, num_heads, key_dim, value_dim=None, use_bias=True, causal=False,
+    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, causal=False,
                  return_attention_scores=False, name=None):
         super().__init__(name)
         self.num_heads = check_positive_int(num_heads, f"{layer_label(self)}: num_heads")
         self.key_dim = check_positive_int(key_dim, f"{layer_label(self)}: key_dim")
         self.value_dim = (self.key_dim if value_dim is None
                           else check_positive_int(value_dim, f"{layer_label(self)}: value_dim"))
+        if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"{layer_label(self)}: dropout must be in [0, 1), got {dropout!r}")
+        self.dropout = float(dropout)
         self.use_bias = bool(use_bias)
         self.causal = bool(causal)
         self.return_attention_scores = bool(return_attention_scores)
@@ -97,7 +104,7 @@ class MultiHeadAttention(Layer):
         out = (query[0], dq)
         return ([out, (h, query[0], key[0])] if self.return_attention_scores else out), params
 
-    def apply(self, params, xs, mask=None):
+    def apply(self, params, xs, mask=None, training=False, rng=None):
         query, value, key, query_mask, key_mask = split_query_value_key(xs, mask)
         q = _split_heads(query, params["query_kernel"], params.get("query_bias"))   # (batch, H, Tq, key_dim)
         k = _split_heads(key, params["key_kernel"], params.get("key_bias"))         # (batch, H, Tk, key_dim)
@@ -105,13 +112,26 @@ class MultiHeadAttention(Layer):
         allowed = attention_mask(key_mask, self.causal, query.shape[1], key.shape[1])
         allowed = None if allowed is None else allowed[:, None]                    # (batch | 1, 1, Tq, Tk)
         weights = masked_softmax(scaled_dot_score(q, k), allowed)                 # (batch, H, Tq, Tk)
-        heads = anp.matmul(weights, v)                                             # (batch, H, Tq, value_dim)
+        heads = anp.matmul(drop_weights(weights, self.dropout, training, rng), v)  # (batch, H, Tq, value_dim)
         output = _merge_heads(heads, params["output_kernel"], params.get("output_bias"))   # (batch, Tq, dq)
         output = zero_masked_steps(output, query_mask)
         return [output, weights] if self.return_attention_scores else output
 
     def compute_mask(self, x, mask):
         return [query_mask(mask), None] if self.return_attention_scores else query_mask(mask)
+
+
+def drop_weights(weights, rate, training, rng):
+    """Attention dropout: while training, zero each weight with probability ``rate``, scale the rest by 1 / (1 - rate).
+
+    The returned (undropped) weights still sum to 1; the dropped ones only
+    average the values, as in Keras's MultiHeadAttention.
+    """
+    if not training or rate == 0.0:
+        return weights
+    rng = rng if rng is not None else config.rng()
+    keep = rng.random(np.shape(weights)) >= rate
+    return weights * keep * (1.0 / (1.0 - rate))
 
 
 def sinusoidal_encoding(length, depth, max_wavelength=10000.0):
