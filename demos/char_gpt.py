@@ -29,7 +29,7 @@ import minattn  # noqa: E402
 from minattn.datasets import char_corpus as cc  # noqa: E402
 from minattn.plotting import transformer as plots  # noqa: E402
 from minattn.experiments.cli import experiment_parser, parse_experiment_args  # noqa: E402
-from minattn.graph import Input  # noqa: E402
+from minattn import Input  # noqa: E402
 from minattn.layers import LSTM, Dense, Embedding  # noqa: E402
 from minattn.model import Model  # noqa: E402
 from minattn.optimizers import Adam  # noqa: E402

@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from minattn.layers import (GRU, LSTM, Activation, Add, Attention, AttentionDecoder, AttentionPooling,
                             AttentionWithContext, AveragePooling2D, Bidirectional, Concatenate, Conv2D, Dense,
                             Dropout, Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D,
-                            KeyValueAttention, Lambda, MaxPooling2D, MultiHeadAttention, Multiply, Permute,
-                            PositionalEncoding, RepeatVector, Reshape, SpatialTransformer, SqueezeExcite,
-                            StructuredSelfAttention)
+                            KeyValueAttention, Lambda, LayerNormalization, MaxPooling2D, MultiHeadAttention,
+                            Multiply, Permute, PositionalEncoding, RepeatVector, Reshape, SinePositionEncoding,
+                            SpatialTransformer, SqueezeExcite, StructuredSelfAttention, TokenAndPositionEmbedding,
+                            TransformerDecoder, TransformerEncoder)
 
 SMOOTH = ("linear", "tanh", "sigmoid", "softmax")
 SCORES = ("dot", "scaled_dot", "general", "additive", "concat")
@@ -354,6 +355,54 @@ def attention_decoder(draw, dtype):
                  smooth=alignment != "hard", normalised=alignment != "local_p")
 
 
+def layer_normalization(draw, dtype):
+    rank = draw(st.integers(2, 3))
+    axis = draw(st.sampled_from([-1, 1] if rank == 2 else [-1, 1, 2, (1, 2)]))
+    center, scale = draw(st.booleans()), draw(st.booleans())
+    return Drawn(lambda: LayerNormalization(axis=axis, center=center, scale=scale),
+                 array(draw, (draw(st.integers(1, 3)),) + tuple(sizes(draw, rank - 1, low=2)), dtype, scale=1.0))
+
+
+def sine_position_encoding(draw, dtype):
+    wavelength = draw(st.sampled_from([100, 10000]))
+    return Drawn(lambda: SinePositionEncoding(max_wavelength=wavelength),
+                 array(draw, tuple(sizes(draw, 3, high=5)), dtype))
+
+
+def token_and_position_embedding(draw, dtype):
+    batch, time, vocabulary, dim = sizes(draw, 4, high=5)
+    length = time + draw(st.integers(0, 2))
+    mask_zero = draw(st.booleans())
+    ids = np.random.default_rng(draw(st.integers(0, 2**16))).integers(0, vocabulary, (batch, time))
+    return Drawn(lambda: TokenAndPositionEmbedding(vocabulary, length, dim, mask_zero=mask_zero), ids,
+                 int_inputs=True)
+
+
+def transformer_settings(draw):
+    heads, per_head, intermediate = sizes(draw, 3, high=3)
+    settings = dict(intermediate_dim=intermediate, num_heads=heads, activation=draw(st.sampled_from(["tanh", "gelu"])),
+                    normalize_first=draw(st.booleans()))
+    return settings, heads * per_head
+
+
+def transformer_encoder(draw, dtype):
+    settings, features = transformer_settings(draw)
+    batch, time = sizes(draw, 2)
+    return Drawn(lambda: TransformerEncoder(**settings), array(draw, (batch, time, features), dtype),
+                 mask_for(draw, batch, time))
+
+
+def transformer_decoder(draw, dtype):
+    settings, features = transformer_settings(draw)
+    batch, time, source_time = sizes(draw, 3)
+    x = array(draw, (batch, time, features), dtype)
+    if not draw(st.booleans()):                              # decoder-only (GPT): causal self-attention
+        return Drawn(lambda: TransformerDecoder(**settings), x, mask_for(draw, batch, time))
+    encoder = array(draw, (batch, source_time, features), dtype)
+    return Drawn(lambda: TransformerDecoder(**settings), [x, encoder],
+                 [mask_for(draw, batch, time), mask_for(draw, batch, source_time)])
+
+
 BUILDERS = {
     "Dense": dense, "Activation": activation, "Dropout": dropout, "Permute": permute, "Reshape": reshape,
     "Flatten": flatten, "RepeatVector": repeat_vector, "Lambda": lambda_layer, "Add": merge(Add),
@@ -366,6 +415,9 @@ BUILDERS = {
     "MaxPooling2D": pooling_2d(MaxPooling2D), "AveragePooling2D": pooling_2d(AveragePooling2D),
     "GlobalAveragePooling2D": global_average_pooling_2d, "SqueezeExcite": squeeze_excite,
     "SpatialTransformer": spatial_transformer, "AttentionDecoder": attention_decoder,
+    "LayerNormalization": layer_normalization, "SinePositionEncoding": sine_position_encoding,
+    "TokenAndPositionEmbedding": token_and_position_embedding, "TransformerEncoder": transformer_encoder,
+    "TransformerDecoder": transformer_decoder,
 }
 ATTENTION_LAYERS = ("Attention", "MultiHeadAttention", "StructuredSelfAttention", "KeyValueAttention",
                     "AttentionWithContext", "AttentionPooling", "AttentionDecoder")
