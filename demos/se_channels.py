@@ -1,4 +1,4 @@
-"""C8 -- channel attention: squeeze-excitation finds the channels that carry the class (seed article 002).
+"""SE -- channel attention: squeeze-excitation finds the channels that carry the class (seed article 002).
 
 Synthetic 12 x 12 images with 8 channels (``datasets.channel_planted_images``):
 every channel holds a stroke (-, |, \\ or /) plus noise, but only channels
@@ -20,7 +20,7 @@ from minattn import Input, Model, datasets, plotting_vision
 from minattn.cli import experiment_parser, parse_experiment_args
 from minattn.layers import Conv2D, Dense, GlobalAveragePooling2D, MaxPooling2D, SqueezeExcite
 from minattn.optimizers import Adam
-from minattn.results import write_results
+from minattn.results import report_outputs, write_results
 
 SAMPLES = 8_000
 EPOCHS = 12
@@ -76,7 +76,8 @@ def main(argv=None):
                             validation_data=(test_x, test_y))
         histories[label] = history
         accuracy[label] = float(np.mean(np.argmax(model.predict(test_x), axis=-1) == test_y))
-        print(f"{label}: test accuracy {accuracy[label]:.3f}")
+        print(f"{label}: test accuracy {accuracy[label]:.3f} (share of the {TEST_SAMPLES} test images "
+              "classified right)")
         if weights_model is not None:
             w = weights_model.predict(test_x)                         # (samples, channels)
             weights[label] = (w.mean(axis=0), w.std(axis=0))
@@ -89,21 +90,22 @@ def main(argv=None):
                        "informative_min": float(np.min(m[list(INFORMATIVE)])),
                        "decoy_max": float(np.max(m[decoys]))} for label, (m, _) in weights.items()}
     for label, s in summary.items():
-        print(f"{label}: mean weight informative {s['informative_mean']:.3f} vs decoy {s['decoy_mean']:.3f}")
+        print(f"{label}: mean weight informative {s['informative_mean']:.3f} vs decoy {s['decoy_mean']:.3f}"
+              " (SE weight averaged over the channels that carry the class, and over the others)")
 
     plotting_vision.channel_weights([(label, m, sd) for label, (m, sd) in weights.items()],
                                     os.path.join(args.out, "se_weights.png"),
-                                    "C8: squeeze-excitation weights per input channel (mean over test images)",
+                                    f"SE: squeeze-excitation weight per input channel (mean and sd over {TEST_SAMPLES:,} test images)",
                                     informative=INFORMATIVE, accuracies=accuracy)
     sample = test_x[0]
     plotting_vision.image_rows([[sample[:, :, c] for c in range(CHANNELS)]],
                                os.path.join(args.out, "sample.png"),
-                               f"one test image, class {test_y[0]} (-, |, \\, / = 0..3); "
+                               f"SE: one test image, class {test_y[0]} (-, |, \\, / = 0..3); "
                                f"informative channels {list(INFORMATIVE)}",
                                col_labels=[f"ch {c}" + (" *" if c in INFORMATIVE else "") for c in range(CHANNELS)])
     plotting_vision.loss_curves({label: h.history for label, h in histories.items()},
-                                os.path.join(args.out, "loss.png"), "C8: loss (sparse categorical cross-entropy)")
-    settings = {"experiment": "C8", "samples": args.samples, "train_samples": args.samples,
+                                os.path.join(args.out, "loss.png"), "SE: loss (sparse categorical cross-entropy)")
+    settings = {"experiment": "SE", "samples": args.samples, "train_samples": args.samples,
                 "epochs": args.epochs, "batch_size": BATCH_SIZE, "seed": args.seed, "size": SIZE,
                 "channels": CHANNELS, "informative": list(INFORMATIVE), "noise": NOISE, "ratio": RATIO,
                 "test_samples": TEST_SAMPLES}
@@ -111,7 +113,10 @@ def main(argv=None):
                   test_accuracy=accuracy, se_weights={k: m for k, (m, _) in weights.items()},
                   se_weight_summary=summary,
                   histories={k: h.history for k, h in histories.items()})
-    print(f"figures and results.json written to {args.out}/")
+    report_outputs(args.out, {
+        "se_weights.png": "mean SE weight per channel for each SE model, and every model's test accuracy",
+        "sample.png": "one test image, channel by channel (* = informative channel)",
+        "loss.png": "training (solid) and test (dashed) loss per epoch of the three models"})
     return accuracy, summary
 
 

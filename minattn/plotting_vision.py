@@ -4,8 +4,9 @@ Kept apart from ``plotting.py`` so the two can grow independently; the same
 conventions: take the data, a path and labels, save, return the path.
 """
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
-from .plotting import _save, plt
+from .plotting import plt, save
 
 
 def channel_weights(panels, path, title, informative=(), accuracies=None):
@@ -44,9 +45,10 @@ def channel_weights(panels, path, title, informative=(), accuracies=None):
         ax.set_yticklabels(names, fontsize=9)
         ax.set_xlim(0, 1.15)
         ax.set_xlabel("test accuracy")
+        ax.set_title("test accuracy of every model", fontsize=10)
         ax.invert_yaxis()
     fig.suptitle(title)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def image_rows(rows, path, title, row_labels=None, col_labels=None, cmap="gray"):
@@ -76,7 +78,7 @@ def image_rows(rows, path, title, row_labels=None, col_labels=None, cmap="gray")
         if row_labels is not None:
             axes[r][0].set_ylabel(row_labels[r], fontsize=9)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def loss_curves(histories, path, title):
@@ -95,7 +97,8 @@ def loss_curves(histories, path, title):
         if "val_loss" in history:
             ax.plot(epochs, history["val_loss"], "s--", color=colour, label=f"{label} (test)")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))     # whole epochs only
     ax.set_ylabel("loss")
     ax.set_title(title)
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save(fig, path)
