@@ -52,9 +52,15 @@ RUNS = {
         "hard_additive_heatmap_2.png": "seq2seq_hard_2.png"}),
     "text": (["text_attention.py"], {"attention_words.png": "text_attention_words.png"}),
     "se_channels": (["se_channels.py"], {"se_weights.png": "se_weights.png", "sample.png": "se_sample.png"}),
+    "se_channels_ratio4": (["se_channels.py", "--ratio", "4"], {}),
+    "se_channels_long": (["se_channels.py", "--samples", "10000", "--epochs", "20"], {}),
     "spatial_transformer": (["spatial_transformer.py"], {"stn_views.png": "stn_views.png",
                                                           "loss.png": "stn_loss.png"}),
 }
+
+
+# One BLAS thread, as the committed runs used: the same sums in the same order on any machine.
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def doc_figures():
@@ -71,7 +77,7 @@ def run(name, out, quick):
     if quick and "--quick" not in flags:
         command.append("--quick")
     print("$", " ".join(command), flush=True)
-    subprocess.run(command, check=True, env=dict(os.environ, MPLBACKEND="Agg"))
+    subprocess.run(command, check=True, env=dict(os.environ, MPLBACKEND="Agg", **ONE_THREAD))
 
 
 def copy(name, out, figures_to, results_to):

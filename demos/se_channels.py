@@ -10,6 +10,7 @@ channel should rise on the informative channels.
 
     python demos/se_channels.py            # default run, ~1 minute on 2 cores
     python demos/se_channels.py --quick
+    python demos/se_channels.py --ratio 4  # the article's ratio (writes runs/se_channels_ratio4)
 """
 import os
 
@@ -17,7 +18,7 @@ import numpy as np
 
 import minattn
 from minattn import Input, Model, datasets, plotting_vision
-from minattn.cli import experiment_parser, parse_experiment_args
+from minattn.cli import experiment_parser, int_at_least, parse_experiment_args
 from minattn.layers import Conv2D, Dense, GlobalAveragePooling2D, MaxPooling2D, SqueezeExcite
 from minattn.optimizers import Adam
 from minattn.results import report_outputs, write_results
@@ -30,14 +31,14 @@ SIZE = 12
 CHANNELS = 8
 INFORMATIVE = (1, 4, 6)
 NOISE = 0.4
-RATIO = 2
+RATIO = 2                     # 8 channels -> a 4-unit bottleneck (the article's ratio, 4, gives 2 units)
 TEST_SAMPLES = 2_000
 QUICK = {"samples": 3_000, "epochs": 6}
 VARIANTS = {"no SE": None, "SE hard_swish (article)": "hard_swish",
             "SE hard_sigmoid (MobileNetV3)": "hard_sigmoid"}
 
 
-def build_model(gate=None):
+def build_model(gate=None, ratio=RATIO):
     """Conv net on the image, with an SE block on the input channels when ``gate`` is given.
 
     Returns (model, channel_weights_model or None).
@@ -45,7 +46,7 @@ def build_model(gate=None):
     inputs = Input((SIZE, SIZE, CHANNELS))
     x, weights = inputs, None
     if gate is not None:
-        x, weights = SqueezeExcite(RATIO, gate=gate, return_weights=True, name="se")(inputs)
+        x, weights = SqueezeExcite(ratio, gate=gate, return_weights=True, name="se")(inputs)
     x = Conv2D(8, 3, activation="relu")(x)                            # (10, 10, 8)
     x = MaxPooling2D(2)(x)                                            # (5, 5, 8)
     x = Conv2D(16, 3, activation="relu")(x)                           # (3, 3, 16)
@@ -55,7 +56,10 @@ def build_model(gate=None):
 
 def parse_args(argv):
     parser = experiment_parser(__doc__, SAMPLES, EPOCHS, SEED, os.path.join("runs", "se_channels"), QUICK)
-    return parse_experiment_args(parser, argv)
+    parser.add_argument("--ratio", type=int_at_least(1), default=RATIO,
+                        help=f"the SE blocks' reduction ratio (default {RATIO}; the article's is 4)")
+    return parse_experiment_args(parser, argv,
+                                 variant=lambda a: [] if a.ratio == RATIO else [f"ratio{a.ratio}"])
 
 
 def main(argv=None):
@@ -69,7 +73,7 @@ def main(argv=None):
     for label, gate in VARIANTS.items():
         minattn.clear_session()
         minattn.set_random_seed(args.seed)                           # the same start for every variant
-        model, weights_model = build_model(gate)
+        model, weights_model = build_model(gate, args.ratio)
         model.compile(optimizer=Adam(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         print(f"--- {label}")
         history = model.fit(x, y, epochs=args.epochs, batch_size=BATCH_SIZE, verbose=args.verbose,
@@ -107,7 +111,7 @@ def main(argv=None):
                                 os.path.join(args.out, "loss.png"), "SE: loss (sparse categorical cross-entropy)")
     settings = {"experiment": "SE", "samples": args.samples, "train_samples": args.samples,
                 "epochs": args.epochs, "batch_size": BATCH_SIZE, "seed": args.seed, "size": SIZE,
-                "channels": CHANNELS, "informative": list(INFORMATIVE), "noise": NOISE, "ratio": RATIO,
+                "channels": CHANNELS, "informative": list(INFORMATIVE), "noise": NOISE, "ratio": args.ratio,
                 "test_samples": TEST_SAMPLES}
     write_results(os.path.join(args.out, "results.json"), settings, histories["SE hard_swish (article)"],
                   test_accuracy=accuracy, se_weights={k: m for k, (m, _) in weights.items()},

@@ -20,7 +20,8 @@ import argparse
 NOT_GIVEN = object()      # marks an option the command line did not set
 
 
-def _int_at_least(low):
+def int_at_least(low):
+    """An argparse ``type``: the text as an integer >= ``low``, or a one-line error."""
     def parse(text):
         try:
             value = int(text)
@@ -44,11 +45,11 @@ def experiment_parser(description, samples, epochs, seed, out, quick):
         quick: ``{option name: value}`` that ``--quick`` sets unless given explicitly.
     """
     parser = argparse.ArgumentParser(description=description.strip().splitlines()[0])
-    parser.add_argument("--samples", type=_int_at_least(1), default=samples,
+    parser.add_argument("--samples", type=int_at_least(1), default=samples,
                         help=f"number of samples (default {samples})")
-    parser.add_argument("--epochs", type=_int_at_least(1), default=epochs,
+    parser.add_argument("--epochs", type=int_at_least(1), default=epochs,
                         help=f"training epochs (default {epochs})")
-    parser.add_argument("--seed", type=_int_at_least(0), default=seed, help=f"random seed (default {seed})")
+    parser.add_argument("--seed", type=int_at_least(0), default=seed, help=f"random seed (default {seed})")
     parser.add_argument("--out", default=None,
                         help=f"folder for figures and results.json (default {out}, or {out}_<variant> "
                              "for a variant of the demo)")

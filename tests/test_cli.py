@@ -60,6 +60,8 @@ def test_a_variant_gets_a_folder_of_its_own_unless_out_is_given():
     ("text_attention", ["--bidirectional"], "text_bidirectional"),
     ("text_attention", ["--imdb", "somewhere"], "text_imdb"),
     ("text_attention", ["--imdb", "somewhere", "--bidirectional"], "text_imdb_bidirectional"),
+    ("se_channels", ["--ratio", "4"], "se_channels_ratio4"),
+    ("se_channels", ["--ratio", "2"], "se_channels"),
 ])
 def test_demo_variants_write_to_their_own_folders(name, argv, folder):
     args = import_demo(name).parse_args(argv)
