@@ -86,7 +86,8 @@ def main(argv=None):
             w = weights_model.predict(test_x)                         # (samples, channels)
             weights[label] = (w.mean(axis=0), w.std(axis=0))
             print("  mean SE weight per channel", np.array2string(w.mean(axis=0), precision=3),
-                  f"(informative: {list(INFORMATIVE)})")
+                  f"(informative: {list(INFORMATIVE)}; the factor the block scales each channel by, "
+                  "averaged over the test images)")
 
     decoys = [c for c in range(CHANNELS) if c not in INFORMATIVE]
     summary = {label: {"informative_mean": float(np.mean(m[list(INFORMATIVE)])),

@@ -151,9 +151,10 @@ def translation_heatmap(weights, source, target, prediction, path, title):
     predicted, wanted, wrong = translation_rows(target, prediction, len(weights))
     rows = len(predicted)
     matrix = np.asarray(weights, dtype=float)[:rows, :len(source)]          # (output steps, input chars)
-    fig, ax = plt.subplots(figsize=(max(5, 0.3 * len(source) + 3), max(3.5, 0.32 * rows + 2)))
+    width = max(5.5, 0.3 * len(source) + 3.5)                                # inches
+    fig, ax = plt.subplots(figsize=(width, max(3.5, 0.32 * rows + 2)))
     image = ax.imshow(matrix, cmap="viridis", aspect="auto", vmin=0.0, vmax=1.0)
-    fig.colorbar(image, ax=ax, pad=0.1, label="attention weight")
+    fig.colorbar(image, ax=ax, pad=1.1 / width, label="attention weight")    # room for the target labels
     ax.set_xticks(range(len(source)), labels=[visible(c) for c in source])
     ax.set_yticks(range(rows), labels=[visible(c) for c in predicted])
     right = ax.twinx()
