@@ -17,7 +17,7 @@ from minattn.experiments import analysis
 from minattn.layers import Dense, Multiply
 from minattn.optimizers import Adam
 from minattn.experiments.cli import experiment_parser, parse_experiment_args
-from minattn.experiments.results import write_results
+from minattn.experiments.results import report_outputs, write_results
 
 SAMPLES = 300_000
 EPOCHS = 10
@@ -65,6 +65,7 @@ def main(argv=None):
     print("first ten targets     ", np.round(y[:10, 0], 3))
     print("first ten predictions ", np.round(predictions, 3))
     attention = attention_model.predict(x).mean(axis=0)
+    print("(targets |abc - efg| / 1000 and the model's outputs for the first ten samples)")
     print("mean attention        ", np.array2string(attention, precision=4))
     print("article's attention   ", ARTICLE_ATTENTION)
     top_two = sorted(np.argsort(attention)[-2:].tolist())
@@ -73,14 +74,18 @@ def main(argv=None):
     _, importance = analysis.permutation_importance(model, x[:IMPORTANCE_SAMPLES], y[:IMPORTANCE_SAMPLES],
                                                     loss="mse", seed=args.seed)
     print("loss rise when shuffled", np.array2string(importance, precision=4))
+    print("(permutation importance: the mse's rise when one position is shuffled across the samples;"
+          " near 0 = the model does not use it)")
 
     plotting.attention_bars(attention, os.path.join(args.out, "attention.png"),
                             "E1: mean attention per input position", reference=ARTICLE_ATTENTION,
-                            highlight=INFORMATIVE)
+                            label=f"minattn, mean of {args.samples:,} samples",
+                            reference_label=f"article, mean of {SAMPLES:,} samples", highlight=INFORMATIVE)
     plotting.attention_and_importance(attention, importance, os.path.join(args.out, "importance.png"),
                                       "E1: attention weights vs what the model uses", highlight=INFORMATIVE)
     plotting.loss_curve(history.history, os.path.join(args.out, "loss.png"), "E1: training loss (mse)",
-                        reference=ARTICLE_LOSS, log_scale=True)
+                        reference=ARTICLE_LOSS, log_scale=True, label=f"minattn, {args.samples:,} samples",
+                        reference_label=f"article, {SAMPLES:,} samples")
     settings = {"experiment": "E1", "samples": args.samples, "train_samples": args.samples,
                 "epochs": args.epochs, "batch_size": BATCH_SIZE, "seed": args.seed}
     write_results(os.path.join(args.out, "results.json"), settings, history,
@@ -88,7 +93,10 @@ def main(argv=None):
                   first_ten={"true": y[:10, 0], "predicted": predictions},
                   article={"loss": ARTICLE_LOSS, "attention": ARTICLE_ATTENTION,
                            "true": ARTICLE_TRUE, "predicted": ARTICLE_PRED})
-    print(f"figures and results.json written to {args.out}/")
+    report_outputs(args.out, {
+        "attention.png": "mean attention per input position, ours beside the article's",
+        "importance.png": "mean attention above, permutation importance below, per position",
+        "loss.png": "training loss per epoch, ours and the article's"})
     return history, attention
 
 

@@ -20,7 +20,7 @@ from minattn.experiments import analysis
 from minattn.layers import LSTM, Dense, Lambda, Multiply, Permute, RepeatVector
 from minattn.optimizers import Adam
 from minattn.experiments.cli import experiment_parser, parse_experiment_args
-from minattn.experiments.results import write_results
+from minattn.experiments.results import report_outputs, write_results
 
 SAMPLES = 300_000
 EPOCHS = 10
@@ -63,7 +63,7 @@ def parse_args(argv):
     parser = experiment_parser(__doc__, SAMPLES, EPOCHS, SEED, os.path.join("runs", "e2"), QUICK)
     parser.add_argument("--per-feature", action="store_true",
                         help="only_time_step=False: one weight per time step and feature")
-    return parse_experiment_args(parser, argv)
+    return parse_experiment_args(parser, argv, variant=lambda a: ["per_feature"] if a.per_feature else [])
 
 
 def main(argv=None):
@@ -79,25 +79,35 @@ def main(argv=None):
     weights = attention_model.predict(x_one_hot).mean(axis=0)    # (time,) or (time, features)
     attention = weights if weights.ndim == 1 else weights.mean(axis=1)
     informative = float(attention[INFORMATIVE].sum())
-    print("mean attention per time step", np.array2string(attention, precision=4))
+    name = "E2 per-feature" if args.per_feature else "E2"
+    variant = "one weight per time step and feature" if args.per_feature else "one weight per time step"
+    print(f"{name} ({variant}): mean attention per time step", np.array2string(attention, precision=4))
     print(f"attention mass on steps {INFORMATIVE}: {informative:.4f}, on the other four: "
           f"{1 - informative:.4f}")
+    print("(the share of the mean attention on the six digits the target depends on; uniform: 0.6)")
 
     _, importance = analysis.permutation_importance(model, x_one_hot[:IMPORTANCE_SAMPLES],
                                                     y[:IMPORTANCE_SAMPLES], loss="mse", seed=args.seed)
     print("loss rise when a time step is shuffled", np.array2string(importance, precision=5))
-    variant = "per time step and feature" if args.per_feature else "per time step"
+    print("(permutation importance: the mse's rise when one time step is shuffled across the samples;"
+          " near 0 = the model does not use it)")
     plotting.attention_bars(attention, os.path.join(args.out, "attention.png"),
-                            f"E2: mean attention {variant}", xlabel="time step", highlight=INFORMATIVE)
+                            f"{name}: mean attention per time step ({variant})", xlabel="time step",
+                            label=f"minattn, mean of {args.samples:,} samples", highlight=INFORMATIVE)
+    figures = {"attention.png": "mean attention per time step (informative steps shaded)"}
     if weights.ndim == 2:
         plotting.heatmap(weights, os.path.join(args.out, "attention_grid.png"),
-                         "E2: mean attention (time step x feature)", xlabel="feature (digit)",
-                         ylabel="time step")
+                         f"{name}: mean attention per (time step, feature)\nover {args.samples:,} samples",
+                         xlabel="feature (digit)", ylabel="time step")
+        figures["attention_grid.png"] = "mean attention of every (time step, feature) pair"
     plotting.attention_and_importance(attention, importance, os.path.join(args.out, "importance.png"),
-                                      "E2: attention weights vs what the model uses", xlabel="time step",
+                                      f"{name}: attention weights vs what the model uses", xlabel="time step",
                                       highlight=INFORMATIVE)
-    plotting.loss_curve(history.history, os.path.join(args.out, "loss.png"), "E2: training loss (mse)",
-                        reference=ARTICLE_LOSS, log_scale=True)
+    plotting.loss_curve(history.history, os.path.join(args.out, "loss.png"), f"{name}: training loss (mse)",
+                        reference=ARTICLE_LOSS, log_scale=True, label=f"minattn, {args.samples:,} samples",
+                        reference_label=f"article (plain E2), {SAMPLES:,} samples")
+    figures["importance.png"] = "mean attention above, permutation importance below, per time step"
+    figures["loss.png"] = "training loss per epoch, ours and the article's"
     settings = {"experiment": "E2", "only_time_step": not args.per_feature, "samples": args.samples,
                 "train_samples": args.samples, "epochs": args.epochs, "batch_size": BATCH_SIZE,
                 "seed": args.seed}
@@ -105,7 +115,7 @@ def main(argv=None):
                   attention_grid=weights if weights.ndim == 2 else None,
                   informative_mass=informative, permutation_importance=importance,
                   article={"loss": ARTICLE_LOSS})
-    print(f"figures and results.json written to {args.out}/")
+    report_outputs(args.out, figures)
     return history, attention
 
 

@@ -15,7 +15,7 @@ from minattn import Input, Model, datasets, plotting
 from minattn.layers import Activation, Dense, Multiply
 from minattn.optimizers import Adam
 from minattn.experiments.cli import experiment_parser, parse_experiment_args
-from minattn.experiments.results import write_results
+from minattn.experiments.results import report_outputs, write_results
 
 SAMPLES = 10_000
 EPOCHS = 20
@@ -71,14 +71,17 @@ def main(argv=None):
     print(f"mean attention over {TEST_SAMPLES} test samples", np.array2string(attention, precision=4))
     print(f"peak at column {int(np.argmax(attention))} (planted: {ATTENTION_COLUMN})")
 
-    plotting.attention_bars(attention, os.path.join(args.out, "attention.png"),
-                            f"E4: attention_vec, mean of {TEST_SAMPLES} test samples",
-                            xlabel="input column", reference=ARTICLE_ATTENTION,
-                            reference_label="article (one sample)", highlight=[ATTENTION_COLUMN])
+    plotting.attention_bars(one_sample, os.path.join(args.out, "attention.png"),
+                            "E4: attention_vec for one test sample, ours and the article's",
+                            xlabel="input column", label="minattn, first test sample",
+                            reference=ARTICLE_ATTENTION, reference_label="article, its one test sample",
+                            highlight=[ATTENTION_COLUMN])
     plotting.loss_curve(history.history, os.path.join(args.out, "loss.png"),
-                        "E4: loss (binary cross-entropy)",
+                        "E4: loss (binary cross-entropy)", label=f"minattn, {args.samples:,} samples",
                         reference=[ARTICLE_EPOCHS[e]["loss"] if e in ARTICLE_EPOCHS else np.nan
-                                   for e in range(1, EPOCHS + 1)])
+                                   for e in range(1, EPOCHS + 1)],
+                        reference_label=f"article, {SAMPLES:,} samples (printed at epochs "
+                                        + ", ".join(str(e) for e in sorted(ARTICLE_EPOCHS)) + ")")
     train_samples = int(args.samples * (1 - VALIDATION_SPLIT))
     settings = {"experiment": "E4", "samples": args.samples, "train_samples": train_samples,
                 "epochs": args.epochs, "batch_size": BATCH_SIZE, "validation_split": VALIDATION_SPLIT,
@@ -87,7 +90,9 @@ def main(argv=None):
                   one_sample_attention=one_sample, peak=int(np.argmax(attention)),
                   total_params=model.count_params(),
                   article={"attention": ARTICLE_ATTENTION, "epochs": ARTICLE_EPOCHS})
-    print(f"figures and results.json written to {args.out}/")
+    report_outputs(args.out, {
+        "attention.png": "attention_vec of one test sample, ours beside the article's (planted column shaded)",
+        "loss.png": "training and validation loss per epoch, with the article's printed losses"})
     return history, attention
 
 

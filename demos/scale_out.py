@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 
 import minattn  # noqa: E402
 from minattn import Input, Model, text  # noqa: E402
-from minattn.cli import experiment_parser, parse_experiment_args  # noqa: E402
+from minattn.experiments.cli import experiment_parser, parse_experiment_args  # noqa: E402
 from minattn.layers import LSTM, AttentionPooling, Dense, Embedding  # noqa: E402
 from minattn.optimizers import Adam  # noqa: E402
 
@@ -138,7 +138,7 @@ def main(argv=None):
 
 
 def write_summary(args, devices, history, keras_losses, gap, before, after, test_y, samples):
-    from minattn.results import write_results
+    from minattn.experiments.results import write_results
     settings = {"samples": args.samples, "train_samples": samples, "epochs": args.epochs,
                 "keras_epochs": args.keras_epochs, "batch_size": args.batch_size, "seed": args.seed}
     write_results(os.path.join(args.out, "results.json"), settings, history,

@@ -1,4 +1,4 @@
-"""C9 -- spatial attention: a spatial transformer finds, straightens and zooms in on the glyph (seed article 002).
+"""STN -- spatial attention: a spatial transformer finds, straightens and zooms in on the glyph (seed article 002).
 
 Synthetic 32 x 32 images (``datasets.digit_glyphs``): a digit from a 5 x 7
 bitmap font, scaled 1.5-2.5x, rotated up to 30 degrees and put anywhere on
@@ -21,7 +21,7 @@ from minattn.plotting import vision as plotting_vision
 from minattn.experiments.cli import experiment_parser, parse_experiment_args
 from minattn.layers import Dense, Flatten, SpatialTransformer
 from minattn.optimizers import Adam
-from minattn.experiments.results import write_results
+from minattn.experiments.results import report_outputs, write_results
 
 SAMPLES = 10_000
 EPOCHS = 8
@@ -74,7 +74,8 @@ def main(argv=None):
         histories[label] = model.fit(x, y, epochs=args.epochs, batch_size=BATCH_SIZE, verbose=args.verbose,
                                      validation_data=(test_x, test_y))
         accuracy[label] = float(np.mean(np.argmax(model.predict(test_x), axis=-1) == test_y))
-        print(f"{label}: test accuracy {accuracy[label]:.3f}")
+        print(f"{label}: test accuracy {accuracy[label]:.3f} (share of the {TEST_SAMPLES} test images "
+              "classified right)")
     views = view_model.predict(test_x[:SHOWN])                           # (SHOWN, 16, 16, 1)
     theta = theta_model.predict(test_x)                                  # (samples, 6)
     zoom = np.sqrt(np.abs(theta[:, 0] * theta[:, 4] - theta[:, 1] * theta[:, 3]))   # sqrt |det A|
@@ -82,21 +83,23 @@ def main(argv=None):
 
     plotting_vision.image_rows([[im[:, :, 0] for im in test_x[:SHOWN]], [v[:, :, 0] for v in views]],
                                os.path.join(args.out, "stn_views.png"),
-                               f"C9: test images (top, {CANVAS}x{CANVAS}) and the spatial transformer's "
+                               f"STN: test images (top, {CANVAS}x{CANVAS}) and the spatial transformer's "
                                f"{VIEW[0]}x{VIEW[1]} output (bottom)",
                                row_labels=["input", "STN output"],
                                col_labels=[f"digit {d}" for d in test_y[:SHOWN]])
     plotting_vision.loss_curves({label: h.history for label, h in histories.items()},
                                 os.path.join(args.out, "loss.png"),
-                                "C9: loss; test accuracy " + ", ".join(f"{k} {v:.3f}" for k, v in accuracy.items()))
-    settings = {"experiment": "C9", "samples": args.samples, "train_samples": args.samples,
+                                "STN: loss; test accuracy " + ", ".join(f"{k} {v:.3f}" for k, v in accuracy.items()))
+    settings = {"experiment": "STN", "samples": args.samples, "train_samples": args.samples,
                 "epochs": args.epochs, "batch_size": BATCH_SIZE, "seed": args.seed, "canvas": CANVAS,
                 "view": list(VIEW), "localization_units": LOCALIZATION_UNITS, "hidden": HIDDEN,
                 "test_samples": TEST_SAMPLES}
     write_results(os.path.join(args.out, "results.json"), settings, histories["STN + classifier"],
                   test_accuracy=accuracy, mean_zoom=float(zoom.mean()), theta_mean=theta.mean(axis=0),
                   histories={k: h.history for k, h in histories.items()})
-    print(f"figures and results.json written to {args.out}/")
+    report_outputs(args.out, {
+        "stn_views.png": "test images (top) and what the transformer passes to the classifier (bottom)",
+        "loss.png": "training (solid) and test (dashed) loss per epoch of both models"})
     return accuracy, float(zoom.mean())
 
 

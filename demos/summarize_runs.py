@@ -1,6 +1,9 @@
-"""Print markdown tables of the runs under a folder (as written by run_all.py), for docs/results.md.
+"""Print markdown tables of the E1-E4 runs under a folder, for docs/results.md.
 
-    python demos/summarize_runs.py runs/final
+    python demos/summarize_runs.py docs/runs       # the runs of demos/make_doc_figures.py, as committed
+    python demos/summarize_runs.py runs/final      # or those of run_all.py
+
+Runs of other experiments in the folder (Dates, Text, SE, STN) are left out.
 """
 import argparse
 
@@ -9,6 +12,7 @@ import numpy as np
 from minattn.experiments.results import load_runs
 
 INFORMATIVE_E1_E2 = [1, 2, 3, 5, 6, 7]
+EXPERIMENTS = ("E1", "E2", "E3", "E4")
 
 
 def fmt(value):
@@ -20,7 +24,7 @@ def row(name, record):
     attention = np.asarray(record["attention"])
     seconds = np.mean(record["seconds_per_epoch"])
     rate = np.mean(record["samples_per_second"]) if record.get("samples_per_second") else None
-    cells = [name, settings.get("seed"), fmt(history["loss"][-1]),
+    cells = [name, settings.get("seed"), f"{settings['samples']:,}", settings["epochs"], fmt(history["loss"][-1]),
              fmt(history.get("val_accuracy", [None])[-1]), int(np.argmax(attention)),
              "[" + ", ".join(f"{a:.3f}" for a in attention) + "]", f"{seconds:.1f}",
              f"{rate:,.0f}" if rate else "-"]
@@ -31,9 +35,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder")
     args = parser.parse_args(argv)
-    runs = load_runs(args.folder)
-    print("| run | seed | final loss | final val_accuracy | attention argmax | mean attention | s/epoch | samples/s |")
-    print("|---|---|---|---|---|---|---|---|")
+    runs = {name: record for name, record in load_runs(args.folder).items()
+            if record["settings"].get("experiment") in EXPERIMENTS}
+    print("| run | seed | samples | epochs | final loss | final val_accuracy | attention argmax | mean attention "
+          "| s/epoch | samples/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, record in runs.items():
         print(row(name, record))
     print()

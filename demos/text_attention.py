@@ -42,7 +42,7 @@ from minattn.experiments.cli import experiment_parser, parse_experiment_args
 from minattn.layers import (LSTM, AttentionPooling, AttentionWithContext, Bidirectional, Dense, Embedding,
                             Flatten, Lambda, StructuredSelfAttention, attention_penalty)
 from minattn.optimizers import Adam
-from minattn.experiments.results import write_results
+from minattn.experiments.results import report_outputs, write_results
 from minattn.transformers import WordAttention, build_classifier
 
 SAMPLES = 4000               # training reviews (10 % of them for validation)
@@ -190,6 +190,9 @@ def report(runs, decisive, test_x):
         shown = "-" if mass is None else f"{mass:.3f}"
         print(f"{variant:<10} {LABELS[variant]:<28} {run['params']:>8} {run['accuracy']:>13.4f} "
               f"{shown:>23} {run['seconds']:>8.1f}")
+    print("(weights: trainable numbers; held-out acc: share of the held-out reviews classified right; "
+          "attn on decisive words: mean attention on the sentiment words and their negators; "
+          "seconds: training time)")
     if decisive is None:
         return None
     uniform = float(np.mean(decisive.sum(axis=1) / (test_x != text.PAD).sum(axis=1)))
@@ -210,7 +213,8 @@ def parse_args(argv):
     parser.add_argument("--imdb", metavar="PATH",
                         help="the aclImdb folder: train on --samples of its train reviews, "
                              f"test on {TEST_SAMPLES} of its test reviews")
-    args = parse_experiment_args(parser, argv)
+    args = parse_experiment_args(parser, argv, variant=lambda a: (["imdb"] if a.imdb else [])
+                                 + (["bidirectional"] if a.bidirectional else []))
     if args.max_len < MIN_LEN:
         parser.error(f"--max-len: expected an integer >= {MIN_LEN}, got {args.max_len}")
     return args
@@ -236,7 +240,7 @@ def main(argv=None):
     figure = os.path.join(args.out, "attention_words.png")
     encoders = ([("BiLSTM" if args.bidirectional else "LSTM")] if set(runs) - {"transformer"} else []) + (
         ["Transformer"] if "transformer" in runs else [])
-    title = f"Attention over held-out {corpus} ({', '.join(encoders)})"
+    title = f"Text: attention over held-out {corpus} ({', '.join(encoders)})"
     draw(figure, runs, vocab, test_x, test_y, title + ("" if args.imdb else "; bold: decisive words"),
          synthetic=not args.imdb)
     main_variant = "pooling" if "pooling" in runs else next(iter(runs))
@@ -255,7 +259,8 @@ def main(argv=None):
                 for v, r in runs.items()}
     write_results(os.path.join(args.out, "results.json"), settings, runs[main_variant]["history"],
                   variants=variants, uniform_decisive_attention=uniform, figure=figure)
-    print(f"figure and results.json written to {args.out}/")
+    report_outputs(args.out, {"attention_words.png": "held-out reviews with each word shaded by each head's "
+                                                     "attention, and every head's held-out accuracy"})
     return runs
 
 

@@ -1,4 +1,4 @@
-"""Translate human-readable dates to ISO dates with an attention encoder-decoder (C1, C2, C4).
+"""Translate human-readable dates to ISO dates with an attention encoder-decoder (soft/hard, global/local, monotonic).
 
 "3 May 1979", "tuesday, may 3, 1979", "03/05/79", ... -> "1979-05-03", one
 character at a time: a BiLSTM encoder reads the source characters, an LSTM
@@ -29,7 +29,7 @@ from minattn import plotting, seq2seq  # noqa: E402
 from minattn.datasets import dates as sd  # noqa: E402
 from minattn.experiments.cli import experiment_parser, parse_experiment_args  # noqa: E402
 from minattn.optimizers import Adam  # noqa: E402
-from minattn.experiments.results import write_results  # noqa: E402
+from minattn.experiments.results import report_outputs, write_results  # noqa: E402
 
 SAMPLES = 12_000            # split 80 / 10 / 10 into train, validation, test
 EPOCHS = 5
@@ -67,6 +67,7 @@ def parse_args(argv):
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=None,
                         help="which variants to train (default: all; --quick: global_additive)")
     args = parse_experiment_args(parser, argv)
+    args.quick_variants = args.variants is None and args.quick      # --quick chose them
     if args.variants is None:
         args.variants = ["global_additive"] if args.quick else list(VARIANTS)
     return args
@@ -121,23 +122,30 @@ def year_attention(weights, x):
     return float(np.mean(mass))
 
 
-def draw_heatmaps(name, weights, x_test, tokens, folder):
+def draw_heatmaps(name, weights, x_test, tokens, targets, folder):
+    """One figure per test date: attention weights, with input, target and prediction."""
     source_vocab, target_vocab = sd.source_vocab(), sd.target_vocab()
     paths = []
     for i in range(HEATMAP_DATES):
-        source = source_vocab.decode(x_test[i])
-        output = target_vocab.decode(tokens[i])
-        rows = list(output) + ["</s>"]
-        matrix = weights[i, :len(rows), :len(source)]
         path = os.path.join(folder, f"{name}_heatmap_{i}.png")
-        plotting.heatmap(matrix, path, f"{name}: '{source}' -> '{output}'", row_labels=rows,
-                         col_labels=list(source), xlabel="input character", ylabel="output character")
+        plotting.translation_heatmap(weights[i], source_vocab.decode(x_test[i]), targets[i],
+                                     target_vocab.decode(tokens[i]), path, f"Dates, {name}: attention")
         paths.append(path)
     return paths
 
 
+METRICS = """\
+exact match: share of test dates whose whole decoded output equals the ISO date (greedy decoding);
+monotonic: the same with forced-forward decoding (no step attends before the previous step's peak);
+year-first dates: exact match on the test dates written year first ("1983/11/29");
+token accuracy: share of target characters (end token included) decoded right;
+year digits -> year: mean attention the four output year digits put on the year in the input;
+train s: training seconds."""
+
+
 def print_table(results):
     print()
+    print(METRICS)
     print("| variant | exact match | monotonic | year-first dates | year-first, monotonic | token accuracy "
           "| year digits -> year | train s |")
     print("|---|---|---|---|---|---|---|---|")
@@ -157,21 +165,28 @@ def main(argv=None):
               for split in ("train", "validation", "test")]
     print(f"{len(data['train'][0])} training, {len(data['validation'][0])} validation, "
           f"{len(data['test'][0])} test dates; e.g. {data['train'][0][0]!r} -> {data['train'][1][0]!r}")
+    if args.quick_variants:
+        print(f"--quick trains only global_additive (of {', '.join(VARIANTS)}); choose with --variants")
+    print("exact match: share of test dates decoded exactly right; monotonic: the same with "
+          "forced-forward decoding; token accuracy: share of target characters right")
     results, histories = {}, {}
     for name in args.variants:
         result, history, tokens, weights = run_variant(name, args, arrays, *data["test"], target_vocab)
-        result["heatmaps"] = draw_heatmaps(name, weights, arrays[2][0], tokens, args.out)
+        result["heatmaps"] = draw_heatmaps(name, weights, arrays[2][0], tokens, data["test"][1], args.out)
         result["examples"] = [[s, target_vocab.decode(t)] for s, t in zip(data["test"][0][:10], tokens[:10])]
         results[name], histories[name] = result, history
         plotting.loss_curve(history.history, os.path.join(args.out, f"{name}_loss.png"),
-                            f"{name}: masked cross-entropy")
+                            f"Dates, {name}: masked cross-entropy")
     print_table(results)
     settings = {"experiment": "translate_dates", "samples": args.samples,
                 "train_samples": len(data["train"][0]), "epochs": args.epochs, "batch_size": BATCH_SIZE,
                 "learning_rate": LEARNING_RATE, "seed": args.seed, "variants": args.variants}
     write_results(os.path.join(args.out, "results.json"), settings, histories[args.variants[0]],
                   variants=results, histories={k: h.history for k, h in histories.items()})
-    print(f"figures and results.json written to {args.out}/")
+    report_outputs(args.out, {
+        "<variant>_heatmap_<i>.png": f"attention of test date i (0-{HEATMAP_DATES - 1}): predicted characters "
+                                     "x input characters, target beside them, errors in red",
+        "<variant>_loss.png": "training and validation loss per epoch"})
     return results
 
 

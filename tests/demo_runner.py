@@ -23,3 +23,12 @@ def run_demo(out, script, *args, figures=(), verbose="0", timeout=600):
         path = os.path.join(out, figure)
         assert os.path.exists(path) and os.path.getsize(path) > 5000, f"{figure} missing or empty"
     return results, completed.stdout
+
+
+def import_demo(name):
+    """``demos/<name>.py`` as a module, to call its functions (its main() does not run)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f"demo_{name}", os.path.join(DEMOS, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

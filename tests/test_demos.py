@@ -16,10 +16,10 @@ import demo_runner
 DEMOS = demo_runner.DEMOS
 
 
-def run_demo(tmp_path, script, *args):
-    """Run an article demo into a folder of its own; it must draw its attention and loss figures."""
+def run_demo(tmp_path, script, *args, figures=("attention.png", "loss.png")):
+    """Run an article demo into a folder of its own; it must draw ``figures``."""
     return demo_runner.run_demo(tmp_path / script.replace(".py", ""), script, *args, verbose="2",
-                                figures=("attention.png", "loss.png"))
+                                figures=figures)
 
 
 def test_e1_attention_finds_the_hundreds_digits(tmp_path):
@@ -53,8 +53,10 @@ def test_e2_per_feature_variant_runs_and_gives_a_grid(tmp_path):
 
 
 def test_e3_attention_peaks_at_the_planted_step(tmp_path):
-    results, stdout = run_demo(tmp_path, "e3_lstm_attention.py", "--samples", "12000")
+    results, stdout = run_demo(tmp_path, "e3_lstm_attention.py", "--samples", "12000", figures=("attention.png",))
     assert "sums to 1" in stdout
+    # One epoch: one point per curve, so no loss figure (and the output does not list one).
+    assert not (tmp_path / "e3_lstm_attention" / "loss.png").exists() and "loss.png" not in stdout
     assert results["peak"] == 2, results["attention"]
     assert results["history"]["val_accuracy"][-1] > 0.6
 
@@ -83,11 +85,18 @@ def test_demo_rejects_bad_settings(tmp_path, flag, value):
 ])
 def test_fused_and_traced_paths_train_to_the_same_losses(tmp_path, script, size):
     """Same seed, same data: the fast path must not change the numbers (beyond float32 rounding)."""
-    fused, _ = run_demo(tmp_path / "fused", script, *size, "--epochs", "1") if "--epochs" not in size else \
-        run_demo(tmp_path / "fused", script, *size)
-    traced, _ = run_demo(tmp_path / "traced", script, *size, "--traced") if "--epochs" in size else \
-        run_demo(tmp_path / "traced", script, *size, "--epochs", "1", "--traced")
+    size = size if "--epochs" in size else [*size, "--epochs", "1"]
+    fused, _ = run_demo(tmp_path / "fused", script, *size, figures=("attention.png",))
+    traced, _ = run_demo(tmp_path / "traced", script, *size, "--traced", figures=("attention.png",))
     assert fused["settings"]["fused"] is True and traced["settings"]["fused"] is False
     for key, values in traced["history"].items():
         assert np.allclose(fused["history"][key], values, rtol=1e-5, atol=1e-7), key
     assert np.allclose(fused["attention"], traced["attention"], rtol=1e-5, atol=1e-7)
+
+
+def test_demo_output_explains_its_metrics_and_lists_its_figures(tmp_path):
+    _, stdout = run_demo(tmp_path, "e1_dense_attention.py", "--samples", "2000", "--epochs", "1")
+    assert "(permutation importance:" in stdout
+    for figure in ("attention.png", "importance.png", "loss.png", "results.json"):
+        listed = [line for line in stdout.splitlines() if line.strip().startswith(figure)]
+        assert len(listed) == 1 and len(listed[0].split()) > 3, (figure, listed)     # name + what it shows

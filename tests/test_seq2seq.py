@@ -253,8 +253,12 @@ def test_monotonic_decoding_never_attends_before_the_previous_position(copy_mode
 # ---------------------------------------------------------------------------
 def test_translate_dates_quick_run(tmp_path):
     out = tmp_path / "dates"
-    results, _ = demo_runner.run_demo(out, "translate_dates.py", "--quick", timeout=300,
-                                      figures=("global_additive_heatmap_0.png",))
+    results, stdout = demo_runner.run_demo(out, "translate_dates.py", "--quick", timeout=300,
+                                           figures=("global_additive_heatmap_0.png",))
+    # The output says which variants --quick trains and what each metric means before it prints one.
+    assert "--quick trains only global_additive" in stdout
+    explained, printed = stdout.index("monotonic: the same with forced-forward"), stdout.index("(monotonic ")
+    assert explained < printed
     variant = results["variants"]["global_additive"]
     # chance: one right date in ~36500; the right character per step ~ 1 in 11
     assert variant["exact_match"] > 0.3, variant

@@ -1,4 +1,4 @@
-"""The vision-attention demos (C8, C9) at --quick size must still show their result.
+"""The vision-attention demos (SE, STN) at --quick size must still show their result.
 
 The numbers checked are the ones each demo writes to results.json.
 """

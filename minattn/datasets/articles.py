@@ -165,7 +165,7 @@ def planted_column(n, input_dim=4, attention_column=1, seed=0):
 
 
 # ---------------------------------------------------------------------------
-# Synthetic images for the vision-attention demos (C8, C9). Not from the
+# Synthetic images for the vision-attention demos (SE, STN). Not from the
 # articles (which describe these constructs without data): minattn's own,
 # seeded, drawn with NumPy, nothing downloaded.
 # ---------------------------------------------------------------------------

@@ -70,3 +70,16 @@ def load_runs(folder):
             with open(path) as handle:
                 runs[name] = json.load(handle)
     return runs
+
+
+def report_outputs(folder, figures):
+    """Print what a demo wrote: each figure with one line on what it shows, then results.json.
+
+    Args:
+        folder: the run's folder.
+        figures: ``{file name: what it shows}``, in the order to print.
+    """
+    print(f"figures and results.json written to {folder}/")
+    for name, meaning in figures.items():
+        print(f"  {name:<28} {meaning}")
+    print(f"  {'results.json':<28} settings, per-epoch history and every number printed above")

@@ -1,5 +1,5 @@
 """Attention over images: channel attention (SqueezeExcite) and spatial
-attention (SpatialTransformer). Seed article 002, constructs C8 and C9."""
+attention (SpatialTransformer). Seed article 002, the SE and STN demos."""
 import autograd.numpy as anp
 import numpy as np
 from autograd.tracer import getval

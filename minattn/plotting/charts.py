@@ -12,7 +12,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def save_figure(fig, path):
-    """Lay out ``fig``, write it to ``path`` as a PNG, close it and return ``path``."""
+    """Lay out, write ``fig`` to ``path`` as a PNG, close it; returns ``path``."""
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -52,22 +52,40 @@ def attention_bars(values, path, title, xlabel="input position", reference=None,
     return save_figure(fig, path)
 
 
-def loss_curve(history, path, title, reference=None, reference_label="article", log_scale=False):
-    """Loss (and val_loss) per epoch from ``History.history``, with the article's losses if given."""
+def loss_curve(history, path, title, reference=None, reference_label="article", log_scale=False,
+               label="minattn"):
+    """Loss (and val_loss) per epoch from ``History.history``, with the article's losses if given.
+
+    Args:
+        history: ``History.history`` (``"loss"``, optionally ``"val_loss"``).
+        path: PNG file to write.
+        title: the figure's title.
+        reference: optional losses per epoch (NaN where not known), drawn in black.
+        reference_label: the reference's legend name.
+        label: our run's legend name; say in the two names what differs
+            between the runs (samples, epochs).
+        log_scale: a logarithmic loss axis.
+
+    The epoch axis covers both runs (neither line is cut off) with a tick
+    at whole epochs only.
+    """
     fig, ax = plt.subplots(figsize=(6, 3.8))
     epochs = np.arange(1, len(history["loss"]) + 1)
-    ax.plot(epochs, history["loss"], "o-", label="minattn loss")
+    ax.plot(epochs, history["loss"], "o-", label=f"{label}: loss")
     if "val_loss" in history:
-        ax.plot(epochs, history["val_loss"], "s--", label="minattn val_loss")
+        ax.plot(epochs, history["val_loss"], "s--", label=f"{label}: val_loss")
+    last = len(epochs)
     if reference is not None:
-        ax.plot(np.arange(1, len(reference) + 1), reference, "x:", color="black",
-                label=f"{reference_label} loss")
+        reference = np.asarray(reference, dtype=float)
+        known = np.flatnonzero(np.isfinite(reference)) + 1                # epochs with a value
+        ax.plot(known, reference[known - 1], "x:", color="black", label=f"{reference_label}: loss")
+        last = max(last, len(reference))
     if log_scale:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_xlim(0.5, len(epochs) + 0.5)
-    if len(epochs) <= 12:
-        ax.set_xticks(epochs)                                  # every epoch, whole numbers only
+    ax.set_xlim(0.5, last + 0.5)
+    if last <= 12:
+        ax.set_xticks(np.arange(1, last + 1))                 # every epoch, whole numbers only
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("loss")
@@ -76,19 +94,83 @@ def loss_curve(history, path, title, reference=None, reference_label="article", 
     return save_figure(fig, path)
 
 
-def heatmap(matrix, path, title, row_labels=None, col_labels=None, xlabel="", ylabel=""):
-    """A matrix of weights as an image (e.g. output steps x input steps)."""
+def heatmap(matrix, path, title, row_labels=None, col_labels=None, xlabel="", ylabel="",
+            colorbar_label="attention weight"):
+    """A matrix of weights as an image (e.g. output steps x input steps), with a labelled colour bar."""
     matrix = np.asarray(matrix, dtype=float)
     fig, ax = plt.subplots(figsize=(max(4, 0.35 * matrix.shape[1] + 2), max(3, 0.35 * matrix.shape[0] + 1.5)))
     image = ax.imshow(matrix, cmap="viridis", aspect="auto")
-    fig.colorbar(image, ax=ax)
-    if row_labels is not None:
-        ax.set_yticks(range(len(row_labels)), labels=row_labels)
-    if col_labels is not None:
-        ax.set_xticks(range(len(col_labels)), labels=col_labels)
+    fig.colorbar(image, ax=ax, label=colorbar_label)
+    ax.set_yticks(range(matrix.shape[0]), labels=row_labels)                # a tick per row and column
+    ax.set_xticks(range(matrix.shape[1]), labels=col_labels)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
+    return save_figure(fig, path)
+
+
+VISIBLE_SPACE = "\u2423"        # '␣': a space a reader can see in a tick label
+END = "</s>"
+
+
+def visible(text):
+    """``text`` with each space drawn as '␣'."""
+    return text.replace(" ", VISIBLE_SPACE)
+
+
+def translation_rows(target, prediction, steps):
+    """The rows of a translation figure: (predicted labels, target labels, wrong flags).
+
+    One row per output step up to the later of the two end tokens (at most
+    ``steps``); a step past the end of one string gets an empty label, and
+    a row is wrong where the two labels differ.
+    """
+    predicted, wanted = list(prediction) + [END], list(target) + [END]
+    rows = min(max(len(predicted), len(wanted)), steps)
+    predicted, wanted = (predicted + [""] * rows)[:rows], (wanted + [""] * rows)[:rows]
+    return predicted, wanted, [p != t for p, t in zip(predicted, wanted)]
+
+
+def translation_heatmap(weights, source, target, prediction, path, title):
+    """One translation's attention: output steps x input characters, target beside prediction.
+
+    Args:
+        weights: (output steps, input positions) attention weights; the rows
+            up to the end token and the columns of ``source`` are drawn.
+        source: the input string (spaces are drawn as '␣').
+        target: the right output.
+        prediction: the decoded output.
+        path: PNG file to write.
+        title: the figure's first title line; a second line gives the
+            input, target and prediction.
+
+    Rows are labelled by the predicted character on the left and the target
+    character on the right; a row where they differ has red labels and a
+    red frame.
+    """
+    predicted, wanted, wrong = translation_rows(target, prediction, len(weights))
+    rows = len(predicted)
+    matrix = np.asarray(weights, dtype=float)[:rows, :len(source)]          # (output steps, input chars)
+    width = max(5.5, 0.3 * len(source) + 3.5)                                # inches
+    fig, ax = plt.subplots(figsize=(width, max(3.5, 0.32 * rows + 2)))
+    image = ax.imshow(matrix, cmap="viridis", aspect="auto", vmin=0.0, vmax=1.0)
+    fig.colorbar(image, ax=ax, pad=1.1 / width, label="attention weight")    # room for the target labels
+    ax.set_xticks(range(len(source)), labels=[visible(c) for c in source])
+    ax.set_yticks(range(rows), labels=[visible(c) for c in predicted])
+    right = ax.twinx()
+    right.set_ylim(ax.get_ylim())
+    right.set_yticks(range(rows), labels=[visible(c) for c in wanted])
+    for axis, labels in ((ax, ax.get_yticklabels()), (right, right.get_yticklabels())):
+        for label, bad in zip(labels, wrong):
+            label.set_color("red" if bad else "black")
+    for row in np.flatnonzero(wrong):
+        ax.add_patch(plt.Rectangle((-0.5, row - 0.5), len(source), 1, fill=False, edgecolor="red", lw=2))
+    ax.set_xlabel("input character (\u2423 = space)")
+    ax.set_ylabel("predicted character")
+    right.set_ylabel("target character")
+    verdict = "right" if not any(wrong) else f"{sum(wrong)} wrong (red)"
+    ax.set_title(f"{title}\n'{visible(source)}' -> target {target}, predicted {prediction}: {verdict}",
+                 fontsize=10)
     return save_figure(fig, path)
 
 
@@ -105,6 +187,9 @@ def attention_and_importance(attention, importance, path, title, xlabel="input p
     for ax in (top, bottom):
         for index in highlight or []:
             ax.axvspan(index - 0.5, index + 0.5, color="tab:green", alpha=0.08, lw=0)
+    if highlight:
+        top.plot([], [], color="tab:green", alpha=0.3, lw=8, label="informative")
+        top.legend(fontsize=8)
     bottom.set_xticks(positions)
     bottom.set_xlabel(xlabel)
     top.set_title(title)

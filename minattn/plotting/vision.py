@@ -4,6 +4,7 @@ Kept apart from ``plotting.py`` so the two can grow independently; the same
 conventions: take the data, a path and labels, save, return the path.
 """
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .charts import plt, save_figure
 
@@ -44,6 +45,7 @@ def channel_weights(panels, path, title, informative=(), accuracies=None):
         ax.set_yticklabels(names, fontsize=9)
         ax.set_xlim(0, 1.15)
         ax.set_xlabel("test accuracy")
+        ax.set_title("test accuracy of every model", fontsize=10)
         ax.invert_yaxis()
     fig.suptitle(title)
     return save_figure(fig, path)
@@ -95,6 +97,7 @@ def loss_curves(histories, path, title):
         if "val_loss" in history:
             ax.plot(epochs, history["val_loss"], "s--", color=colour, label=f"{label} (test)")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))     # whole epochs only
     ax.set_ylabel("loss")
     ax.set_title(title)
     ax.legend(fontsize=7)

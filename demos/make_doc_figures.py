@@ -1,0 +1,120 @@
+"""Regenerate every figure in docs/figures and the results behind every number the docs quote.
+
+Runs the demos with their fixed seeds, each in its own process, into one
+folder (``runs/docs/<run>``), then copies the figures the pages use into
+``docs/figures/`` and each run's ``results.json`` into ``docs/runs/<run>/``
+(the tables in docs/results.md and docs/seq2seq.md are checked against
+those by tests/test_doc_figures.py).
+
+    python demos/make_doc_figures.py                 # full size, as committed: about 1.5 h on 2 cores
+    python demos/make_doc_figures.py --only dates    # one run (names: see RUNS)
+    python demos/make_doc_figures.py --copy-only     # copy from runs/docs without running again
+    python demos/make_doc_figures.py --quick         # every demo at --quick size, a few minutes;
+                                                     # copies into runs/docs_quick/, not into docs/
+
+A re-run with the same seeds gives the same numbers and figures (timings aside).
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DOCS = os.path.join(ROOT, "docs")
+
+# run name -> (demo command, {file the demo writes: name under docs/figures}).
+# Runs that copy no figure are there for the numbers the pages quote.
+RUNS = {
+    "e1": (["e1_dense_attention.py"], {"attention.png": "e1_attention.png", "loss.png": "e1_loss.png"}),
+    "e1_quick": (["e1_dense_attention.py", "--quick"], {"importance.png": "e1_quick_importance.png"}),
+    "e1_seed1": (["e1_dense_attention.py", "--seed", "1"], {"importance.png": "e1_seed1_importance.png"}),
+    "e1_seed2": (["e1_dense_attention.py", "--seed", "2"], {}),
+    "e2": (["e2_attention_before_lstm.py"], {"importance.png": "e2_importance.png", "loss.png": "e2_loss.png"}),
+    "e2_seed1": (["e2_attention_before_lstm.py", "--seed", "1"], {}),
+    "e2_seed2": (["e2_attention_before_lstm.py", "--seed", "2"], {}),
+    "e2_per_feature": (["e2_attention_before_lstm.py", "--per-feature"],
+                       {"attention_grid.png": "e2_per_feature_attention_grid.png"}),
+    "e2_per_feature_seed1": (["e2_attention_before_lstm.py", "--per-feature", "--seed", "1"], {}),
+    "e2_per_feature_seed2": (["e2_attention_before_lstm.py", "--per-feature", "--seed", "2"], {}),
+    "e3": (["e3_lstm_attention.py"], {"attention.png": "e3_attention.png"}),
+    "e3_seed1": (["e3_lstm_attention.py", "--seed", "1"], {}),
+    "e3_seed2": (["e3_lstm_attention.py", "--seed", "2"], {}),
+    "e4": (["e4_stacked_dense_attention.py"], {"attention.png": "e4_attention.png", "loss.png": "e4_loss.png"}),
+    "e4_seed1": (["e4_stacked_dense_attention.py", "--seed", "1"], {}),
+    "e4_seed2": (["e4_stacked_dense_attention.py", "--seed", "2"], {}),
+    "dates": (["translate_dates.py"], {
+        "global_additive_heatmap_0.png": "seq2seq_global_additive_0.png",
+        "global_additive_heatmap_1.png": "seq2seq_global_additive_1.png",
+        "global_additive_heatmap_2.png": "seq2seq_global_additive_2.png",
+        "local_p_additive_heatmap_1.png": "seq2seq_local_p_1.png",
+        "hard_additive_heatmap_2.png": "seq2seq_hard_2.png"}),
+    "text": (["text_attention.py"], {"attention_words.png": "text_attention_words.png"}),
+    "se_channels": (["se_channels.py"], {"se_weights.png": "se_weights.png", "sample.png": "se_sample.png"}),
+    "se_channels_ratio4": (["se_channels.py", "--ratio", "4"], {}),
+    "se_channels_long": (["se_channels.py", "--samples", "10000", "--epochs", "20"], {}),
+    "spatial_transformer": (["spatial_transformer.py"], {"stn_views.png": "stn_views.png",
+                                                          "loss.png": "stn_loss.png"}),
+    "char_gpt": (["char_gpt.py"], {"bits_per_char.png": "transformer_gpt_bits_per_char.png",
+                                   "learning_curves.png": "transformer_gpt_learning_curves.png",
+                                   "causal_attention.png": "transformer_gpt_causal_attention.png"}),
+    "dates_transformer": (["translate_dates_transformer.py"], {
+        "cross_attention_0.png": "transformer_dates_cross_attention_0.png",
+        "cross_attention_2.png": "transformer_dates_cross_attention_2.png",
+        "loss.png": "transformer_dates_loss.png"}),
+}
+
+
+# One BLAS thread, as the committed runs used: the same sums in the same order on any machine.
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def doc_figures():
+    """Every file name under docs/figures this script writes."""
+    return sorted(name for _, figures in RUNS.values() for name in figures.values())
+
+
+def run(name, out, quick):
+    """Run one demo into ``out/name`` (a fresh folder)."""
+    script, *flags = RUNS[name][0]
+    folder = os.path.join(out, name)
+    shutil.rmtree(folder, ignore_errors=True)
+    command = [sys.executable, os.path.join(HERE, script), *flags, "--out", folder, "--verbose", "2"]
+    if quick and "--quick" not in flags:
+        command.append("--quick")
+    print("$", " ".join(command), flush=True)
+    subprocess.run(command, check=True, env=dict(os.environ, MPLBACKEND="Agg", **ONE_THREAD))
+
+
+def copy(name, out, figures_to, results_to):
+    """Copy run ``name``'s figures (under their docs names) and its results.json."""
+    folder = os.path.join(out, name)
+    for written, doc_name in RUNS[name][1].items():
+        shutil.copyfile(os.path.join(folder, written), os.path.join(figures_to, doc_name))
+    os.makedirs(os.path.join(results_to, name), exist_ok=True)
+    shutil.copyfile(os.path.join(folder, "results.json"), os.path.join(results_to, name, "results.json"))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="every demo at --quick size; copies into <out>/figures and <out>/results")
+    parser.add_argument("--only", nargs="+", choices=sorted(RUNS), help="a subset of the runs")
+    parser.add_argument("--out", help="folder of the runs (default runs/docs, or runs/docs_quick)")
+    parser.add_argument("--copy-only", action="store_true", help="copy from --out without running")
+    args = parser.parse_args(argv)
+    out = args.out or os.path.join("runs", "docs_quick" if args.quick else "docs")
+    figures_to = os.path.join(out, "figures") if args.quick else os.path.join(DOCS, "figures")
+    results_to = os.path.join(out, "results") if args.quick else os.path.join(DOCS, "runs")
+    os.makedirs(figures_to, exist_ok=True)
+    names = args.only or list(RUNS)
+    for name in names:
+        if not args.copy_only:
+            run(name, out, args.quick)
+        copy(name, out, figures_to, results_to)
+    print(f"figures copied to {figures_to}/, results.json files to {results_to}/<run>/")
+
+
+if __name__ == "__main__":
+    main()
