@@ -111,3 +111,12 @@ def test_bench_train_reports_a_jax_column(jax_bench, tmp_path, capsys):
     ratio = result["minattn"]["samples_per_s"] / result["jax"]["samples_per_s"]
     assert result["ratio_minattn_over_jax"] == pytest.approx(ratio)
     assert float(row.group(3)) == pytest.approx(ratio, abs=0.006)
+
+
+def test_time_dates_prints_a_time_and_a_loss_for_each_variant(capsys):
+    import time_dates
+    time_dates.main(["--variants", "global_dot", "--samples", "200", "--repeats", "1"])
+    out = capsys.readouterr().out
+    rows = re.findall(r"^    (\w+)\s+([0-9.]+) s   loss ([0-9.]+)$", out, flags=re.M)
+    assert [name for name, _, _ in rows] == ["global_dot"]
+    assert float(rows[0][1]) > 0 and 0 < float(rows[0][2]) < 10
