@@ -192,13 +192,14 @@ def train_epoch(model, steps, xs, ys, batch_size, shuffle, epoch, progress, call
     for batch, start in enumerate(range(0, n, batch_size)):
         index = order[start:start + batch_size]
         xb, yb = [a[index] for a in xs], [a[index] for a in ys]
-        callback_list.call("on_train_batch_begin", batch, {})
-        steps.follow_model()
+        callback_list.call_batch("on_train_batch_begin", batch, dict)
+        if callback_list.runs_user_code:              # a callback may have set new weights
+            steps.follow_model()
         try:
             loss, preds = steps.train_on_batch(xb, yb, rng)
         except StepDiverged as stop:
             compiled.state = steps.state
-            callback_list.call("on_train_batch_end", batch, {"loss": float(stop.loss)})
+            callback_list.call_batch("on_train_batch_end", batch, lambda: {"loss": float(stop.loss)})
             kept = "the weights of the last finite loss" if done or epoch else "its weights"
             message = (f"Model '{model.name}': {stop} at epoch {epoch + 1}, batch {batch + 1}; training "
                        f"stopped, the model keeps {kept} and fit returns the History so far "
@@ -208,7 +209,7 @@ def train_epoch(model, steps, xs, ys, batch_size, shuffle, epoch, progress, call
         sums += len(index) * np.array([loss] + compiled.metric_values(yb, preds))
         done = start + len(index)
         progress.update(done, lambda: logs_from(compiled, sums / done))
-        callback_list.call("on_train_batch_end", batch, logs_from(compiled, sums / done))
+        callback_list.call_batch("on_train_batch_end", batch, lambda: logs_from(compiled, sums / done))
         if model.stop_training:
             break
     return logs_from(compiled, sums / done), None

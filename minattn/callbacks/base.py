@@ -97,12 +97,32 @@ class CallbackList:
             callback.set_params(params)
         self.callbacks, self.model = callbacks, model
         self.stopped_by = None                        # the class name of the callback that stopped training
+        # Only these run any code per batch; with none, fit builds no batch logs and calls nothing.
+        self.per_batch = [callback for callback in callbacks if _has_batch_hooks(callback)]
+        self.runs_user_code = any(type(callback) is not History for callback in callbacks)
 
     def call(self, hook, *args):
         for callback in self.callbacks:
             getattr(callback, hook)(*args)
             if self.model.stop_training and self.stopped_by is None:
                 self.stopped_by = type(callback).__name__
+
+    def call_batch(self, hook, batch, logs):
+        """A batch hook, on the callbacks that have batch hooks; ``logs()`` makes their logs."""
+        if self.per_batch:
+            logs = logs()
+            for callback in self.per_batch:
+                getattr(callback, hook)(batch, logs)
+                if self.model.stop_training and self.stopped_by is None:
+                    self.stopped_by = type(callback).__name__
+
+
+BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+
+
+def _has_batch_hooks(callback):
+    """True when the callback's class overrides any batch hook of ``Callback``."""
+    return any(getattr(type(callback), hook) is not getattr(Callback, hook) for hook in BATCH_HOOKS)
 
 
 class History(Callback):

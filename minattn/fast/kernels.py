@@ -23,7 +23,7 @@ from ..layers.pooling import AveragePooling2D, MaxPooling2D
 from ..layers.recurrent import GRU, LSTM
 from . import decoder
 from .dense import dense, softmax
-from .elementwise import supports
+from .elementwise import ELEMENTWISE, supports
 from .gru import gru
 from .lstm import lstm
 from .seam import register
@@ -31,7 +31,7 @@ from .windows import windows
 
 
 def _dense_supported(layer):
-    return layer.activation is activations.softmax or supports(layer.activation)
+    return layer.activation is activations.softmax or layer.activation in ELEMENTWISE
 
 
 @register(Dense, supports=_dense_supported)
