@@ -12,7 +12,7 @@ the ``keras.ops`` layers of ``ops_*.py``, registered so the ``.keras`` file
 loads wherever ``minattn.keras_bridge`` is imported. ``registry.py`` is the
 table of which layer becomes which; docs/scale-out.md is the guide.
 """
-from . import custom_bridges, standard_layers, standard_sequence  # noqa: F401  (fill the registry)
+from . import custom_bridges, standard_layers, standard_sequence, transformer_bridges  # noqa: F401  (fill the registry)
 from .backend import import_keras
 from .exporting import to_keras
 from .importing import from_keras
