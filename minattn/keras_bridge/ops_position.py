@@ -4,9 +4,9 @@
 layers (constructor arguments, weights and their order), rewritten here
 because keras_hub pulls TensorFlow in; the maths is that of
 ``minattn/layers/position.py``. ``LayerNormalization`` stands in for Keras's
-own in float64 exports only: Keras 3.15's computes the variance with
-``ops.var``, which returns float32 for float64 input on JAX (an error of
-~2e-7), so ``layer_norm`` computes it as ``mean((x - mean)^2)``.
+own in float64 exports only: Keras 3.15's ``ops.mean`` and ``ops.var`` sum
+float64 input in float32 on JAX (an error of ~1e-7 after normalizing), so
+``layer_norm`` takes its means as ``ops.sum(x) / n``, which keeps float64.
 """
 import numpy as np
 
@@ -23,11 +23,17 @@ def normalized_axes(axis, rank):
     return tuple(sorted({a % rank for a in axes}))
 
 
+def mean_over(x, axes):
+    """The mean over ``axes``, keeping them, as ``sum / n`` (``ops.mean`` sums float64 in float32)."""
+    count = int(np.prod([x.shape[a] for a in axes]))
+    return ops.sum(x, axis=axes, keepdims=True) / float(count)
+
+
 def layer_norm(x, axes, gamma=None, beta=None, epsilon=1e-3):
     """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` over ``axes`` (with the batch axis)."""
-    mean = ops.mean(x, axis=axes, keepdims=True)
+    mean = mean_over(x, axes)
     centred = x - mean
-    variance = ops.mean(centred * centred, axis=axes, keepdims=True)      # not ops.var: it drops float64
+    variance = mean_over(centred * centred, axes)
     y = centred / ops.sqrt(variance + epsilon)
     weight_shape = [x.shape[i] if i in axes else 1 for i in range(len(x.shape))]
     if gamma is not None:
