@@ -119,17 +119,24 @@ def test_exported_model_predicts_as_minattn(name, floatx):
     ours, theirs = model.predict(x), keras_model.predict(x, verbose=0)
     assert theirs.dtype == np.dtype(floatx) and ours.dtype == np.dtype(floatx)
     np.testing.assert_allclose(theirs, ours, rtol=0, atol=TOLERANCE[floatx])
-    assert [layer.name for layer in keras_model.layers] == [layer.name for layer in model.layers]
+    assert sorted(layer.name for layer in keras_model.layers) == sorted(layer.name for layer in model.layers)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_round_trip_is_identical(name):
+    """Same layers (Keras lists the two inputs first), settings and weights; the same predictions."""
     model, x, _, _ = MODELS[name]()
     back = from_keras(to_keras(model))
-    assert [type(a) for a in back.layers] == [type(b) for b in model.layers]
-    assert [a.name for a in back.layers] == [b.name for b in model.layers]
-    for a, b in zip(back.get_weights(), model.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    by_name = {layer.name: layer for layer in back.layers}
+    assert sorted(by_name) == sorted(layer.name for layer in model.layers)
+    for layer in model.layers:
+        twin = by_name[layer.name]
+        assert type(twin) is type(layer)
+        assert getattr(twin, "normalize_first", None) == getattr(layer, "normalize_first", None)
+        assert getattr(twin, "mask_zero", None) == getattr(layer, "mask_zero", None)
+        assert len(twin.get_weights()) == len(layer.get_weights())
+        for a, b in zip(twin.get_weights(), layer.get_weights()):
+            np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(back.predict(x), model.predict(x))
 
 
