@@ -10,7 +10,13 @@ order), and the maths of ``minattn/layers/transformer.py`` line for line:
 
 The attention is minattn's ``MultiHeadAttention`` (padded keys get weight
 exactly 0; ``ops_attention.masked_softmax``), in ``keras.ops`` that keep
-float64. The blocks take the padding mask from their inputs' Keras masks.
+float64.
+
+Differences from keras_hub's call, as minattn's blocks: the padding masks
+come from the inputs' Keras masks (or ``mask=``), not ``padding_mask=``
+arguments; the decoder takes ``[decoder_sequence, encoder_sequence]`` as one
+list; there is no ``attention_mask``, ``return_attention_scores`` or cache,
+and the decoder's self-attention is always causal.
 """
 import numpy as np
 
