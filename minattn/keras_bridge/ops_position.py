@@ -8,6 +8,8 @@ own in float64 exports only: Keras 3.15's ``ops.mean`` and ``ops.var`` sum
 float64 input in float32 on JAX (an error of ~1e-7 after normalizing), so
 ``layer_norm`` takes its means as ``ops.sum(x) / n``, which keeps float64.
 """
+import functools
+
 import numpy as np
 
 from .backend import import_keras
@@ -43,8 +45,12 @@ def layer_norm(x, axes, gamma=None, beta=None, epsilon=1e-3):
     return y
 
 
+@functools.cache
 def layer_norm_loses_float64():
-    """True while Keras's LayerNormalization is only float32-accurate on float64 input (checked, not assumed)."""
+    """True while Keras's LayerNormalization is only float32-accurate on float64 input (checked, not assumed).
+
+    Call it with float64 on (JAX's x64 mode), as a float64 export does.
+    """
     x = np.array([[1.0, 2.0, 4.0 + 1e-9]])
     exact = (x - x.mean()) / np.sqrt(x.var() + 1e-3)
     norm = keras.layers.LayerNormalization(dtype="float64")
