@@ -32,7 +32,8 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import numpy as np  # noqa: E402
 
 import minattn  # noqa: E402
-from minattn import Input, Model, text  # noqa: E402
+from minattn import Input, Model  # noqa: E402
+from minattn.datasets import text, tokenizer  # noqa: E402
 from minattn.experiments.cli import experiment_parser, parse_experiment_args  # noqa: E402
 from minattn.layers import LSTM, AttentionPooling, Dense, Embedding  # noqa: E402
 from minattn.optimizers import Adam  # noqa: E402
@@ -60,9 +61,9 @@ def load_data(args):
     """Padded synthetic reviews: (x, y, test_x, test_y, vocabulary size)."""
     texts, labels = text.synthetic_reviews(args.samples, args.seed, MIN_LEN, MAX_LEN)
     test_texts, test_labels = text.synthetic_reviews(TEST_SAMPLES, args.seed + 1, MIN_LEN, MAX_LEN)
-    vocab = text.Vocabulary.fit(texts)
-    x = text.pad_sequences(vocab.texts_to_sequences(texts), MAX_LEN)
-    test_x = text.pad_sequences(vocab.texts_to_sequences(test_texts), MAX_LEN)
+    vocab = tokenizer.Vocabulary.fit(texts)
+    x = tokenizer.pad_sequences(vocab.texts_to_sequences(texts), MAX_LEN)
+    test_x = tokenizer.pad_sequences(vocab.texts_to_sequences(test_texts), MAX_LEN)
     return x, np.asarray(labels, float)[:, None], test_x, np.asarray(test_labels, float)[:, None], len(vocab)
 
 

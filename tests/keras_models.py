@@ -9,7 +9,8 @@ import os
 import numpy as np
 
 import minattn
-from minattn import datasets, text
+from minattn import datasets
+from minattn.datasets import text, tokenizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEXT_LEN = 20
@@ -52,8 +53,8 @@ def e4():
 def reviews(n=64):
     """Padded synthetic reviews (id 0 = padding, so masks matter) and their labels (n, 1)."""
     texts, labels = text.synthetic_reviews(n, seed=5, min_len=8, max_len=TEXT_LEN)
-    vocab = text.Vocabulary.fit(texts)
-    return text.pad_sequences(vocab.texts_to_sequences(texts), TEXT_LEN), np.asarray(labels)[:, None], len(vocab)
+    vocab = tokenizer.Vocabulary.fit(texts)
+    return tokenizer.pad_sequences(vocab.texts_to_sequences(texts), TEXT_LEN), np.asarray(labels)[:, None], len(vocab)
 
 
 def text_model(variant, bidirectional):

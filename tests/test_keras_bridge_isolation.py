@@ -7,7 +7,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 CHECK = """
 import sys
-import minattn, minattn.layers, minattn.training, minattn.model, minattn.datasets.text, minattn.seq2seq, minattn.transformers
+import minattn, minattn.layers, minattn.training, minattn.model, minattn.datasets.text, minattn.seq2seq
+import minattn.transformers
 heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("keras", "jax", "jaxlib", "tensorflow"))
 print("imported:", heavy)
 """

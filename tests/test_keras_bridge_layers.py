@@ -40,6 +40,13 @@ def sequence_model(make_head, time=7, features=6, masked=True):
     return Model(inputs, make_head(inputs)), RNG.standard_normal((4, time, features))
 
 
+def token_model(make_head, time=7, sequence_length=9):
+    """Ids with padding -> TokenAndPositionEmbedding(mask_zero) -> head."""
+    inputs = Input((time,), dtype="int32")
+    h = L.TokenAndPositionEmbedding(11, sequence_length, 6, mask_zero=True)(inputs)
+    return Model(inputs, make_head(h)), tokens(time=time)
+
+
 def image_model(make_head, shape=(8, 8, 3)):
     inputs = Input(shape)
     return Model(inputs, make_head(inputs)), RNG.standard_normal((3,) + shape)
@@ -85,6 +92,14 @@ CASES = {
         L.SqueezeExcite(3)(x)))),
     "spatial_transformer": lambda: image_model(lambda x: L.Flatten()(L.SpatialTransformer(
         (6,), output_size=(5, 4))(x))),
+    "layer_norm": lambda: image_model(lambda x: L.Concatenate()([
+        L.LayerNormalization(axis=(1, 2), epsilon=1e-5, center=False)(x), L.LayerNormalization(scale=False)(x)]),
+        shape=(4, 5)),
+    "transformer_encoder": lambda: token_model(lambda h: L.GlobalAveragePooling1D()(
+        L.TransformerEncoder(8, 2, activation="gelu", normalize_first=True)(h))),
+    "transformer_decoder_cross": lambda: token_model(lambda h: L.GlobalAveragePooling1D()(
+        L.TransformerDecoder(8, 3)([L.PositionalEncoding()(h), L.TransformerEncoder(5, 2)(h)]))),
+    "sine_position": lambda: sequence_model(lambda h: L.Add()([h, L.SinePositionEncoding()(h)]), masked=False),
 }
 
 
@@ -239,7 +254,8 @@ def test_registry_is_the_extension_point():
         BY_MINATTN.pop(Doubler)
 
 
-TRANSFORMER_LAYERS = ("LayerNormalization", "TransformerEncoder", "TransformerDecoder", "TokenAndPositionEmbedding")
+TRANSFORMER_LAYERS = ("LayerNormalization", "TransformerEncoder", "TransformerDecoder", "TokenAndPositionEmbedding",
+                      "SinePositionEncoding")
 
 
 @pytest.mark.parametrize("name", TRANSFORMER_LAYERS)

@@ -8,11 +8,12 @@
 Needs the optional extra: ``pip install -e ".[keras]"`` (Keras 3 + JAX, no
 TensorFlow). ``import minattn`` never imports this package. The layers that
 Keras has too become Keras's own; minattn's own attention layers become
-the ``keras.ops`` layers of ``ops_*.py``, registered so the ``.keras`` file
+the ``keras.ops`` layers of ``ops_*.py`` (the Transformer blocks with
+keras_hub's arguments and weight order), registered so the ``.keras`` file
 loads wherever ``minattn.keras_bridge`` is imported. ``registry.py`` is the
 table of which layer becomes which; docs/scale-out.md is the guide.
 """
-from . import custom_bridges, standard_layers, standard_sequence  # noqa: F401  (fill the registry)
+from . import custom_bridges, standard_layers, standard_sequence, transformer_bridges  # noqa: F401  (fill the registry)
 from .backend import import_keras
 from .exporting import to_keras
 from .importing import from_keras

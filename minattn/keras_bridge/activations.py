@@ -16,7 +16,7 @@ keras = import_keras()
 # minattn name -> the name Keras 3 knows the same function by
 KERAS_NAMES = {"linear": "linear", "sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu",
                "relu6": "relu6", "softmax": "softmax", "hard_sigmoid": "hard_sigmoid",
-               "hard_swish": "hard_swish", "legacy_hard_sigmoid": "minattn>legacy_hard_sigmoid"}
+               "hard_swish": "hard_swish", "gelu": "gelu", "legacy_hard_sigmoid": "minattn>legacy_hard_sigmoid"}
 MINATTN_NAMES = {keras_name: name for name, keras_name in KERAS_NAMES.items()}
 MINATTN_NAMES["hard_silu"] = "hard_swish"          # Keras 3's other name for it
 MINATTN_NAMES["minattn>tanh_float64"] = "tanh"
@@ -48,6 +48,13 @@ def to_keras_activation(function, where, dtype="float32"):
     if name == "tanh" and dtype == "float64" and tanh_loses_float64():
         return tanh_float64
     return legacy_hard_sigmoid if name == "legacy_hard_sigmoid" else KERAS_NAMES[name]
+
+
+def keras_activation(name):
+    """The Keras function for the minattn activation ``name``, keeping float64 (for our keras.ops layers)."""
+    function = minattn_activations.get(name, "keras_bridge")
+    found = to_keras_activation(function, f"activation {name!r}", "float64")
+    return found if callable(found) else keras.activations.get(found)
 
 
 def from_keras_activation(config_value, where):

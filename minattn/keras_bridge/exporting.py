@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import config
-from ..graph import InputLayer
+from ..layers.input_layer import InputLayer
 from ..layers import Lambda
 from .backend import use_dtype, import_keras
 from .lambdas import export_lambda

@@ -9,7 +9,7 @@ gradient-checked and plotted in minattn.
 import numpy as np
 
 from .. import config
-from ..graph import Input
+from ..layers.input_layer import Input
 from ..layers import Lambda
 from ..model import Model
 from .backend import import_keras

@@ -13,18 +13,16 @@ Each ``Bridge`` knows one pair of classes:
   arguments such as ``use_causal_mask``);
   it raises ``ValueError`` for a setting minattn does not have.
 
-Adding a layer is one ``register(...)`` call. The Transformer layers are
-added this way where they exist, e.g. in ``standard_layers.py``::
+Adding a layer is one ``register(...)`` call. The Transformer layers
+(``transformer_bridges.py``) show both kinds: LayerNormalization becomes
+Keras's own layer, and the keras_hub-style blocks and position layers become
+``keras.ops`` layers (``ops_transformer.py``, ``ops_position.py``) with
+keras_hub's arguments and weight order (keras_hub itself pulls TensorFlow in)::
 
-    register(layers.LayerNormalization, "LayerNormalization",
-             lambda layer, dtype: K.LayerNormalization(epsilon=layer.epsilon, name=layer.name, dtype=dtype),
-             lambda kl, node: layers.LayerNormalization(epsilon=kl.epsilon, name=kl.name))
+    register(layers.TransformerEncoder, "minattn>TransformerEncoder", export, load)
 
-and TransformerEncoder as a ``keras.ops`` layer in an ``ops_*.py`` file with
-keras_hub's arguments and weight order (keras_hub itself pulls TensorFlow in),
-registered by ``custom(...)`` in ``custom_bridges.py``.
-``tests/test_keras_bridge_layers.py`` fails once such a layer exists in
-``minattn.layers`` without an entry here. ``register`` takes class *names*
+``tests/test_keras_bridge_layers.py`` fails if a Transformer layer in
+``minattn.layers`` has no entry here. ``register`` takes class *names*
 on the Keras side, so a module can register without the Keras class being
 importable here.
 """

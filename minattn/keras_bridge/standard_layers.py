@@ -56,7 +56,26 @@ register(layers.Dropout, "Dropout", lambda layer, dtype: K.Dropout(layer.rate, n
 
 
 # -- merging and reshaping -------------------------------------------------------
-def simple(minattn_class, keras_class_name, settings=()):
+def call_elementwise_merge(keras_layer, inputs, layer):
+    """Call Keras's Add / Multiply, refusing masks it would combine unlike minattn.
+
+    minattn (as Keras 2) gives the sum the logical and of the inputs' masks
+    that are present; Keras 3.15 gives no mask when one input has none and
+    the logical or otherwise. They agree when all inputs carry one and the
+    same mask, or none.
+    """
+    masks = [getattr(t, "_keras_mask", None) for t in inputs]
+    present = {id(m) for m in masks if m is not None}
+    if present and (len(present) > 1 or any(m is None for m in masks)):
+        raise ValueError(f"{where(layer)}: its inputs carry different masks ({len(masks) - masks.count(None)} "
+                         f"of {len(masks)} masked); Keras 3's {type(keras_layer).__name__} gives no mask when an "
+                         "input has none and ors different masks, where minattn ands the masks present. To "
+                         "export, give every input the same mask, or add a sine table with "
+                         "PositionalEncoding (one layer, mask kept) instead of Add + SinePositionEncoding")
+    return keras_layer(inputs)
+
+
+def simple(minattn_class, keras_class_name, settings=(), call=None):
     """Register a layer whose settings have the same names on both sides."""
     keras_class = getattr(K, keras_class_name)
 
@@ -66,14 +85,16 @@ def simple(minattn_class, keras_class_name, settings=()):
     def load(kl, node):
         c = kl.get_config()
         return minattn_class(**{s: _plain(c[s]) for s in settings}, name=kl.name)
-    register(minattn_class, keras_class_name, export, load)
+    register(minattn_class, keras_class_name, export, load, call)
 
 
 def _plain(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-for _cls, _settings in ((layers.Multiply, ()), (layers.Add, ()), (layers.Concatenate, ("axis",)),
+simple(layers.Multiply, "Multiply", call=call_elementwise_merge)
+simple(layers.Add, "Add", call=call_elementwise_merge)
+for _cls, _settings in ((layers.Concatenate, ("axis",)),
                         (layers.Permute, ("dims",)), (layers.RepeatVector, ("n",)),
                         (layers.Reshape, ("target_shape",)), (layers.Flatten, ()),
                         (layers.GlobalAveragePooling2D, ("keepdims",)),
