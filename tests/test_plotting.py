@@ -69,4 +69,4 @@ def test_translation_heatmap_shows_spaces_target_and_verdict(drawn):
     assert "target 1979-05-03" in ax.get_title() and "1 wrong" in ax.get_title()
     red = [t.get_text() for t in right.get_yticklabels() if t.get_color() == "red"]
     assert red == ["3"]
-    assert plotting.visible("a b") == "a\u2423b"
+    assert charts.visible("a b") == "a\u2423b"
