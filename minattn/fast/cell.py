@@ -26,8 +26,11 @@ def lstm_cell(x, h, c, kernel, recurrent_kernel, bias):
 
     Args:
         x: the step's input, (batch, features).
-        h, c: the states, (batch, u) each.
-        kernel: W, (features, 4u); recurrent_kernel: U, (u, 4u); bias: (4u,).
+        h: the hidden state, (batch, u).
+        c: the cell state, (batch, u).
+        kernel: W, (features, 4u).
+        recurrent_kernel: U, (u, 4u).
+        bias: (4u,).
 
     Returns:
         ``(h', c')``, (batch, u) each: the same numbers as ``LSTM.step`` with
