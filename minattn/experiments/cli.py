@@ -59,8 +59,9 @@ def experiment_parser(description, samples, epochs, seed, out, quick):
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                         help="0 silent, 1 progress bar, 2 one line per epoch")
     parser.add_argument("--traced", action="store_true",
-                        help="run the traced layers (every op recorded by autograd) instead of the "
-                             "fused ones; same numbers, several times slower")
+                        help="run the readable path (each layer's apply, every op recorded by "
+                             "autograd) instead of the fast one, the default; same numbers to float "
+                             "rounding, several times slower")
     parser.set_defaults(quick_settings=dict(quick), out_base=out)
     return parser
 
