@@ -151,14 +151,14 @@ def main(argv=None):
                           f"LSTM ({results['lstm']['params']} w)": results["lstm"]["bits_per_char"],
                           f"GPT ({results['gpt']['params']} w)": results["gpt"]["bits_per_char"]},
                          os.path.join(args.out, "bits_per_char.png"),
-                         "validation bits per character (Python stdlib source)", "bits per character"),
+                         "Char GPT: validation bits per character (Python stdlib source)", "bits per character"),
         plots.learning_curves({f"{name} {split}": [v / np.log(2) for v in h.history[key]]
                                for name, h in (("GPT", gpt_history), ("LSTM", lstm_history))
                                for split, key in (("train", "loss"), ("validation", "val_loss"))},
                               os.path.join(args.out, "learning_curves.png"),
-                              "masked cross-entropy per character", "bits per character"),
+                              "Char GPT: cross-entropy per character, train and validation", "bits per character"),
         plots.head_grid(maps, os.path.join(args.out, "causal_attention.png"),
-                        f"GPT causal self-attention on {PROMPT.strip()!r}", list(PROMPT), list(PROMPT),
+                        f"Char GPT: causal self-attention on {PROMPT.strip()!r}", list(PROMPT), list(PROMPT),
                         row_titles=[f"layer {i + 1}" for i in range(len(blocks))]),
     ]
     settings = {"experiment": "char_gpt", "samples": args.samples, "train_samples": len(x) * SEQUENCE_LENGTH,

@@ -65,7 +65,7 @@ def draw_cross_attention(model, block, x, decoder_in, tokens, folder):
         rows = list(output) + ["</s>"]
         grid = weights[i][None, :, :len(rows), :len(source)]                  # (1, heads, rows, source)
         path = os.path.join(folder, f"cross_attention_{i}.png")
-        plots.head_grid(grid, path, f"'{source}' -> '{output}': cross-attention per head",
+        plots.head_grid(grid, path, f"Dates, Transformer: '{source}' -> '{output}', cross-attention per head",
                         rows, list(source), xlabel="input character", ylabel="output character")
         paths.append(path)
     return paths
@@ -102,7 +102,7 @@ def main(argv=None):
                                               used_decoder_in[:HEATMAP_DATES], tokens[:HEATMAP_DATES], args.out)
     result["loss_curve"] = plots.learning_curves(
         {"train": history.history["loss"], "validation": history.history["val_loss"]},
-        os.path.join(args.out, "loss.png"), "Transformer on dates: masked cross-entropy", "nats per token")
+        os.path.join(args.out, "loss.png"), "Dates, Transformer: masked cross-entropy", "nats per token")
     settings = {"experiment": "translate_dates_transformer", "samples": args.samples,
                 "train_samples": len(x), "epochs": args.epochs, "batch_size": BATCH_SIZE,
                 "learning_rate": LEARNING_RATE, "seed": args.seed, "embedding_dim": EMBEDDING_DIM,
