@@ -293,8 +293,7 @@ class Model:
                 layer.params = params[layer.name]
 
     def _check_params(self, params):
-        current = self.params
-        for name, weights in current.items():
+        for name, weights in self.params.items():
             if name not in params:
                 raise ValueError(f"Model '{self.name}': no weights given for layer '{name}'")
             for key, old in named_leaves(weights):
