@@ -199,7 +199,8 @@ def train_epoch(model, steps, xs, ys, batch_size, shuffle, epoch, progress, call
             loss, preds = steps.train_on_batch(xb, yb, rng)
         except StepDiverged as stop:
             compiled.state = steps.state
-            callback_list.call_batch("on_train_batch_end", batch, lambda: {"loss": float(stop.loss)})
+            diverged_logs = {"loss": float(stop.loss)}
+            callback_list.call_batch("on_train_batch_end", batch, lambda: diverged_logs)
             kept = "the weights of the last finite loss" if done or epoch else "its weights"
             message = (f"Model '{model.name}': {stop} at epoch {epoch + 1}, batch {batch + 1}; training "
                        f"stopped, the model keeps {kept} and fit returns the History so far "
