@@ -75,8 +75,10 @@ import tracemalloc
 from importlib import metadata
 
 BLAS_THREADS = "1"      # set before NumPy loads (if this script loads it first), unless already set
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, BLAS_THREADS)
+DEFAULT_THREADS = "--default-threads" in sys.argv      # read before argparse: NumPy loads below
+if not DEFAULT_THREADS:
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, BLAS_THREADS)
 
 import autograd.numpy as anp
 import numpy as np
@@ -225,7 +227,8 @@ def import_torch_models(threads):
     if HERE not in sys.path:
         sys.path.insert(0, HERE)
     import torch_models
-    torch_models.set_num_threads(threads)
+    if threads is not None:
+        torch_models.set_num_threads(threads)
     return torch_models
 
 
@@ -246,8 +249,11 @@ def import_jax_models(threads):
 
 
 def blas_threads():
-    """BLAS threads NumPy uses (set at the top of this file unless given); torch gets as many."""
-    return int(os.environ["OPENBLAS_NUM_THREADS"])
+    """BLAS threads NumPy uses (set at the top of this file unless given); torch gets as many.
+
+    None with ``--default-threads``: nothing is set, each library runs as a user gets it.
+    """
+    return None if DEFAULT_THREADS else int(os.environ["OPENBLAS_NUM_THREADS"])
 
 
 def setup_minattn(name, n):
@@ -450,7 +456,8 @@ def memory_child(framework, name, batches):
 def measure_memory(framework, name, batches=MEMORY_BATCHES):
     """Run ``memory_child`` in a fresh interpreter (same environment, so same threads)."""
     command = [sys.executable, os.path.abspath(__file__), "--memory-child", f"{framework}:{name}",
-               "--batches", str(batches)] + ([] if minattn.fused_enabled() else ["--traced"])
+               "--batches", str(batches)] + ([] if minattn.fused_enabled() else ["--traced"]) + (
+               ["--default-threads"] if DEFAULT_THREADS else [])
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -526,6 +533,9 @@ def parse_args(argv):
     parser.add_argument("--traced", action="store_true",
                         help="time minattn's traced layers (the code to read) instead of the fused ones")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--default-threads", action="store_true",
+                        help="set no thread counts: BLAS, torch and XLA as a user gets them "
+                             "(minattn's fit still asks OpenBLAS for one thread itself)")
     parser.add_argument("--memory-child", metavar="FRAMEWORK:EXP", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.names = [s.strip().upper() for s in args.only.split(",") if s.strip()]
@@ -567,8 +577,9 @@ def main(argv=None):
     jm = None if args.no_jax else import_jax_models(blas_threads())
     env = describe_environment(tm, args.no_torch, jm, args.no_jax)
     print("training throughput -- " + ", ".join(f"{k} {v}" for k, v in env.items()))
-    threads = f"{env['blas_threads']} BLAS thread(s)" + (
-        f", torch.set_num_threads({env['torch_threads']})" if tm else "") + (
+    threads = ("default thread counts (none set; minattn's fit asks OpenBLAS for one thread)"
+               if DEFAULT_THREADS else f"{env['blas_threads']} BLAS thread(s)") + (
+        f", torch threads {env['torch_threads']}" if tm else "") + (
         f", XLA_FLAGS={env['xla_flags']!r}" if jm else "")
     order = ", ".join(["minattn"] + (["torch"] if tm else []) + (["jax"] if jm else []))
     print(f"{args.batches} timed batches after {args.warmup} warm-up batches, median of "

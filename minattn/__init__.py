@@ -14,6 +14,7 @@ every layer's ``apply`` and ``fit``'s ``value_and_grad`` then
 from . import activations, callbacks, gradcheck, initializers, layers, losses, metrics, optimizers, saving
 from .config import floatx, fused as fused_enabled, rng, set_floatx, set_fused, set_random_seed, traced
 from .fast import kernels as _register_fast_kernels  # noqa: F401  (registers the fast kernels)
+from .fast import rules as _register_fast_rules  # noqa: F401  (and the tape-free step's rules)
 from .layers.input_layer import Input
 from .layers.vocabulary import clear_session
 from .model import Model

@@ -56,6 +56,26 @@ def activation_vjp(fn, y, g):
 
 
 def np_softmax(x, axis):
-    exps = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    exps = np.exp(x - max_along(x, axis))
     return exps / np.sum(exps, axis=axis, keepdims=True)
+
+
+SHORT_AXIS = 32         # up to this many entries, max_along compares column by column
+
+
+def max_along(x, axis):
+    """``np.max(x, axis, keepdims=True)``, the same numbers, faster on a short last axis.
+
+    NumPy reduces a short contiguous axis one row at a time (about 50 ns a row:
+    18 us for E2's 320 rows of 10), while ``np.maximum`` of two whole columns
+    runs vectorised; so for a last axis of at most ``SHORT_AXIS`` entries the
+    maximum is taken column by column (max is exact: the result is identical).
+    """
+    size = x.shape[axis]
+    if axis not in (-1, x.ndim - 1) or size > SHORT_AXIS or size == 0 or x.dtype.kind != "f":
+        return np.max(x, axis=axis, keepdims=True)
+    out = x[..., :1].copy()
+    for j in range(1, size):
+        np.maximum(out, x[..., j:j + 1], out=out)
+    return out
 

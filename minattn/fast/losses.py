@@ -1,5 +1,9 @@
 """The mse and binary cross-entropy losses as single recorded ops (the batch mean included).
 
+Each loss's value and gradient are written once, as plain NumPy
+(``mse_value``/``mse_grad``, ``bce_value``/``bce_grad``); the recorded ops
+here and the tape-free step (``fast.direct``, through ``LOSS_GRADS``) call them.
+
 ``batch_loss_fn(loss_fn)`` is how the fast training step picks them: for a
 loss that has a kernel here it returns the kernel, for any other loss
 ``mean(loss_fn(y_true, y_pred))`` as the readable path computes it.
@@ -12,38 +16,56 @@ from .. import losses
 from ..config import EPSILON
 
 
-# -- losses ------------------------------------------------------------------------------
-@primitive
-def mean_squared_error(y_true, y_pred):
-    """``mean((y_pred - y_true)^2)`` over every element, as one op (a scalar)."""
+# -- the maths, plain NumPy -------------------------------------------------------------------
+def mse_value(y_true, y_pred):
+    """``mean((y_pred - y_true)^2)`` over every element (a scalar)."""
     return np.mean(np.square(y_pred - y_true))
 
 
-defvjp(mean_squared_error, None,
-       lambda ans, y_true, y_pred: lambda g: (g * 2.0 / y_pred.size * (y_pred - y_true)).astype(y_pred.dtype))
+def mse_grad(y_true, y_pred, g=1.0):
+    """d (g * mse) / d y_pred = g * 2 (y_pred - y_true) / size."""
+    return (g * 2.0 / y_pred.size * (y_pred - y_true)).astype(y_pred.dtype, copy=False)
+
+
+def bce_value(y_true, y_pred, epsilon=EPSILON):
+    """Mean binary cross-entropy of probabilities clipped to [epsilon, 1 - epsilon] (a scalar)."""
+    p = np.clip(y_pred, epsilon, 1.0 - epsilon)
+    return -np.mean(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p))
+
+
+def bce_grad(y_true, y_pred, g=1.0, epsilon=EPSILON):
+    """d (g * bce) / d y_pred = g (p - y) / (p (1 - p)) / size, zero where the clip is active."""
+    p = np.clip(y_pred, epsilon, 1.0 - epsilon)
+    inside = (y_pred > epsilon) & (y_pred < 1.0 - epsilon)      # the clip passes gradient here only
+    grad = (p - y_true) / (p * (1.0 - p)) * inside / y_pred.size
+    return (g * grad).astype(y_pred.dtype, copy=False)
+
+
+# -- as recorded ops ------------------------------------------------------------------------------
+@primitive
+def mean_squared_error(y_true, y_pred):
+    """``mean((y_pred - y_true)^2)`` over every element, as one op (a scalar)."""
+    return mse_value(y_true, y_pred)
+
+
+defvjp(mean_squared_error, None, lambda ans, y_true, y_pred: lambda g: mse_grad(y_true, y_pred, g))
 
 
 @primitive
 def binary_crossentropy(y_true, y_pred, epsilon=EPSILON):
     """Mean binary cross-entropy of clipped probabilities over every element, as one op."""
-    p = np.clip(y_pred, epsilon, 1.0 - epsilon)
-    return -np.mean(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p))
+    return bce_value(y_true, y_pred, epsilon)
 
 
-def _bce_vjp(ans, y_true, y_pred, epsilon=EPSILON):
-    def vjp(g):
-        p = np.clip(y_pred, epsilon, 1.0 - epsilon)
-        inside = (y_pred > epsilon) & (y_pred < 1.0 - epsilon)      # the clip passes gradient here only
-        grad = (p - y_true) / (p * (1.0 - p)) * inside / y_pred.size
-        return (g * grad).astype(y_pred.dtype)
-    return vjp
-
-
-defvjp(binary_crossentropy, None, _bce_vjp)
+defvjp(binary_crossentropy, None,
+       lambda ans, y_true, y_pred, epsilon=EPSILON: lambda g: bce_grad(y_true, y_pred, g, epsilon))
 
 
 KERNELS = {losses.mean_squared_error: mean_squared_error,
            losses.binary_crossentropy: binary_crossentropy}
+# the readable loss -> (value, gradient wrt y_pred), for the tape-free step
+LOSS_GRADS = {losses.mean_squared_error: (mse_value, mse_grad),
+              losses.binary_crossentropy: (bce_value, bce_grad)}
 
 
 def batch_loss_fn(loss_fn):

@@ -7,46 +7,51 @@ from .elementwise import ELEMENTWISE
 from .recorded import any_nonzero, run_recorded, vjp_from_backward
 
 
-# -- LSTM through time ------------------------------------------------------------------
-# Inside, every step's numbers are kept "unit-major": a step's gates are one
-# (4u, batch) block, h and c are (u, batch), so each gate is a run of whole rows --
-# contiguous memory -- and the elementwise work streams through it without strides.
-# Arrays over all steps are (time, rows, batch). The results are handed back
-# batch-major, as views wherever possible.
-def _with_ones(array, axis):
-    """``array`` with one more entry along ``axis``, equal to 1 (a bias is a weight on this input)."""
-    shape = list(array.shape)
-    shape[axis] = 1
-    return np.concatenate([array, np.ones(shape, array.dtype)], axis=axis)
+# -- the layout ------------------------------------------------------------------------------
+# Inside, every step's numbers are kept "unit-major": a step's gates are one (4u, batch)
+# block and h, c are (u, batch), so each gate is a run of whole rows -- contiguous memory --
+# and the elementwise work streams through it without strides. Arrays over all steps are
+# (time, rows, batch).
+#
+# One product per step. Step t's input, a constant 1 (the bias's input) and h_{t-1} are
+# stacked as the rows of one (features + 1 + u, batch) block of a buffer ``xh``, so
+#
+#     z_t = [W; b; U]^T [x_t; 1; h_{t-1}]          (4u, batch)
+#
+# is one matrix product, and the step writes h_t straight into the next block. The same
+# buffer gives the weight gradients in one batched product: d[W; b; U] = sum_t xh_t dz_t^T.
+#
+# The gates are reordered inside to (o, i, f, g) -- Keras stores (i, f, c, o) -- so the
+# three sigmoid gates are one block of rows (o, i, f) and the three gates that the cell's
+# gradient multiplies are another (i, f, g). Gradients go back in Keras's order.
+def _to_inner(columns, u):
+    """Keras's gate order (i, f, c, o) along the last axis -> the inner order (o, i, f, g)."""
+    return np.concatenate([columns[..., 3 * u:], columns[..., :3 * u]], axis=-1)
 
 
-def _lstm_gate_weights(kernel, recurrent_kernel, bias, usual):
-    """[W; b]^T (4u, features + 1) -- or W^T without a bias -- and U^T (4u, u), contiguous.
+def _to_keras(columns, u):
+    """The inner gate order (o, i, f, g) along the last axis -> Keras's (i, f, c, o)."""
+    return np.concatenate([columns[..., u:], columns[..., :u]], axis=-1)
 
-    The bias rides along as the weight of a constant input 1, so one product
-    gives x_t W + b. For the usual sigmoid/tanh LSTM the rows of the sigmoid
-    gates i, f, o are halved: sigmoid(z) = 0.5 tanh(z / 2) + 0.5, so one tanh
-    over the whole block then serves all four gates. Halving is exact in
-    floating point, so x (W / 2) + h (U / 2) + b / 2 is exactly z / 2.
+
+def _stacked_weights(kernel, recurrent_kernel, bias):
+    """[W; b; U] (features [+ 1] + u, 4u), gates in the inner order."""
+    parts = [kernel] if bias is None else [kernel, bias[None]]
+    return _to_inner(np.concatenate(parts + [recurrent_kernel]), recurrent_kernel.shape[0])
+
+
+def _step_weights(stacked, u, usual):
+    """The forward pass's (4u, rows) matrix: [W; b; U]^T, its sigmoid rows halved when usual.
+
+    For the usual sigmoid/tanh LSTM, sigmoid(z) = 0.5 tanh(z / 2) + 0.5, so one tanh over the
+    whole block serves all four gates if the sigmoid gates' z arrives halved. Halving is exact
+    in floating point, so the product with halved weights is exactly z / 2.
     """
-    u = recurrent_kernel.shape[0]
-    scale = np.array([0.5, 0.5, 1.0, 0.5] if usual else [1.0] * 4, kernel.dtype).repeat(u)[:, None]
-    kernel_t = kernel.T if bias is None else np.concatenate([kernel, bias[None]]).T
-    return kernel_t * scale, recurrent_kernel.T * scale
-
-
-def _activate_gates(gate, u, recurrent_activation, activation, usual):
-    """z -> (i, f, g, o), in place on one step's (4u, batch) block."""
-    sigmoid_rows = (slice(0, 2 * u), slice(3 * u, 4 * u))               # i, f and o
-    if usual:                      # the sigmoid rows hold z / 2 (see _lstm_gate_weights)
-        np.tanh(gate, out=gate)
-        for rows in sigmoid_rows:
-            gate[rows] *= 0.5
-            gate[rows] += 0.5                                            # 0.5 tanh(z / 2) + 0.5
-    else:
-        gate[2 * u:3 * u] = ELEMENTWISE[activation][0](gate[2 * u:3 * u])
-        for rows in sigmoid_rows:
-            gate[rows] = ELEMENTWISE[recurrent_activation][0](gate[rows])
+    if not usual:
+        return stacked.T
+    scale = np.ones(4 * u, stacked.dtype)
+    scale[:3 * u] = 0.5                                                   # o, i, f
+    return (stacked * scale).T
 
 
 def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.tanh,
@@ -71,7 +76,7 @@ def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.ta
     argument (see ``run_recorded``).
     """
     return run_recorded(lstm_forward, _lstm_op, (x, kernel, recurrent_kernel, bias, h0, c0),
-                         mask=mask, activation=activation, recurrent_activation=recurrent_activation)
+                        mask=mask, activation=activation, recurrent_activation=recurrent_activation)
 
 
 @primitive
@@ -81,70 +86,99 @@ def _lstm_op(x, kernel, recurrent_kernel, bias, h0, c0, saved, mask=None, activa
     return saved["outputs"]
 
 
+def _is_usual(activation, recurrent_activation):
+    return recurrent_activation is act.sigmoid and activation is act.tanh
+
+
+def _activate_gates(gate, u, recurrent_activation, activation, usual):
+    """z -> (o, i, f, g), in place on one step's (4u, batch) block."""
+    if usual:                      # the sigmoid rows hold z / 2 (see _step_weights)
+        np.tanh(gate, out=gate)
+        sigmoid_rows = gate[:3 * u]
+        sigmoid_rows *= 0.5
+        sigmoid_rows += 0.5                                               # 0.5 tanh(z / 2) + 0.5
+    else:
+        gate[3 * u:] = ELEMENTWISE[activation][0](gate[3 * u:])
+        gate[:3 * u] = ELEMENTWISE[recurrent_activation][0](gate[:3 * u])
+
+
 def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.tanh,
-                  recurrent_activation=act.sigmoid):
-    """The forward pass. Returns ``saved``: the outputs, and every step's h, c and gates."""
-    batch, steps = x.shape[:2]
+                 recurrent_activation=act.sigmoid, sequence=True):
+    """The forward pass. Returns ``saved``: the outputs, and every step's inputs, c and gates.
+
+    ``sequence=False`` leaves every step's h out of the outputs (None there), for a
+    caller that only wants the last one.
+    """
+    batch, steps, features = x.shape
     u = recurrent_kernel.shape[0]
-    usual = recurrent_activation is act.sigmoid and activation is act.tanh
-    kernel_units, recurrent_units = _lstm_gate_weights(kernel, recurrent_kernel, bias, usual)
-    x_units = x.transpose(1, 2, 0)                                       # (time, features, batch)
-    x_units = np.ascontiguousarray(x_units) if bias is None else _with_ones(x_units, axis=1)
-    gates = np.matmul(kernel_units, x_units)                             # x_t W + b, (time, 4u, batch)
+    usual = _is_usual(activation, recurrent_activation)
+    stacked = _stacked_weights(kernel, recurrent_kernel, bias)          # (rows, 4u)
+    step_weights = _step_weights(stacked, u, usual)                       # (4u, rows)
+    h_at = stacked.shape[0] - u                                           # where h sits in a block
+    xh = np.empty((steps + 1, stacked.shape[0], batch), dtype=stacked.dtype)
+    xh[:steps, :features] = x.transpose(1, 2, 0)                         # x_t, (features, batch)
+    if bias is not None:
+        xh[:, features] = 1.0                                             # the bias's input
+    xh[0, h_at:] = h0.T
+    gates = np.empty((steps, 4 * u, batch), dtype=stacked.dtype)
+    cs, act_cs = np.empty((2, steps, u, batch), dtype=stacked.dtype)
     cand_act = ELEMENTWISE[activation][0]
-    hs = np.empty((steps, u, batch), dtype=gates.dtype)
-    cs = np.empty_like(hs)
-    h, c = h0.T, c0.T
+    c = c0.T
     for t in range(steps):
         gate = gates[t]
-        gate += np.dot(recurrent_units, h)                              # z = x W + b + h U, (4u, batch)
+        np.dot(step_weights, xh[t], out=gate)                             # z (halved where sigmoid)
         _activate_gates(gate, u, recurrent_activation, activation, usual)
-        i, f, g, o = gate[:u], gate[u:2 * u], gate[2 * u:3 * u], gate[3 * u:]
+        o, i, f, g = gate[:u], gate[u:2 * u], gate[2 * u:3 * u], gate[3 * u:]
         np.multiply(f, c, out=cs[t])
-        cs[t] += i * g                                                   # c_t = f c + i g
-        np.multiply(o, cand_act(cs[t]), out=hs[t])                       # h_t = o act(c_t)
-        if mask is not None:                                             # masked: keep the old state
-            keep = mask[:, t]                                            # (batch,): one flag per column
-            cs[t], hs[t] = np.where(keep, cs[t], c), np.where(keep, hs[t], h)
-        h, c = hs[t], cs[t]
-    hs_rows = np.ascontiguousarray(hs.transpose(0, 2, 1))               # (time, batch, u)
-    return {"outputs": (hs_rows.swapaxes(0, 1), h.T, c.T), "hs_rows": hs_rows, "cs": cs, "gates": gates}
+        cs[t] += i * g                                                    # c_t = f c + i g
+        h = xh[t + 1, h_at:]
+        if mask is None:
+            act_cs[t] = cand_act(cs[t])
+            np.multiply(o, act_cs[t], out=h)                              # h_t = o act(c_t)
+        else:                                                             # masked: keep the old state
+            keep = mask[:, t]                                             # (batch,): one flag per column
+            h[...] = np.where(keep, o * cand_act(cs[t]), xh[t, h_at:])
+            cs[t] = np.where(keep, cs[t], c)
+            act_cs[t] = cand_act(cs[t])
+        c = cs[t]
+    hs = None
+    if sequence:
+        hs = np.ascontiguousarray(xh[1:, h_at:].transpose(0, 2, 1)).swapaxes(0, 1)   # (batch, time, u)
+    return {"outputs": (hs, xh[steps, h_at:].T, c.T), "xh": xh, "cs": cs, "act_cs": act_cs,
+            "gates": gates, "stacked": stacked}
 
 
 def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, saved, output_grads, mask=None,
-                   activation=act.tanh, recurrent_activation=act.sigmoid):
+                  activation=act.tanh, recurrent_activation=act.sigmoid, need_x=True):
     """Backpropagation through time. Returns grads of (x, kernel, recurrent_kernel, bias, h0, c0).
 
     Going back one step, with dh and dc the gradients arriving at h_t and c_t:
 
         dc += dh * o * act'(c_t)
-        dz  = [dc * g i', dc * c_{t-1} f', dc * i g', dh * act(c_t) o']     # gates i, f, c, o
-        dh  = U dz ;  dc = dc * f                                              # on to step t-1
+        dz  = [dh * act(c_t) o', dc * g i', dc * c_{t-1} f', dc * i g']      # gates o, i, f, g
+        [dx_t; -; dh] = [W; b; U] dz ;  dc = dc * f                            # on to step t-1
 
     where i' = rec_act'(z_i) etc. Unit-major, as in the forward pass: dh, dc
     are (u, batch) and dz is (4u, batch). Every factor that does not involve
     the running dh, dc is computed for all steps at once before the loop.
+    ``need_x=False`` skips x's gradient (then None).
     """
-    cs, gates = saved["cs"], saved["gates"]                              # (time, rows, batch)
-    g_hs, g_h_last, g_c_last = output_grads
-    g_hs = g_hs.transpose(1, 2, 0)                                       # (time, u, batch)
+    cs, act_cs, gates, xh, stacked = (saved[k] for k in ("cs", "act_cs", "gates", "xh", "stacked"))
+    g_hs, g_h_last, g_c_last = output_grads              # any may be None: no gradient arrives there
     steps, four_u, batch = gates.shape
-    u = four_u // 4
-    i, f, g, o = gates[:, :u], gates[:, u:2 * u], gates[:, 2 * u:3 * u], gates[:, 3 * u:]
-    c_prevs = np.concatenate([c0.T[None], cs])[:steps]                   # c_{t-1}, (time, u, batch)
-    act_cs = ELEMENTWISE[activation][0](cs)
-    rec_grad, cand_grad = ELEMENTWISE[recurrent_activation][1], ELEMENTWISE[activation][1]
-    dc_from_dh = o * cand_grad(act_cs)                                   # o * act'(c_t)
-    # dz_all starts as d z / d c for gates i, f, c and d z / d h for gate o; the loop
-    # multiplies each step's block by that step's dc and dh, in place.
-    dz_all = np.empty((steps, 4, u, batch), dtype=gates.dtype)
-    np.multiply(g, rec_grad(i), out=dz_all[:, 0])                       # i: g i'
-    np.multiply(c_prevs, rec_grad(f), out=dz_all[:, 1])                 # f: c_{t-1} f'
-    np.multiply(i, cand_grad(g), out=dz_all[:, 2])                      # g: i g'
-    np.multiply(act_cs, rec_grad(o), out=dz_all[:, 3])                  # o: act(c_t) o'
-    seq_grads = any_nonzero(g_hs[:-1])              # gradients at every h, not only the last (return_sequences)
-    dh = np.ascontiguousarray(g_h_last.T + (g_hs[-1] if steps else 0.0))  # (u, batch)
-    dc = np.ascontiguousarray(g_c_last.T)
+    u, features = four_u // 4, x.shape[2]
+    h_at = stacked.shape[0] - u
+    g_hs = None if g_hs is None else g_hs.transpose(1, 2, 0)           # (time, u, batch)
+    dz_steps = np.empty_like(gates)                                      # dz, (time, 4u, batch)
+    dc_from_dh = _step_factors(gates, cs, act_cs, c0, activation, recurrent_activation, dz_steps)
+    dz_gates = dz_steps.reshape(steps, 4, u, batch)
+    back_weights = stacked if need_x else stacked[h_at:]                 # dz -> [dx; 1; dh] or dh
+    dxs = np.empty((steps, features, batch), dtype=gates.dtype) if need_x else None
+    seq_grads = g_hs is not None and any_nonzero(g_hs[:-1])     # gradients at every h, not only the last
+    dh = np.zeros((u, batch), gates.dtype) if g_h_last is None else g_h_last.T             # (u, batch)
+    dh = np.ascontiguousarray(dh + g_hs[-1] if g_hs is not None and steps else dh)
+    dc = np.zeros((u, batch), gates.dtype) if g_c_last is None else np.ascontiguousarray(g_c_last.T)
+    f = gates[:, 2 * u:3 * u]
     for t in reversed(range(steps)):
         if seq_grads and t < steps - 1:
             dh = dh + g_hs[t]
@@ -153,35 +187,44 @@ def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, saved, output_grads
             dh_carry, dc_carry = np.where(keep, 0.0, dh), np.where(keep, 0.0, dc)
             dh, dc = dh - dh_carry, dc - dc_carry
         dc = dc + dh * dc_from_dh[t]
-        dz_all[t, :3] *= dc                                             # i, f, c rows: dc * ...
-        dz_all[t, 3] *= dh                                              # o rows: dh * ...
-        dh = np.dot(recurrent_kernel, dz_all[t].reshape(four_u, batch))  # U dz, (u, batch)
+        dz_gates[t, 0] *= dh                                             # o rows: dh * ...
+        dz_gates[t, 1:] *= dc                                            # i, f, g rows: dc * ...
+        d_inputs = np.dot(back_weights, dz_steps[t])                     # [W; b; U] dz
+        if need_x:
+            dxs[t] = d_inputs[:features]
+        dh = d_inputs[-u:]
         dc = dc * f[t]
         if mask is not None:
             dh, dc = dh + dh_carry, dc + dc_carry
-    return _lstm_weight_grads(dz_all, x, kernel, bias, h0, saved["hs_rows"]) + (dh.T, dc.T)
+    # d[W; b; U] = sum over steps of xh_t dz_t^T: one product over (time, batch) together, on
+    # copies laid out (rows, time, batch) -- cheaper than a batched product and a sum over time
+    xh_wide = xh[:steps].transpose(1, 0, 2).reshape(len(stacked), steps * batch)   # (rows, time * batch)
+    dz_wide = dz_steps.transpose(1, 0, 2).reshape(four_u, steps * batch)   # (4u, time * batch)
+    d_stacked = _to_keras(np.dot(dz_wide, xh_wide.T).T, u)                  # (rows, 4u)
+    d_kernel, d_recurrent = d_stacked[:features], d_stacked[h_at:]
+    d_bias = None if bias is None else d_stacked[features]
+    d_x = None if dxs is None else dxs.transpose(2, 0, 1)               # (batch, time, features)
+    return (d_x, d_kernel, d_recurrent, d_bias, dh.T, dc.T)
 
 
-def _lstm_weight_grads(dz_all, x, kernel, bias, h0, hs_rows):
-    """Grads of x, W, U, b from d loss / d z for every step, (time, 4, u, batch).
+def _step_factors(gates, cs, act_cs, c0, activation, recurrent_activation, dz_all):
+    """The parts of dz and of dc's update that do not depend on the running dh, dc.
 
-    Each weight's gradient sums over every step and sample, so dz is first laid
-    out as one (time * batch, 4u) matrix of rows; then each gradient is one
-    product (b's through the constant input 1, as in the forward pass).
+    Fills ``dz_all`` (time, 4u, batch): for gate o, act(c_t) o' (the loop multiplies
+    it by dh); for i, f, g: g i', c_{t-1} f', i g' (the loop multiplies them by dc);
+    returns ``dc_from_dh`` (time, u, batch) = o act'(c_t).
     """
-    steps, _, u, batch = dz_all.shape
-    dz_steps = np.ascontiguousarray(dz_all.reshape(steps, 4 * u, batch).swapaxes(1, 2))   # (time, batch, 4u)
-    dz_rows = dz_steps.reshape(-1, 4 * u)                                   # (time * batch, 4u)
-    h_prev_rows = np.concatenate([h0[None], hs_rows])[:steps].reshape(-1, u)   # h_{t-1}, (time * batch, u)
-    x_rows = x.swapaxes(0, 1)                                              # (time, batch, features)
-    x_rows = x_rows if bias is None else _with_ones(x_rows, axis=2)
-    x_rows = x_rows.reshape(-1, x_rows.shape[-1])                          # (time * batch, features [+ 1])
-    d_recurrent = np.dot(h_prev_rows.T, dz_rows)                           # (u, 4u)
-    d_kernel = np.dot(x_rows.T, dz_rows)                                   # (features [+ 1], 4u)
-    d_x = np.matmul(dz_steps, kernel.T).swapaxes(0, 1)                      # (batch, time, features)
-    d_bias = None if bias is None else d_kernel[-1].astype(bias.dtype)
-    d_kernel = d_kernel if bias is None else d_kernel[:-1]
-    return (d_x.astype(x.dtype), d_kernel.astype(kernel.dtype), d_recurrent.astype(kernel.dtype), d_bias)
+    steps, four_u, batch = gates.shape
+    u = four_u // 4
+    o, i, g = gates[:, :u], gates[:, u:2 * u], gates[:, 3 * u:]
+    rec_grad, cand_grad = ELEMENTWISE[recurrent_activation][1], ELEMENTWISE[activation][1]
+    c_prevs = np.concatenate([c0.T[None], cs[:-1]]) if steps else cs        # c_{t-1}
+    dz_all[:, :3 * u] = rec_grad(gates[:, :3 * u])                        # o', i', f' at once
+    dz_all[:, :u] *= act_cs                                               # o: act(c_t) o'
+    dz_all[:, u:2 * u] *= g                                               # i: g i'
+    dz_all[:, 2 * u:3 * u] *= c_prevs                                     # f: c_{t-1} f'
+    np.multiply(i, cand_grad(g), out=dz_all[:, 3 * u:])                   # g: i g'
+    return o * cand_grad(act_cs)
 
 
 defvjp_argnums(_lstm_op, vjp_from_backward(lstm_backward))

@@ -26,6 +26,7 @@ from autograd.tracer import getval
 
 from .. import losses
 from ..callbacks import check_step
+from .direct import DirectStep
 from .flat import FlatParams, traced_views
 from .losses import batch_loss_fn
 from .memory import keep_freed_memory
@@ -52,6 +53,8 @@ class FastSteps:
             compiled.optimizer.init(self.weights.tree)
         self.loss_fns = [batch_loss_fn(fn) for fn in compiled.losses]
         self.loss_and_grad = value_and_grad(self.flat_loss)
+        # where every layer with weights has a rule, the step runs without autograd's tape
+        self.direct = DirectStep(model, compiled.losses) if DirectStep.covers(model) else None
         self.previous_flat = np.empty_like(self.weights.flat)     # the weights before the last step
         self.previous_state = None                                # and the state; None: nothing to undo
 
@@ -94,7 +97,10 @@ class FastSteps:
         weights are not finite it raises ``StepDiverged`` and applies nothing; a non-finite loss also
         undoes the previous step, so the weights are those of the last finite loss."""
         keep = {}
-        loss, flat_grads = self.loss_and_grad(self.weights.flat, xs, ys, rng, keep)
+        if self.direct is not None:
+            loss, flat_grads = self.direct(self.weights, xs, ys, rng, keep)
+        else:
+            loss, flat_grads = self.loss_and_grad(self.weights.flat, xs, ys, rng, keep)
         new_flat, state = self.compiled.optimizer.update(self.weights.flat, flat_grads, self.state,
                                                          self.weights.sizes)
         check_step(loss, np.all(np.isfinite(new_flat)), self.undo_last_step)
