@@ -2,17 +2,24 @@
 
 For each model (built and fed exactly as in bench_train.py) it prints
 
-* the autograd primitives recorded in one step (``minattn.experiments.profiling``), by
-  name: on small models each costs about the same Python bookkeeping whatever
-  its size, so their number is the first thing to look at;
-* the median time of the pieces of one ``fit`` step: the forward pass and
-  loss without recording, the same with autograd's ``value_and_grad``
-  (forward + backward), the optimizer's update, and the whole step inside
-  ``fit`` (what is left is the loop: batching, checks, metrics, progress).
-  On the fast path (the default) these are ``FastSteps.flat_loss``, its
-  ``loss_and_grad`` and ``optimizer.update`` on the flat buffer; with
-  ``--traced``, ``Compiled.batch_loss``, ``value_and_grad`` of it and
-  ``optimizer.step`` on the weight trees -- the readable step;
+* what autograd records in one step (``minattn.experiments.profiling``): on small
+  models each recorded op costs about the same Python bookkeeping whatever its
+  size. On the fast path the four article models take the tape-free step
+  (``minattn.fast.direct``): the layers with a rule run without autograd, and
+  only the others are recorded, each on its own -- so it prints the layers of
+  each kind and the ops recorded for the second;
+* the median time of the pieces of one ``fit`` step: the forward pass, the
+  forward and backward pass together, the optimizer's update, and the whole
+  step inside ``fit`` (what is left is the loop: batching, checks, metrics,
+  progress). On the tape-free step these are ``DirectStep``'s forward pass and
+  its call; on autograd's tape (a model the step does not cover)
+  ``FastSteps.flat_loss`` and its ``loss_and_grad``; with ``--traced``,
+  ``Compiled.batch_loss``, ``value_and_grad`` of it and ``optimizer.step`` on
+  the weight trees -- the readable step;
+* on the tape-free step, the split of forward + backward into the part that
+  does not grow with the batch (Python overhead) and the part that does
+  (arithmetic), and the matmul-bound limit: the samples per second of a step
+  that did nothing but its matrix products (``step_costs.py`` says how);
 * with ``--cprofile N``, the N functions with the most own time (cProfile) in
   a ``fit`` over ``--batches`` batches.
 
@@ -30,14 +37,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_train  # noqa: E402  (sets the BLAS thread count before NumPy loads)
+import step_costs  # noqa: E402
 from timing import median_us  # noqa: E402
 
 import numpy as np  # noqa: E402
 from autograd import value_and_grad  # noqa: E402
 
 import minattn  # noqa: E402
-from minattn.experiments.profiling import count_primitives  # noqa: E402
+from minattn.experiments.profiling import count_primitives, recorded_primitives  # noqa: E402
 from minattn.fast.memory import keep_freed_memory  # noqa: E402
+from minattn.fast.flat import FlatParams  # noqa: E402
 from minattn.fast.training import FastSteps  # noqa: E402
 
 BATCHES = 300        # batches of the timed fit (and of the cProfile run)
@@ -58,11 +67,19 @@ class StepPieces:
         compiled, rng = model.compiled, minattn.config.rng()
         xb, yb = [x[:batch_size]], [y[:batch_size]]
         self.fast = minattn.fused_enabled()
+        self.direct = None
         if self.fast:
             steps = FastSteps(model, compiled)
+            self.direct = steps.direct
             self.weights = steps.weights.flat.copy()
-            self.loss = lambda w: steps.flat_loss(w, xb, yb, rng, {})
-            self.loss_and_grad = lambda w: steps.loss_and_grad(w, xb, yb, rng, {})
+            if self.direct is not None:              # the tape-free step, on a copy of the buffer
+                weights = FlatParams(steps.weights.tree)
+                self.weights, self.tree = weights.flat, weights.tree
+                self.loss = lambda w: self.direct._forward(self.tree, xb, rng)
+                self.loss_and_grad = lambda w: self.direct(weights, xb, yb, rng, {})
+            else:
+                self.loss = lambda w: steps.flat_loss(w, xb, yb, rng, {})
+                self.loss_and_grad = lambda w: steps.loss_and_grad(w, xb, yb, rng, {})
             sizes = steps.weights.sizes
             self.update = lambda w, g, state: compiled.optimizer.update(w, g, state, sizes)
             self.state = compiled.optimizer.init(steps.weights.tree)
@@ -80,8 +97,8 @@ def step_pieces(model, x, y, batch_size, batches, calls, repeats):
     w = step.weights
     grads = step.loss_and_grad(w)[1]
     pieces = {
-        "forward + loss": median_us(lambda: step.loss(w), calls, repeats),
-        "value_and_grad": median_us(lambda: step.loss_and_grad(w), calls, repeats),
+        "forward pass" if step.direct else "forward + loss": median_us(lambda: step.loss(w), calls, repeats),
+        "forward + backward": median_us(lambda: step.loss_and_grad(w), calls, repeats),
         "optimizer update": median_us(lambda: step.update(w, grads, step.state), calls, repeats),
     }
     n = batches * batch_size
@@ -91,15 +108,43 @@ def step_pieces(model, x, y, batch_size, batches, calls, repeats):
         model.fit(x[:n], y[:n], batch_size=batch_size, epochs=1, verbose=0)
         fit_times.append((time.perf_counter() - start) / batches * 1e6)
     pieces["whole fit step"] = float(np.median(fit_times))
-    pieces["rest of the loop"] = (pieces["whole fit step"] - pieces["value_and_grad"]
+    pieces["rest of the loop"] = (pieces["whole fit step"] - pieces["forward + backward"]
                                   - pieces["optimizer update"])
     return pieces
 
 
 def recorded_ops(model, x, y, batch_size):
-    """``Counter`` of the primitives autograd records in one step's loss."""
+    """``Counter`` of the primitives autograd records in one step's loss (autograd's tape)."""
     step = StepPieces(model, x, y, batch_size)
     return count_primitives(step.loss, step.weights)
+
+
+def direct_layers(step, x, batch_size):
+    """``(layers run by rules, {layer: ops autograd records for it})`` for one tape-free step."""
+    values, _ = step.direct._forward(step.tree, [x[:batch_size]], minattn.config.rng())
+    by_rule, by_autograd = [], {}
+    for node, rule, _, differentiable in step.direct.plan:
+        layer = node.layer
+        if rule is not None:
+            by_rule.append(layer.name)
+        elif differentiable and not node.takes_list:
+            params = step.tree.get(layer.name, {})
+            by_autograd[layer.name] = recorded_primitives(lambda v: layer.forward(params, v),
+                                                          values[node.inputs[0]])
+    return by_rule, by_autograd
+
+
+def direct_costs(model, x, y, batch_size, calls, repeats):
+    """The tape-free step's fixed and per-batch parts, and its matmul-bound limit."""
+    steps = FastSteps(model, model.compiled)
+    weights, rng = FlatParams(steps.weights.tree), minattn.config.rng()
+    fixed, arithmetic = step_costs.fixed_and_per_sample(
+        lambda b: steps.direct(weights, [x[:b]], [y[:b]], rng, {}), batch_size, calls, repeats)
+    values, _ = steps.direct._forward(weights.tree, [x[:batch_size]], rng)
+    shapes = step_costs.matmul_shapes(steps.direct, values)
+    products = step_costs.matmul_us(shapes, np.float32, calls, repeats)
+    return {"fixed": fixed, "arithmetic": arithmetic, "products": products,
+            "mflop": step_costs.matmul_flops(shapes) / 1e6, "limit": batch_size / products * 1e6}
 
 
 def cprofile_fit(model, x, y, batch_size, batches, top):
@@ -116,14 +161,30 @@ def report(name, args):
     batch_size = bench_train.BATCH_SIZE[name]
     model, x, y = bench_train.setup_minattn(name, (args.batches + 1) * batch_size)
     model.fit(x[:10 * batch_size], y[:10 * batch_size], batch_size=batch_size, epochs=1, verbose=0)
-    ops = recorded_ops(model, x, y, batch_size)
-    views = ops.pop("take_weight", 0)
-    print(f"{name} (batch {batch_size}, {model.count_params()} weights): "
-          f"{sum(ops.values()) + views} recorded ops per step, {views} of them weight views")
-    print("    " + ", ".join(f"{op} x{count}" if count > 1 else op for op, count in ops.most_common()))
+    step = StepPieces(model, x, y, batch_size)
+    header = f"{name} (batch {batch_size}, {model.count_params()} weights): "
+    if step.direct is not None:
+        by_rule, by_autograd = direct_layers(step, x, batch_size)
+        recorded = sum(len(ops) for ops in by_autograd.values())
+        print(header + f"tape-free step: {len(by_rule)} layers run by their rules, "
+              f"{len(by_autograd)} through autograd ({recorded} recorded ops)")
+        for layer, ops in by_autograd.items():
+            print(f"    {layer}: {', '.join(ops)}")
+    else:
+        ops = recorded_ops(model, x, y, batch_size)
+        views = ops.pop("take_weight", 0)
+        print(header + f"{sum(ops.values()) + views} recorded ops per step, {views} of them weight views")
+        print("    " + ", ".join(f"{op} x{count}" if count > 1 else op for op, count in ops.most_common()))
     pieces = step_pieces(model, x, y, batch_size, args.batches, args.calls, args.repeats)
     for piece, micros in pieces.items():
         print(f"    {piece:<18} {micros:8.0f} us")
+    if step.direct is not None:
+        costs = direct_costs(model, x, y, batch_size, args.calls // 3 or 1, args.repeats)
+        print(f"    forward + backward, split by batch size: {costs['fixed']:.0f} us fixed (Python "
+              f"overhead), {costs['arithmetic']:.0f} us growing with the batch (arithmetic)")
+        print(f"    matrix products: {costs['mflop']:.1f} MFLOP, {costs['products']:.0f} us timed alone "
+              f"-> matmul-bound limit {costs['limit']:,.0f} samples/s "
+              f"(the whole fit step reaches {batch_size / pieces['whole fit step'] * 1e6 / costs['limit']:.0%})")
     if args.cprofile:
         print(cprofile_fit(model, x, y, batch_size, args.batches, args.cprofile))
     print()

@@ -7,7 +7,8 @@ output tensors). ``Model(inputs, outputs)`` later walks these nodes back from
 the outputs; nodes are numbered in creation order, which is always a valid
 order to run them in (a node's parents exist before it).
 
-This module knows nothing of any layer: ``layers/base.py`` calls
+This module imports no layer (a node only reads its layer's ``accepts_mask``,
+``accepts_training`` and ``compute_mask``): ``layers/base.py`` calls
 ``call_symbolic`` and ``layers/input_layer.py`` makes the first node.
 """
 import itertools
@@ -48,6 +49,25 @@ class Node:
     def result(self):
         """What the call returned: the output tensor, or the list of them."""
         return self.outputs if self.returns_list else self.outputs[0]
+
+    def call_arguments(self, inputs, masks, training, rng):
+        """``(x, mask, kwargs)`` to run this node's layer on the arrays ``inputs`` (one per input
+        tensor, with their ``masks``): ``layer.forward(params, x, **kwargs)``."""
+        layer = self.layer
+        x, mask = (inputs, masks) if self.takes_list else (inputs[0], masks[0])
+        kwargs = {}
+        if layer.accepts_mask:
+            kwargs["mask"] = mask
+        if layer.accepts_training:
+            kwargs.update(training=training, rng=rng)
+        return x, mask, kwargs
+
+    def output_masks(self, x, mask):
+        """The mask of each output tensor, from the layer's ``compute_mask``."""
+        out_mask = self.layer.compute_mask(x, mask)
+        if self.returns_list and isinstance(out_mask, list):
+            return out_mask
+        return [out_mask] * len(self.outputs)
 
 
 def call_symbolic(layer, inputs):

@@ -147,20 +147,11 @@ class Model:
 
     @staticmethod
     def _run_node(node, params, values, masks, training, rng):
-        layer = node.layer
-        xs = [values[t] for t in node.inputs]
-        ms = [masks[t] for t in node.inputs]
-        x, mask = (xs, ms) if node.takes_list else (xs[0], ms[0])
-        kwargs = {}
-        if layer.accepts_mask:
-            kwargs["mask"] = mask
-        if layer.accepts_training:
-            kwargs.update(training=training, rng=rng)
-        out = layer.forward(params.get(layer.name, {}), x, **kwargs)
-        out_mask = layer.compute_mask(x, mask)
+        x, mask, kwargs = node.call_arguments([values[t] for t in node.inputs],
+                                              [masks[t] for t in node.inputs], training, rng)
+        out = node.layer.forward(params.get(node.layer.name, {}), x, **kwargs)
         outs = out if node.returns_list else [out]
-        out_masks = out_mask if node.returns_list and isinstance(out_mask, list) else [out_mask] * len(outs)
-        for tensor, value, m in zip(node.outputs, outs, out_masks):
+        for tensor, value, m in zip(node.outputs, outs, node.output_masks(x, mask)):
             values[tensor] = value
             masks[tensor] = m
 

@@ -7,7 +7,7 @@ The maths is written once, as plain NumPy (``dense_values``, ``dense_grads``,
 import numpy as np
 from autograd.extend import defvjp, defvjp_argnums, primitive
 
-from .elementwise import activate, activation_vjp, np_softmax
+from .elementwise import activate, activation_vjp, np_softmax, sum_along
 
 
 # -- softmax -------------------------------------------------------------------------
@@ -19,7 +19,7 @@ def softmax(x, axis=-1):
 
 def softmax_grad(y, g, axis=-1):
     """d loss / d x of softmax along ``axis``, from its output y and g = d loss / d y."""
-    return y * (g - np.sum(g * y, axis=axis, keepdims=True))
+    return y * (g - sum_along(g * y, axis))
 
 
 defvjp(softmax, lambda y, x, axis=-1: lambda g: softmax_grad(y, g, axis))
@@ -27,11 +27,15 @@ defvjp(softmax, lambda y, x, axis=-1: lambda g: softmax_grad(y, g, axis))
 
 # -- Dense -----------------------------------------------------------------------------
 def dense_values(x, kernel, bias, activation):
-    """``activation(x @ kernel + bias)`` on the last axis of x, plain NumPy (bias may be None)."""
-    z = np.matmul(x, kernel)                          # np.dot would be slow on 3-D x
+    """``activation(x @ kernel + bias)`` on the last axis of x, plain NumPy (bias may be None).
+
+    Every position is a row: x is read as one (rows, in) matrix, so the product is one BLAS
+    call (``np.matmul`` of a 3-D x makes one small product per sample).
+    """
+    z = np.dot(x.reshape(-1, x.shape[-1]), kernel)    # (rows, units)
     if bias is not None:
         z += bias
-    return activate(activation, z)
+    return activate(activation, z).reshape(x.shape[:-1] + (kernel.shape[1],))
 
 
 def dense_grads(x, kernel, activation, y, g, wanted=(0, 1, 2)):
@@ -42,10 +46,16 @@ def dense_grads(x, kernel, activation, y, g, wanted=(0, 1, 2)):
     """
     dz = activation_vjp(activation, y, g)            # (..., units)
     dz_rows = dz.reshape(-1, dz.shape[-1])             # (batch * ..., units)
-    grads = {0: lambda: np.matmul(dz, kernel.T).astype(x.dtype, copy=False),            # (..., in)
-             1: lambda: np.dot(x.reshape(-1, x.shape[-1]).T, dz_rows).astype(kernel.dtype, copy=False),
-             2: lambda: dz_rows.sum(axis=0).astype(dz.dtype, copy=False)}
-    return tuple(grads[i]() for i in wanted)
+    grads = []
+    for i in wanted:
+        if i == 0:
+            grads.append(np.dot(dz_rows, kernel.T).reshape(x.shape).astype(x.dtype, copy=False))
+        elif i == 1:
+            x_rows = x.reshape(-1, x.shape[-1])
+            grads.append(np.dot(x_rows.T, dz_rows).astype(kernel.dtype, copy=False))
+        else:
+            grads.append(dz_rows.sum(axis=0).astype(dz.dtype, copy=False))
+    return tuple(grads)
 
 
 @primitive

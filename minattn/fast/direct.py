@@ -21,8 +21,7 @@ step (``FastSteps.flat_loss``). The loss and gradients are the readable step's
 to float rounding (``tests/test_direct.py``).
 """
 import numpy as np
-from autograd import make_vjp
-from autograd.core import vspace
+from autograd.core import make_vjp, vspace
 
 from .. import losses
 from ..layers.input_layer import InputLayer
@@ -35,14 +34,15 @@ class DirectStep:
     """Loss and flat gradient of one batch without autograd's tape (where layers have rules).
 
     Args:
-        model: the model; its graph is read once.
+        model: the model; its graph is read once, into a plan of its nodes.
         loss_fns: the compiled losses, one per output (``minattn.losses`` functions).
     """
 
     def __init__(self, model, loss_fns):
         self.model = model
-        self.nodes = [node for node in model.nodes if not isinstance(node.layer, InputLayer)]
+        self.plan = _plan(model)
         self.losses = [_loss_with_grad(fn) for fn in loss_fns]
+        self._gradient = (None, None, None)       # (weights it is for, flat gradient, its views)
 
     @staticmethod
     def covers(model):
@@ -52,9 +52,8 @@ class DirectStep:
 
     def __call__(self, weights, xs, ys, rng, keep):
         """``(loss, flat gradient)`` at the buffer ``weights`` (``flat.FlatParams``); the
-        predictions go to ``keep["preds"]``."""
-        grad_flat = np.zeros_like(weights.flat)
-        grad_tree = unflatten(grad_flat, weights.tree)            # views into grad_flat
+        predictions go to ``keep["preds"]``. The gradient's buffer is reused by the next call."""
+        grad_flat, grad_tree = self._gradient_buffer(weights)
         values, tape = self._forward(weights.tree, xs, rng)
         preds = [values[t] for t in self.model.outputs]
         keep["preds"] = preds
@@ -67,30 +66,39 @@ class DirectStep:
         self._backward(tape, grads, weights.tree, grad_tree)
         return loss, grad_flat
 
+    def _gradient_buffer(self, weights):
+        """A zeroed flat gradient like ``weights.flat`` and its views shaped like the weights tree."""
+        owner, grad_flat, grad_tree = self._gradient
+        if owner is not weights:
+            grad_flat = np.zeros_like(weights.flat)
+            grad_tree = unflatten(grad_flat, weights.tree)        # views into grad_flat
+            self._gradient = (weights, grad_flat, grad_tree)
+        else:
+            grad_flat.fill(0)
+        return grad_flat, grad_tree
+
     # -- the two passes -------------------------------------------------------------
     def _forward(self, params_tree, xs, rng):
-        """Run every node; returns the values by tensor and the tape (one entry per node, in order)."""
+        """Run every node; returns the values by tensor and the tape (one entry per node that
+        a weight reaches, in order)."""
         values = dict(zip(self.model.inputs, xs))
         masks = dict.fromkeys(self.model.inputs)
-        needs_grad = dict.fromkeys(self.model.inputs, False)        # inputs are data: no gradient
         tape = []
-        for node in self.nodes:
+        for node, rule, wanted, differentiable in self.plan:
             layer = node.layer
-            params = params_tree.get(layer.name, {})
+            params = params_tree.get(layer.name, _NO_PARAMS)
             ins = [values[t] for t in node.inputs]
             in_masks = [masks[t] for t in node.inputs]
-            wanted = [needs_grad[t] for t in node.inputs]
-            rule = rule_for(layer)
-            if rule is not None and rule.takes_list == node.takes_list and all(m is None for m in in_masks):
+            if rule is not None and not any(m is not None for m in in_masks):
                 out, saved = rule.forward(layer, params, ins if node.takes_list else ins[0])
-                entry = (node, rule, saved, wanted)
-                out_masks = [None] * len(node.outputs)     # rule layers make no mask of their own
+                entry, out_masks = (node, rule, saved, wanted), _NO_MASKS   # rules make no masks
             else:
                 out, entry, out_masks = _forward_with_autograd(node, params, ins, in_masks, wanted, rng)
-            outs = out if node.returns_list else [out]
-            differentiable = bool(params) or any(wanted)
-            for tensor, value, mask in zip(node.outputs, outs, out_masks):
-                values[tensor], masks[tensor], needs_grad[tensor] = value, mask, differentiable
+            if node.returns_list:
+                for tensor, value, mask in zip(node.outputs, out, out_masks):
+                    values[tensor], masks[tensor] = value, mask
+            else:
+                values[node.outputs[0]], masks[node.outputs[0]] = out, out_masks[0]
             if differentiable:
                 tape.append(entry)
         return values, tape
@@ -103,18 +111,46 @@ class DirectStep:
             if all(g is None for g in outs):
                 continue                                          # nothing downstream depends on it
             layer = node.layer
-            params = params_tree.get(layer.name, {})
             if rule is None:                                      # saved is autograd's vjp
                 dxs, dparams = saved(outs if node.returns_list else outs[0])
             else:
-                dxs, dparams = rule.backward(layer, params, saved, outs[0], wanted)
-            layer_grads = grad_tree.get(layer.name, {})
-            for name, d in dparams.items():
-                layer_grads[name] += d                            # a shared layer adds every call's part
-            dxs = dxs if node.takes_list else [dxs]
-            for tensor, dx, want in zip(node.inputs, dxs, wanted):
+                dxs, dparams = rule.backward(layer, params_tree.get(layer.name, _NO_PARAMS), saved,
+                                             outs[0], wanted)
+            if dparams:
+                layer_grads = grad_tree[layer.name]
+                for name, d in dparams.items():
+                    layer_grads[name] += d                        # a shared layer adds every call's part
+            for tensor, dx, want in zip(node.inputs, dxs if node.takes_list else (dxs,), wanted):
                 if want and dx is not None:
                     _accumulate(grads, tensor, dx)
+
+
+_NO_PARAMS = {}
+_NO_MASKS = (None,)
+
+
+def _plan(model):
+    """``[(node, rule or None, wanted, differentiable)]`` for every node after the inputs, in order.
+
+    ``wanted[i]``: whether input i of the node needs a gradient (a weight reaches it);
+    ``differentiable``: whether one reaches the node at all (its weights or an input).
+    Both follow from the graph alone: the model's inputs are data.
+    """
+    needs_grad = dict.fromkeys(model.inputs, False)
+    plan = []
+    for node in model.nodes:
+        layer = node.layer
+        if isinstance(layer, InputLayer):
+            continue
+        rule = rule_for(layer)
+        if rule is not None and rule.takes_list != node.takes_list:
+            rule = None                             # e.g. an LSTM given initial states: autograd
+        wanted = [needs_grad[t] for t in node.inputs]
+        differentiable = layer.count_params() > 0 or any(wanted)
+        for tensor in node.outputs:
+            needs_grad[tensor] = differentiable
+        plan.append((node, rule, wanted, differentiable))
+    return plan
 
 
 def _accumulate(grads, tensor, g):
@@ -130,12 +166,7 @@ def _forward_with_autograd(node, params, ins, in_masks, wanted, rng):
     when that is all (a container costs autograd more bookkeeping).
     """
     layer = node.layer
-    x, mask = (ins, in_masks) if node.takes_list else (ins[0], in_masks[0])
-    kwargs = {}
-    if layer.accepts_mask:
-        kwargs["mask"] = mask
-    if layer.accepts_training:
-        kwargs.update(training=True, rng=rng)
+    x, mask, kwargs = node.call_arguments(ins, in_masks, True, rng)
     chosen = [value for value, want in zip(ins, wanted) if want]
     single = not params and len(chosen) == 1
 
@@ -148,12 +179,9 @@ def _forward_with_autograd(node, params, ins, in_masks, wanted, rng):
     if not params and not chosen:
         out, entry = layer.forward(params, x, **kwargs), None
     else:
-        vjp, out = make_vjp(run)(chosen[0] if single else (params, chosen))
+        vjp, out = make_vjp(run, chosen[0] if single else (params, chosen))
         entry = (node, None, _spread(vjp, wanted, out, node.takes_list, single), wanted)
-    out_mask = layer.compute_mask(x, mask)
-    outs = out if node.returns_list else [out]
-    out_masks = out_mask if node.returns_list and isinstance(out_mask, list) else [out_mask] * len(outs)
-    return out, entry, out_masks
+    return out, entry, node.output_masks(x, mask)
 
 
 def _spread(vjp, wanted, out, takes_list, single):
@@ -182,6 +210,6 @@ def _loss_with_grad(fn):
     batch_loss = batch_loss_fn(fn)
 
     def with_autograd(y_true, y_pred):
-        vjp, value = make_vjp(lambda p: batch_loss(y_true, p))(y_pred)
+        vjp, value = make_vjp(lambda p: batch_loss(y_true, p), y_pred)
         return value, vjp(np.ones_like(value))
     return with_autograd

@@ -51,16 +51,46 @@ def derivative(fn, y):
 def activation_vjp(fn, y, g):
     """Gradient wrt the pre-activation, given the output y and the gradient g wrt y."""
     if fn is act.softmax:                      # Jacobian of softmax over the last axis
-        return y * (g - np.sum(g * y, axis=-1, keepdims=True))
+        return y * (g - sum_along(g * y, -1))
     return g * derivative(fn, y)
 
 
+# -- softmax, and the two reductions along its axis ----------------------------------------
+SHORT_AXIS = 32         # up to this many entries, the reductions below avoid NumPy's row loop
+SAFE_SPREAD = 30.0      # exp(-30) ~ 1e-13: far from underflow in float32 as in float64
+
+
 def np_softmax(x, axis):
-    exps = np.exp(x - max_along(x, axis))
-    return exps / np.sum(exps, axis=axis, keepdims=True)
+    """``exp(x - shift) / sum exp(x - shift)`` along ``axis``; the shift is any number that keeps
+    exp from overflowing and each row's largest term from underflowing (``softmax_shift``)."""
+    exps = np.exp(x - softmax_shift(x, axis))
+    return exps / sum_along(exps, axis)
 
 
-SHORT_AXIS = 32         # up to this many entries, max_along compares column by column
+def softmax_shift(x, axis):
+    """What softmax subtracts before exp: the whole array's max when every row's max is within
+    ``SAFE_SPREAD`` of it, else each row's max.
+
+    Softmax is the same for any shift of a row, so the readable ``x - max(x, axis)`` and this
+    agree to float rounding. The whole array's max and min are two quick reductions; a max
+    along a short axis is slow in NumPy (``max_along``), and it is needed only when the values
+    spread so far that a row could underflow to all zeros (or contain inf or nan).
+    """
+    if x.size:
+        top, bottom = np.max(x), np.min(x)
+        if top - bottom <= SAFE_SPREAD:           # False for inf or nan too
+            return top
+    return max_along(x, axis)
+
+
+def sum_along(x, axis):
+    """``np.sum(x, axis, keepdims=True)``; on a short last axis as a product with a vector of
+    ones (one BLAS call, where NumPy sums 320 rows of 10 one row at a time: 6.6 us vs 1.3 us)."""
+    size = x.shape[axis]
+    if axis not in (-1, x.ndim - 1) or size > SHORT_AXIS or x.dtype.kind != "f" or x.size == 0:
+        return np.sum(x, axis=axis, keepdims=True)
+    rows = x.reshape(-1, size)
+    return rows.dot(np.ones(size, x.dtype)).reshape(x.shape[:-1] + (1,))
 
 
 def max_along(x, axis):
@@ -78,4 +108,3 @@ def max_along(x, axis):
     for j in range(1, size):
         np.maximum(out, x[..., j:j + 1], out=out)
     return out
-

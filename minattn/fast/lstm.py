@@ -19,25 +19,25 @@ from .recorded import any_nonzero, run_recorded, vjp_from_backward
 #     z_t = [W; b; U]^T [x_t; 1; h_{t-1}]          (4u, batch)
 #
 # is one matrix product, and the step writes h_t straight into the next block. The same
-# buffer gives the weight gradients in one batched product: d[W; b; U] = sum_t xh_t dz_t^T.
+# buffer gives the weight gradients in one product: d[W; b; U] = sum_t xh_t dz_t^T.
 #
 # The gates are reordered inside to (o, i, f, g) -- Keras stores (i, f, c, o) -- so the
 # three sigmoid gates are one block of rows (o, i, f) and the three gates that the cell's
-# gradient multiplies are another (i, f, g). Gradients go back in Keras's order.
-def _to_inner(columns, u):
-    """Keras's gate order (i, f, c, o) along the last axis -> the inner order (o, i, f, g)."""
-    return np.concatenate([columns[..., 3 * u:], columns[..., :3 * u]], axis=-1)
-
-
+# gradient multiplies are another (i, f, g). Gradients go back in Keras's order. Each
+# step's block also holds c_{t-1} below its gates, (o, i, f, g, c_{t-1}), so the cell's
+# two products are one: [i; f] * [g; c_{t-1}] = rows (i, f) times rows (g, c_{t-1}).
 def _to_keras(columns, u):
     """The inner gate order (o, i, f, g) along the last axis -> Keras's (i, f, c, o)."""
     return np.concatenate([columns[..., u:], columns[..., :u]], axis=-1)
 
 
 def _stacked_weights(kernel, recurrent_kernel, bias):
-    """[W; b; U] (features [+ 1] + u, 4u), gates in the inner order."""
-    parts = [kernel] if bias is None else [kernel, bias[None]]
-    return _to_inner(np.concatenate(parts + [recurrent_kernel]), recurrent_kernel.shape[0])
+    """[W; b; U] (features [+ 1] + u, 4u), gates in the inner order (o, i, f, g)."""
+    u = recurrent_kernel.shape[0]
+    keras = np.concatenate(([kernel] if bias is None else [kernel, bias[None]]) + [recurrent_kernel])
+    stacked = np.empty_like(keras)
+    stacked[:, :u], stacked[:, u:] = keras[:, 3 * u:], keras[:, :3 * u]     # o | i, f, c
+    return stacked
 
 
 def _step_weights(stacked, u, usual):
@@ -45,7 +45,8 @@ def _step_weights(stacked, u, usual):
 
     For the usual sigmoid/tanh LSTM, sigmoid(z) = 0.5 tanh(z / 2) + 0.5, so one tanh over the
     whole block serves all four gates if the sigmoid gates' z arrives halved. Halving is exact
-    in floating point, so the product with halved weights is exactly z / 2.
+    in floating point, so the product with halved weights is exactly z / 2. (A transposed
+    view: BLAS reads it as fast as a contiguous copy.)
     """
     if not usual:
         return stacked.T
@@ -120,31 +121,36 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activatio
     if bias is not None:
         xh[:, features] = 1.0                                             # the bias's input
     xh[0, h_at:] = h0.T
-    gates = np.empty((steps, 4 * u, batch), dtype=stacked.dtype)
-    cs, act_cs = np.empty((2, steps, u, batch), dtype=stacked.dtype)
+    blocks = np.empty((steps + 1, 5 * u, batch), dtype=stacked.dtype)   # (o, i, f, g, c_{t-1}) per step
+    blocks[0, 4 * u:] = c0.T
+    gates, cs = blocks[:steps, :4 * u], blocks[:, 4 * u:]                # views: c_{t-1} at t, c0 first
+    act_cs = np.empty((steps, u, batch), dtype=stacked.dtype)
+    products = np.empty((2 * u, batch), dtype=stacked.dtype)
     cand_act = ELEMENTWISE[activation][0]
-    c = c0.T
     for t in range(steps):
-        gate = gates[t]
+        block, c, c_new = blocks[t], cs[t], cs[t + 1]
+        gate = block[:4 * u]
         np.dot(step_weights, xh[t], out=gate)                             # z (halved where sigmoid)
         _activate_gates(gate, u, recurrent_activation, activation, usual)
-        o, i, f, g = gate[:u], gate[u:2 * u], gate[2 * u:3 * u], gate[3 * u:]
-        np.multiply(f, c, out=cs[t])
-        cs[t] += i * g                                                    # c_t = f c + i g
+        o = gate[:u]
+        np.multiply(block[u:3 * u], block[3 * u:], out=products)          # [i g; f c_{t-1}]
+        np.add(products[:u], products[u:], out=c_new)                     # c_t = i g + f c_{t-1}
         h = xh[t + 1, h_at:]
         if mask is None:
-            act_cs[t] = cand_act(cs[t])
+            if usual:
+                np.tanh(c_new, out=act_cs[t])
+            else:
+                act_cs[t] = cand_act(c_new)
             np.multiply(o, act_cs[t], out=h)                              # h_t = o act(c_t)
         else:                                                             # masked: keep the old state
             keep = mask[:, t]                                             # (batch,): one flag per column
-            h[...] = np.where(keep, o * cand_act(cs[t]), xh[t, h_at:])
-            cs[t] = np.where(keep, cs[t], c)
-            act_cs[t] = cand_act(cs[t])
-        c = cs[t]
+            h[...] = np.where(keep, o * cand_act(c_new), xh[t, h_at:])
+            c_new[...] = np.where(keep, c_new, c)
+            act_cs[t] = cand_act(c_new)
     hs = None
     if sequence:
         hs = np.ascontiguousarray(xh[1:, h_at:].transpose(0, 2, 1)).swapaxes(0, 1)   # (batch, time, u)
-    return {"outputs": (hs, xh[steps, h_at:].T, c.T), "xh": xh, "cs": cs, "act_cs": act_cs,
+    return {"outputs": (hs, xh[steps, h_at:].T, cs[steps].T), "xh": xh, "cs": cs, "act_cs": act_cs,
             "gates": gates, "stacked": stacked}
 
 
@@ -169,11 +175,11 @@ def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, saved, output_grads
     u, features = four_u // 4, x.shape[2]
     h_at = stacked.shape[0] - u
     g_hs = None if g_hs is None else g_hs.transpose(1, 2, 0)           # (time, u, batch)
-    dz_steps = np.empty_like(gates)                                      # dz, (time, 4u, batch)
-    dc_from_dh = _step_factors(gates, cs, act_cs, c0, activation, recurrent_activation, dz_steps)
+    dz_steps = np.empty(gates.shape, dtype=gates.dtype)                 # dz, (time, 4u, batch)
+    dc_from_dh = _step_factors(gates, cs, act_cs, activation, recurrent_activation, dz_steps)
     dz_gates = dz_steps.reshape(steps, 4, u, batch)
     back_weights = stacked if need_x else stacked[h_at:]                 # dz -> [dx; 1; dh] or dh
-    dxs = np.empty((steps, features, batch), dtype=gates.dtype) if need_x else None
+    d_inputs = np.empty((steps, len(back_weights), batch), dtype=gates.dtype)
     seq_grads = g_hs is not None and any_nonzero(g_hs[:-1])     # gradients at every h, not only the last
     dh = np.zeros((u, batch), gates.dtype) if g_h_last is None else g_h_last.T             # (u, batch)
     dh = np.ascontiguousarray(dh + g_hs[-1] if g_hs is not None and steps else dh)
@@ -189,10 +195,8 @@ def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, saved, output_grads
         dc = dc + dh * dc_from_dh[t]
         dz_gates[t, 0] *= dh                                             # o rows: dh * ...
         dz_gates[t, 1:] *= dc                                            # i, f, g rows: dc * ...
-        d_inputs = np.dot(back_weights, dz_steps[t])                     # [W; b; U] dz
-        if need_x:
-            dxs[t] = d_inputs[:features]
-        dh = d_inputs[-u:]
+        np.dot(back_weights, dz_steps[t], out=d_inputs[t])               # [dx; -; dh] = [W; b; U] dz
+        dh = d_inputs[t, -u:]
         dc = dc * f[t]
         if mask is not None:
             dh, dc = dh + dh_carry, dc + dc_carry
@@ -203,28 +207,41 @@ def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, saved, output_grads
     d_stacked = _to_keras(np.dot(dz_wide, xh_wide.T).T, u)                  # (rows, 4u)
     d_kernel, d_recurrent = d_stacked[:features], d_stacked[h_at:]
     d_bias = None if bias is None else d_stacked[features]
-    d_x = None if dxs is None else dxs.transpose(2, 0, 1)               # (batch, time, features)
+    d_x = d_inputs[:, :features].transpose(2, 0, 1) if need_x else None  # (batch, time, features)
     return (d_x, d_kernel, d_recurrent, d_bias, dh.T, dc.T)
 
 
-def _step_factors(gates, cs, act_cs, c0, activation, recurrent_activation, dz_all):
+def _step_factors(gates, cs, act_cs, activation, recurrent_activation, dz_all):
     """The parts of dz and of dc's update that do not depend on the running dh, dc.
 
     Fills ``dz_all`` (time, 4u, batch): for gate o, act(c_t) o' (the loop multiplies
     it by dh); for i, f, g: g i', c_{t-1} f', i g' (the loop multiplies them by dc);
-    returns ``dc_from_dh`` (time, u, batch) = o act'(c_t).
+    returns ``dc_from_dh`` (time, u, batch) = o act'(c_t). ``cs`` holds c_{t-1} at t
+    (c0 first). For the usual LSTM the derivatives are written in place:
+    sigmoid' = s (1 - s), tanh' = 1 - y^2, taken from the outputs.
     """
     steps, four_u, batch = gates.shape
     u = four_u // 4
     o, i, g = gates[:, :u], gates[:, u:2 * u], gates[:, 3 * u:]
-    rec_grad, cand_grad = ELEMENTWISE[recurrent_activation][1], ELEMENTWISE[activation][1]
-    c_prevs = np.concatenate([c0.T[None], cs[:-1]]) if steps else cs        # c_{t-1}
-    dz_all[:, :3 * u] = rec_grad(gates[:, :3 * u])                        # o', i', f' at once
+    if _is_usual(activation, recurrent_activation):
+        sigmoids, dz_sigmoids, dz_g = gates[:, :3 * u], dz_all[:, :3 * u], dz_all[:, 3 * u:]
+        np.subtract(1.0, sigmoids, out=dz_sigmoids)
+        dz_sigmoids *= sigmoids                                           # o', i', f' at once
+        np.multiply(g, g, out=dz_g)
+        np.subtract(1.0, dz_g, out=dz_g)                                  # g'
+        dc_from_dh = np.multiply(act_cs, act_cs)
+        np.subtract(1.0, dc_from_dh, out=dc_from_dh)                      # act'(c_t)
+    else:
+        rec_grad, cand_grad = ELEMENTWISE[recurrent_activation][1], ELEMENTWISE[activation][1]
+        dz_all[:, :3 * u] = rec_grad(gates[:, :3 * u])
+        dz_all[:, 3 * u:] = cand_grad(g)
+        dc_from_dh = cand_grad(act_cs)
     dz_all[:, :u] *= act_cs                                               # o: act(c_t) o'
     dz_all[:, u:2 * u] *= g                                               # i: g i'
-    dz_all[:, 2 * u:3 * u] *= c_prevs                                     # f: c_{t-1} f'
-    np.multiply(i, cand_grad(g), out=dz_all[:, 3 * u:])                   # g: i g'
-    return o * cand_grad(act_cs)
+    dz_all[:, 2 * u:3 * u] *= cs[:-1]                                     # f: c_{t-1} f'
+    dz_all[:, 3 * u:] *= i                                                # g: i g'
+    dc_from_dh *= o
+    return dc_from_dh
 
 
 defvjp_argnums(_lstm_op, vjp_from_backward(lstm_backward))
