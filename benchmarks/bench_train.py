@@ -102,6 +102,7 @@ MEMORY_BATCHES = 50     # batches trained by each memory-measuring child process
 SEED = 0
 FLOATX = "float32"
 TIME_STEPS, DIM = 10, 10
+SETTLE_SECONDS = 0.5    # pause before each timed run (see settle)
 CHECK_TOLERANCE = 1e-4  # max |difference| allowed between minattn and torch/jax outputs, loss, gradients
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"   # XLA_FLAGS entry when one BLAS thread is asked
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -359,6 +360,12 @@ def summarise(runs, samples, batches):
             "cpu_over_wall": float(np.sum(cpus) / np.sum(walls)), "last_loss": runs[-1][2]}
 
 
+def settle():
+    """Pause before a timed run: worker threads that the previous framework left spinning
+    (OpenMP's and XLA's wait actively for a while after their work) go idle first."""
+    time.sleep(SETTLE_SECONDS)
+
+
 def bench(name, batches, warmup, repeats, tm=None, jm=None):
     """Warm up, then time ``batches`` batches ``repeats`` times, alternating minattn, torch and jax."""
     batch_size = BATCH_SIZE[name]
@@ -376,10 +383,13 @@ def bench(name, batches, warmup, repeats, tm=None, jm=None):
         jax_trainer.run(max(warmup, 1))                 # the first call compiles: never timed
     ours, theirs, jax_runs = [], [], []
     for _ in range(repeats):
+        settle()
         ours.append(time_minattn(model, x[:n_timed], y[:n_timed], batch_size))
         if trainer:
+            settle()
             theirs.append(time_trainer(trainer, batches))
         if jax_trainer:
+            settle()
             jax_runs.append(time_trainer(jax_trainer, batches))
     result = {"experiment": name, "batch_size": batch_size, "batches": batches,
               "params": model.count_params(), "minattn": summarise(ours, n_timed, batches),

@@ -123,7 +123,7 @@ def direct_layers(step, x, batch_size):
     """``(layers run by rules, {layer: ops autograd records for it})`` for one tape-free step."""
     values, _ = step.direct._forward(step.tree, [x[:batch_size]], minattn.config.rng())
     by_rule, by_autograd = [], {}
-    for node, rule, _, differentiable in step.direct.plan:
+    for node, rule, _, differentiable, _ in step.direct.plan:
         layer = node.layer
         if rule is not None:
             by_rule.append(layer.name)

@@ -51,7 +51,7 @@ def matmul_shapes(step, values):
         values: its forward pass's values by tensor (``step._forward``'s first result).
     """
     shapes = []
-    for node, rule, wanted, _ in step.plan:
+    for node, rule, wanted, _, _ in step.plan:
         layer, x = node.layer, values[node.inputs[0]]
         if rule is None or not isinstance(layer, (Dense, LSTM)):
             continue

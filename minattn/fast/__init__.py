@@ -17,10 +17,15 @@ recorded ops, and is what runs by default (``minattn.set_fused(False)`` or
 * ``decoder.py`` -- the attention decoder's loop built from those kernels;
 * ``training.py`` -- ``fit``'s fast step, on one flat weight buffer
   (``flat.py``), with freed memory kept in the process (``memory.py``) and
-  one OpenBLAS thread while it trains (``threads.py``).
+  one OpenBLAS thread while it trains (``threads.py``);
+* ``rules.py``, ``direct.py`` -- the tape-free step ``fit`` takes when every
+  layer with weights has a rule (its forward and backward pass as plain
+  NumPy): each layer's backward called directly, in reverse order, with
+  autograd only for the layers that have no rule.
 
 Every kernel is gradient-checked against finite differences and tested equal
-to the readable layer (``tests/test_fast.py``).
+to the readable layer (``tests/test_fast.py``); so is every rule
+(``tests/test_direct.py``).
 
 This ``__init__`` imports nothing, so that ``layers/base.py`` can import the
 seam without importing the kernels (which import the layers).

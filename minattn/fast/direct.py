@@ -82,23 +82,18 @@ class DirectStep:
         """Run every node; returns the values by tensor and the tape (one entry per node that
         a weight reaches, in order)."""
         values = dict(zip(self.model.inputs, xs))
-        masks = dict.fromkeys(self.model.inputs)
+        masks = {}                                  # only where a mask may appear (see _plan)
         tape = []
-        for node, rule, wanted, differentiable in self.plan:
+        for node, rule, wanted, differentiable, plain in self.plan:
             layer = node.layer
             params = params_tree.get(layer.name, _NO_PARAMS)
-            ins = [values[t] for t in node.inputs]
-            in_masks = [masks[t] for t in node.inputs]
-            if rule is not None and not any(m is not None for m in in_masks):
-                out, saved = rule.forward(layer, params, ins if node.takes_list else ins[0])
-                entry, out_masks = (node, rule, saved, wanted), _NO_MASKS   # rules make no masks
+            if plain:                               # a rule, and no mask can reach the node
+                x = [values[t] for t in node.inputs] if node.takes_list else values[node.inputs[0]]
+                out, saved = rule.forward(layer, params, x)
+                values[node.outputs[0]] = out
+                entry = (node, rule, saved, wanted)
             else:
-                out, entry, out_masks = _forward_with_autograd(node, params, ins, in_masks, wanted, rng)
-            if node.returns_list:
-                for tensor, value, mask in zip(node.outputs, out, out_masks):
-                    values[tensor], masks[tensor] = value, mask
-            else:
-                values[node.outputs[0]], masks[node.outputs[0]] = out, out_masks[0]
+                entry = _run_masked(node, rule, params, values, masks, wanted, rng)
             if differentiable:
                 tape.append(entry)
         return values, tape
@@ -107,36 +102,46 @@ class DirectStep:
     def _backward(tape, grads, params_tree, grad_tree):
         """Walk the tape last to first, handing each node d loss / d its outputs."""
         for node, rule, saved, wanted in reversed(tape):
-            outs = [grads.pop(t, None) for t in node.outputs]
-            if all(g is None for g in outs):
-                continue                                          # nothing downstream depends on it
+            if node.returns_list:
+                g = [grads.pop(t, None) for t in node.outputs]
+                if all(gi is None for gi in g):
+                    continue
+            else:
+                g = grads.pop(node.outputs[0], None)
+                if g is None:
+                    continue                                      # nothing downstream depends on it
             layer = node.layer
             if rule is None:                                      # saved is autograd's vjp
-                dxs, dparams = saved(outs if node.returns_list else outs[0])
+                dxs, dparams = saved(g)
             else:
                 dxs, dparams = rule.backward(layer, params_tree.get(layer.name, _NO_PARAMS), saved,
-                                             outs[0], wanted)
+                                             g, wanted)
             if dparams:
                 layer_grads = grad_tree[layer.name]
                 for name, d in dparams.items():
                     layer_grads[name] += d                        # a shared layer adds every call's part
-            for tensor, dx, want in zip(node.inputs, dxs if node.takes_list else (dxs,), wanted):
-                if want and dx is not None:
-                    _accumulate(grads, tensor, dx)
+            if node.takes_list:
+                for tensor, dx, want in zip(node.inputs, dxs, wanted):
+                    if want and dx is not None:
+                        _accumulate(grads, tensor, dx)
+            elif wanted[0] and dxs is not None:
+                _accumulate(grads, node.inputs[0], dxs)
 
 
 _NO_PARAMS = {}
-_NO_MASKS = (None,)
 
 
 def _plan(model):
-    """``[(node, rule or None, wanted, differentiable)]`` for every node after the inputs, in order.
+    """``[(node, rule or None, wanted, differentiable, plain)]`` for every node after the inputs.
 
     ``wanted[i]``: whether input i of the node needs a gradient (a weight reaches it);
-    ``differentiable``: whether one reaches the node at all (its weights or an input).
-    Both follow from the graph alone: the model's inputs are data.
+    ``differentiable``: whether one reaches the node at all (its weights or an input);
+    ``plain``: the node has a rule and no mask can reach it -- the model's inputs have
+    none, and a layer with a rule makes none of its own -- so it runs without looking.
+    All three follow from the graph alone: the model's inputs are data.
     """
     needs_grad = dict.fromkeys(model.inputs, False)
+    may_mask = dict.fromkeys(model.inputs, False)
     plan = []
     for node in model.nodes:
         layer = node.layer
@@ -147,10 +152,26 @@ def _plan(model):
             rule = None                             # e.g. an LSTM given initial states: autograd
         wanted = [needs_grad[t] for t in node.inputs]
         differentiable = layer.count_params() > 0 or any(wanted)
+        plain = rule is not None and not node.returns_list and not any(may_mask[t] for t in node.inputs)
         for tensor in node.outputs:
-            needs_grad[tensor] = differentiable
-        plan.append((node, rule, wanted, differentiable))
+            needs_grad[tensor], may_mask[tensor] = differentiable, not plain
+        plan.append((node, rule, wanted, differentiable, plain))
     return plan
+
+
+def _run_masked(node, rule, params, values, masks, wanted, rng):
+    """Run a node that a mask may reach: by its rule if no mask came, else through autograd.
+    Stores the outputs and their masks; returns the tape entry."""
+    ins = [values[t] for t in node.inputs]
+    in_masks = [masks.get(t) for t in node.inputs]
+    if rule is not None and all(m is None for m in in_masks):
+        out, saved = rule.forward(node.layer, params, ins if node.takes_list else ins[0])
+        entry, out_masks = (node, rule, saved, wanted), [None]    # a rule's layer makes no mask
+    else:
+        out, entry, out_masks = _forward_with_autograd(node, params, ins, in_masks, wanted, rng)
+    for tensor, value, mask in zip(node.outputs, out if node.returns_list else [out], out_masks):
+        values[tensor], masks[tensor] = value, mask
+    return entry
 
 
 def _accumulate(grads, tensor, g):

@@ -6,6 +6,8 @@ would only add overhead), and every hand-written backward pass takes the
 activation's derivative from its OUTPUT ``y`` (sigmoid' = y (1 - y)), so
 nothing is recomputed.
 """
+import functools
+
 import numpy as np
 
 from .. import activations as act
@@ -89,8 +91,14 @@ def sum_along(x, axis):
     size = x.shape[axis]
     if axis not in (-1, x.ndim - 1) or size > SHORT_AXIS or x.dtype.kind != "f" or x.size == 0:
         return np.sum(x, axis=axis, keepdims=True)
-    rows = x.reshape(-1, size)
-    return rows.dot(np.ones(size, x.dtype)).reshape(x.shape[:-1] + (1,))
+    return x.reshape(-1, size).dot(_ones(size, x.dtype)).reshape(x.shape[:-1] + (1,))
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(size, dtype):
+    ones = np.ones(size, dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def max_along(x, axis):

@@ -91,11 +91,10 @@ def _is_usual(activation, recurrent_activation):
     return recurrent_activation is act.sigmoid and activation is act.tanh
 
 
-def _activate_gates(gate, u, recurrent_activation, activation, usual):
-    """z -> (o, i, f, g), in place on one step's (4u, batch) block."""
+def _activate_gates(gate, sigmoid_rows, u, recurrent_activation, activation, usual):
+    """z -> (o, i, f, g), in place on one step's (4u, batch) block (``sigmoid_rows``: its first 3u)."""
     if usual:                      # the sigmoid rows hold z / 2 (see _step_weights)
         np.tanh(gate, out=gate)
-        sigmoid_rows = gate[:3 * u]
         sigmoid_rows *= 0.5
         sigmoid_rows += 0.5                                               # 0.5 tanh(z / 2) + 0.5
     else:
@@ -129,11 +128,10 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activatio
     cand_act = ELEMENTWISE[activation][0]
     for t in range(steps):
         block, c, c_new = blocks[t], cs[t], cs[t + 1]
-        gate = block[:4 * u]
+        gate, o, i_f, g_c = block[:4 * u], block[:u], block[u:3 * u], block[3 * u:]
         np.dot(step_weights, xh[t], out=gate)                             # z (halved where sigmoid)
-        _activate_gates(gate, u, recurrent_activation, activation, usual)
-        o = gate[:u]
-        np.multiply(block[u:3 * u], block[3 * u:], out=products)          # [i g; f c_{t-1}]
+        _activate_gates(gate, block[:3 * u], u, recurrent_activation, activation, usual)
+        np.multiply(i_f, g_c, out=products)                               # [i g; f c_{t-1}]
         np.add(products[:u], products[u:], out=c_new)                     # c_t = i g + f c_{t-1}
         h = xh[t + 1, h_at:]
         if mask is None:
