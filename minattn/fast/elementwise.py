@@ -52,8 +52,10 @@ def derivative(fn, y):
 
 def activation_vjp(fn, y, g):
     """Gradient wrt the pre-activation, given the output y and the gradient g wrt y."""
-    if fn is act.softmax:                      # Jacobian of softmax over the last axis
-        return y * (g - sum_along(g * y, -1))
+    if fn is act.softmax:                      # Jacobian of softmax over the last axis: y (g - sum g y)
+        dz = g - sum_along(g * y, -1)
+        dz *= y
+        return dz
     return g * derivative(fn, y)
 
 

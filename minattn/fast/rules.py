@@ -37,16 +37,17 @@ def sum_to_shape(g, shape):
 
 # -- Dense, Activation -------------------------------------------------------------------
 def _dense_forward(layer, params, x):
-    y = dense_values(x, params["kernel"], params.get("bias"), layer.activation)
-    return y, (x, y)
+    x_rows = x.reshape(-1, x.shape[-1])            # every position a row; kept for the backward pass
+    y_rows = dense_values(x_rows, params["kernel"], params.get("bias"), layer.activation)
+    return y_rows.reshape(x.shape[:-1] + (layer.units,)), (x_rows, y_rows, x.shape)
 
 
 def _dense_backward(layer, params, saved, g, wanted):
-    x, y = saved
+    x_rows, y_rows, x_shape = saved
     has_bias = "bias" in params
-    grads = dense_grads(x, params["kernel"], layer.activation, y, g,
+    grads = dense_grads(x_rows, params["kernel"], layer.activation, y_rows, g.reshape(y_rows.shape),
                         ((0,) if wanted[0] else ()) + ((1, 2) if has_bias else (1,)))
-    dx, grads = (grads[0], grads[1:]) if wanted[0] else (None, grads)
+    dx, grads = (grads[0].reshape(x_shape), grads[1:]) if wanted[0] else (None, grads)
     return dx, dict(zip(("kernel", "bias"), grads))
 
 
