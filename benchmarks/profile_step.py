@@ -20,12 +20,15 @@ For each model (built and fed exactly as in bench_train.py) it prints
   does not grow with the batch (Python overhead) and the part that does
   (arithmetic), and the matmul-bound limit: the samples per second of a step
   that did nothing but its matrix products (``step_costs.py`` says how);
+* with ``--layers``, each layer's forward and backward time inside real
+  training steps (``step_costs.time_by_layer``);
 * with ``--cprofile N``, the N functions with the most own time (cProfile) in
   a ``fit`` over ``--batches`` batches.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/profile_step.py
     OPENBLAS_NUM_THREADS=1 python benchmarks/profile_step.py --only E2 --cprofile 15
     OPENBLAS_NUM_THREADS=1 python benchmarks/profile_step.py --traced      # the readable layers
+    OPENBLAS_NUM_THREADS=1 python benchmarks/profile_step.py --layers      # and each layer's share
 """
 import argparse
 import cProfile
@@ -138,12 +141,12 @@ def direct_costs(model, x, y, batch_size, calls, repeats):
     """The tape-free step's fixed and per-batch parts, and its matmul-bound limit."""
     steps = FastSteps(model, model.compiled)
     weights, rng = FlatParams(steps.weights.tree), minattn.config.rng()
-    fixed, arithmetic = step_costs.fixed_and_per_sample(
+    fixed, arithmetic, miss = step_costs.fixed_and_per_sample(
         lambda b: steps.direct(weights, [x[:b]], [y[:b]], rng, {}), batch_size, calls, repeats)
     values, _ = steps.direct._forward(weights.tree, [x[:batch_size]], rng)
     shapes = step_costs.matmul_shapes(steps.direct, values)
     products = step_costs.matmul_us(shapes, np.float32, calls, repeats)
-    return {"fixed": fixed, "arithmetic": arithmetic, "products": products,
+    return {"fixed": fixed, "arithmetic": arithmetic, "miss": miss, "products": products,
             "mflop": step_costs.matmul_flops(shapes) / 1e6, "limit": batch_size / products * 1e6}
 
 
@@ -181,10 +184,16 @@ def report(name, args):
     if step.direct is not None:
         costs = direct_costs(model, x, y, batch_size, args.calls // 3 or 1, args.repeats)
         print(f"    forward + backward, split by batch size: {costs['fixed']:.0f} us fixed (Python "
-              f"overhead), {costs['arithmetic']:.0f} us growing with the batch (arithmetic)")
+              f"overhead), {costs['arithmetic']:.0f} us growing with the batch (arithmetic); the line "
+              f"misses the timings by up to {costs['miss']:.0%}")
         print(f"    matrix products: {costs['mflop']:.1f} MFLOP, {costs['products']:.0f} us timed alone "
               f"-> matmul-bound limit {costs['limit']:,.0f} samples/s "
               f"(the whole fit step reaches {batch_size / pieces['whole fit step'] * 1e6 / costs['limit']:.0%})")
+        if args.layers:
+            by_layer = step_costs.time_by_layer(FastSteps(model, model.compiled), x, y, batch_size, args.batches)
+            print("    by layer, inside the step (forward / backward, us): " + ", ".join(
+                f"{name} {f:.0f} / {b:.0f}" for name, (f, b) in
+                sorted(by_layer.items(), key=lambda item: -sum(item[1]))))
     if args.cprofile:
         print(cprofile_fit(model, x, y, batch_size, args.batches, args.cprofile))
     print()
@@ -200,6 +209,8 @@ def parse_args(argv):
     parser.add_argument("--cprofile", type=int, default=0, metavar="N",
                         help="also print cProfile's N functions with the most own time")
     parser.add_argument("--traced", action="store_true", help="profile the traced layers")
+    parser.add_argument("--layers", action="store_true",
+                        help="on the tape-free step, also time each layer inside real training steps")
     args = parser.parse_args(argv)
     args.names = [s.strip().upper() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in args.names if s not in bench_train.EXPERIMENTS]

@@ -1,13 +1,14 @@
 """Two measures of a training step for ``profile_step.py``: its fixed cost, and its matrix products.
 
-* **Python overhead vs arithmetic.** The step is timed at 1x, 2x, 4x and 8x
-  the batch, and a straight line ``time = fixed + per_sample * batch`` is
-  fitted (least squares). ``fixed`` is the part that does not grow with the
-  batch -- the interpreter, NumPy's dispatch of each call, autograd's
+* **Python overhead vs arithmetic.** The step is timed at 1/4, 1/2, 1 and 2
+  times the batch, and a straight line ``time = fixed + per_sample * batch``
+  is fitted (least squares). ``fixed`` is the part that does not grow with
+  the batch -- the interpreter, NumPy's dispatch of each call, autograd's
   bookkeeping for the nodes it records; ``per_sample * batch`` is the
-  arithmetic and the memory traffic at the real batch size. (An estimate:
-  small products get a little more efficient as they grow, which moves a
-  few microseconds from one part to the other.)
+  arithmetic and the memory traffic at the real batch size. It is an
+  estimate: where the cost per sample changes with the batch (arrays that
+  outgrow a cache), the line misses the timings, and the script prints by
+  how much.
 * **The matmul-bound limit.** Every matrix product one step makes -- each
   Dense's forward product and its two gradient products, each LSTM's
   product per time step forward and backward and its weight-gradient
@@ -22,15 +23,17 @@ import numpy as np
 
 from minattn.layers import LSTM, Dense
 
-SCALES = (1, 2, 4, 8)      # batch multiples for the straight-line fit
+SCALES = (0.25, 0.5, 1, 2)      # batch multiples for the straight-line fit
 
 
 def fixed_and_per_sample(time_at, batch, calls, repeats):
-    """``(fixed us, arithmetic us at batch)``: the line fitted to ``time_at(b)`` (us) at ``SCALES``."""
-    sizes = np.array([batch * s for s in SCALES], dtype=float)
+    """``(fixed us, arithmetic us at batch, largest miss of the line)``: the line fitted to
+    ``time_at(b)`` (us) at ``SCALES`` times the batch; the miss is relative to the timing."""
+    sizes = np.array([max(1, round(batch * s)) for s in SCALES], dtype=float)
     times = np.array([_median_us(lambda: time_at(int(b)), calls, repeats) for b in sizes])
     per_sample, fixed = np.polyfit(sizes, times, 1)
-    return float(fixed), float(per_sample * batch)
+    miss = np.max(np.abs(fixed + per_sample * sizes - times) / times)
+    return float(fixed), float(per_sample * batch), float(miss)
 
 
 def _median_us(fn, calls, repeats):
@@ -84,3 +87,46 @@ def matmul_us(shapes, dtype, calls, repeats):
 def matmul_flops(shapes):
     """Floating-point operations of the products (2 m k n each)."""
     return sum(2 * m * k * n * times for m, k, n, times in shapes)
+
+
+def time_by_layer(steps, x, y, batch_size, batches):
+    """``{layer name: (forward us, backward us)}`` per step, inside ``batches`` real training steps.
+
+    Each rule's forward and backward, and each layer autograd records on its
+    own, is timed where it runs in the step (so with the caches as the step
+    leaves them, not warmed by repetition), by wrapping them for the run.
+    """
+    from minattn.fast import direct, seam
+    totals = {}
+
+    def timed(fn, name, phase):
+        start = time.perf_counter()
+        result = fn()
+        spent = totals.setdefault(name, [0.0, 0.0])
+        spent[phase] += time.perf_counter() - start
+        return result
+
+    originals = {cls: (rule.forward, rule.backward) for cls, rule in seam.RULES.items()}
+    with_autograd = direct._forward_with_autograd
+
+    def autograd_node(node, *args):
+        out, entry, masks = timed(lambda: with_autograd(node, *args), node.layer.name, 0)
+        if entry is not None:
+            vjp = entry[2]
+            entry = entry[:2] + (lambda g: timed(lambda: vjp(g), node.layer.name, 1),) + entry[3:]
+        return out, entry, masks
+
+    try:
+        for rule, (forward, backward) in zip(seam.RULES.values(), originals.values()):
+            rule.forward = (lambda f: lambda layer, *a: timed(lambda: f(layer, *a), layer.name, 0))(forward)
+            rule.backward = (lambda b: lambda layer, *a: timed(lambda: b(layer, *a), layer.name, 1))(backward)
+        direct._forward_with_autograd = autograd_node
+        with steps:
+            for i in range(batches):
+                batch = slice(i * batch_size, (i + 1) * batch_size)
+                steps.train_on_batch([x[batch]], [y[batch]], np.random.default_rng(i))
+    finally:
+        for rule, (forward, backward) in zip(seam.RULES.values(), originals.values()):
+            rule.forward, rule.backward = forward, backward
+        direct._forward_with_autograd = with_autograd
+    return {name: (f / batches * 1e6, b / batches * 1e6) for name, (f, b) in totals.items()}
