@@ -161,6 +161,7 @@ def cprofile_fit(model, x, y, batch_size, batches, top):
 
 
 def report(name, args):
+    minattn.clear_session()                    # layer names from _1 for each model
     batch_size = bench_train.BATCH_SIZE[name]
     model, x, y = bench_train.setup_minattn(name, (args.batches + 1) * batch_size)
     model.fit(x[:10 * batch_size], y[:10 * batch_size], batch_size=batch_size, epochs=1, verbose=0)
