@@ -3,9 +3,10 @@
 Each model is built exactly as its article writes it (see
 docs/articles/), compiled with ``Adam()`` in float32, and trained with
 ``model.fit`` -- the real training path: by default the fast step
-(``minattn.fast.training.FastSteps``: autograd's ``value_and_grad`` of forward
-pass + loss on one flat weight buffer, then the optimizer's ``update``),
-with ``--traced`` the readable one (``training.ReadableSteps``), batch after
+(``minattn.fast.training.FastSteps`` on one flat weight buffer: for E1-E4 the
+tape-free step of ``minattn.fast.direct``, each layer's hand-written backward
+called directly; for the GPT autograd's ``value_and_grad`` of forward pass +
+loss; then the optimizer's ``update``), with ``--traced`` the readable one (``training.ReadableSteps``), batch after
 batch. One warm-up ``fit`` runs first; then ``fit`` runs on exactly
 ``--batches`` batches, ``--repeats`` times, and the median time is reported.
 
@@ -32,6 +33,7 @@ timed runs alternate minattn, torch, jax.
     python benchmarks/bench_train.py --no-torch --no-jax  # minattn only (reference columns)
     python benchmarks/bench_train.py --json bench.json    # also save the numbers
     python benchmarks/bench_train.py --only GPT --batches 50
+    python benchmarks/bench_train.py --default-threads    # no thread count set anywhere
 
 GPT is demos/char_gpt.py's model (``minattn.transformers.build_gpt``: two
 pre-norm TransformerDecoder blocks, 64 wide, 4 heads, 64 characters, a
@@ -61,6 +63,10 @@ With one BLAS thread, XLA's CPU code is asked for one thread too
 flag is already there). JAX has no switch for the size of its runtime's own
 thread pool, which follows the CPUs the process may use: ``taskset -c 0``
 pins everything to one core. The cpu/wall column shows what each framework used.
+``--default-threads`` sets none of this: NumPy, PyTorch and XLA run as a user
+who sets nothing gets them (minattn's ``fit`` still asks OpenBLAS for one
+thread itself while it trains). Each timed run starts after a 0.5 s pause
+(``settle``), so worker threads the previous framework left spinning are idle.
 """
 import argparse
 import importlib.util
