@@ -41,8 +41,15 @@ def sigmoid(x):
 
 
 def relu(x):
-    """Rectified linear unit ``max(x, 0)``."""
-    return anp.maximum(x, 0.0)
+    """Rectified linear unit ``max(x, 0)``, with gradient 0 at exactly 0.
+
+    The factor ``(x != 0)`` is 1 everywhere but at 0, where the value is 0
+    anyway: it only sets the gradient there to 0, as Keras (TensorFlow,
+    JAX), PyTorch and the fast kernels have it. autograd's ``maximum`` alone
+    would split the tie and give 1/2 -- which matters where inputs are
+    exactly 0 (padding, dropped units) and a bias is still 0.
+    """
+    return anp.maximum(x, 0.0) * (x != 0)
 
 
 def relu6(x):

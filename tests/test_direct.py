@@ -286,3 +286,20 @@ def test_fit_with_the_step_follows_the_readable_fit():
     minattn.set_fused(True)
     assert np.allclose(histories[0], histories[1], rtol=1e-10)
     assert histories[0][-1] < histories[0][0]
+
+
+def test_relu_at_exactly_zero_has_gradient_zero_on_both_paths():
+    """Zero inputs and a zero bias put Dense(relu) exactly at the kink: the gradient there is 0
+    on the readable path too (as in Keras and the fast kernels), so both paths agree."""
+    inputs = Input((3,))
+    hidden = Dense(4, activation="relu", bias_initializer="zeros")(inputs)
+    model = Model(inputs, Dense(1)(hidden))
+    model.compile(optimizer=Adam(), loss="mse")
+    x, y = np.zeros((5, 3)), np.ones((5, 1))
+    loss, flat_grad = DirectStep(model, model.compiled.losses)(FlatParams(model.params), [x], [y], None, {})
+    with minattn.traced():
+        _, expected = value_and_grad(model.compiled.batch_loss)(model.params, [x], [y], None)
+    assert np.array_equal(expected[model.layers[1].name]["bias"], np.zeros(4))
+    np.testing.assert_allclose(flat_grad, FlatParams(expected).flat, rtol=1e-12, atol=0)
+    relu = minattn.activations.relu
+    assert np.isnan(relu(np.array([np.nan]))).all() and relu(np.array([-np.inf]))[0] == 0.0
