@@ -78,7 +78,7 @@ class StepPieces:
             if self.direct is not None:              # the tape-free step, on a copy of the buffer
                 weights = FlatParams(steps.weights.tree)
                 self.weights, self.tree = weights.flat, weights.tree
-                self.loss = lambda w: self.direct._forward(self.tree, xb, rng)
+                self.loss = lambda w: self.direct.forward(self.tree, xb, rng)
                 self.loss_and_grad = lambda w: self.direct(weights, xb, yb, rng, {})
             else:
                 self.loss = lambda w: steps.flat_loss(w, xb, yb, rng, {})
@@ -124,7 +124,7 @@ def recorded_ops(model, x, y, batch_size):
 
 def direct_layers(step, x, batch_size):
     """``(layers run by rules, {layer: ops autograd records for it})`` for one tape-free step."""
-    values, _ = step.direct._forward(step.tree, [x[:batch_size]], minattn.config.rng())
+    values, _ = step.direct.forward(step.tree, [x[:batch_size]], minattn.config.rng())
     by_rule, by_autograd = [], {}
     for node, rule, _, differentiable, _ in step.direct.plan:
         layer = node.layer
@@ -143,7 +143,7 @@ def direct_costs(model, x, y, batch_size, calls, repeats):
     weights, rng = FlatParams(steps.weights.tree), minattn.config.rng()
     fixed, arithmetic, miss = step_costs.fixed_and_per_sample(
         lambda b: steps.direct(weights, [x[:b]], [y[:b]], rng, {}), batch_size, calls, repeats)
-    values, _ = steps.direct._forward(weights.tree, [x[:batch_size]], rng)
+    values, _ = steps.direct.forward(weights.tree, [x[:batch_size]], rng)
     shapes = step_costs.matmul_shapes(steps.direct, values)
     products = step_costs.matmul_us(shapes, np.float32, calls, repeats)
     return {"fixed": fixed, "arithmetic": arithmetic, "miss": miss, "products": products,

@@ -107,7 +107,7 @@ def time_by_layer(steps, x, y, batch_size, batches):
         return result
 
     originals = {cls: (rule.forward, rule.backward) for cls, rule in seam.RULES.items()}
-    with_autograd = direct._forward_with_autograd
+    with_autograd = direct.forward_with_autograd
 
     def autograd_node(node, *args):
         out, entry, masks = timed(lambda: with_autograd(node, *args), node.layer.name, 0)
@@ -120,7 +120,7 @@ def time_by_layer(steps, x, y, batch_size, batches):
         for rule, (forward, backward) in zip(seam.RULES.values(), originals.values()):
             rule.forward = (lambda f: lambda layer, *a: timed(lambda: f(layer, *a), layer.name, 0))(forward)
             rule.backward = (lambda b: lambda layer, *a: timed(lambda: b(layer, *a), layer.name, 1))(backward)
-        direct._forward_with_autograd = autograd_node
+        direct.forward_with_autograd = autograd_node
         with steps:
             for i in range(batches):
                 batch = slice(i * batch_size, (i + 1) * batch_size)
@@ -128,5 +128,5 @@ def time_by_layer(steps, x, y, batch_size, batches):
     finally:
         for rule, (forward, backward) in zip(seam.RULES.values(), originals.values()):
             rule.forward, rule.backward = forward, backward
-        direct._forward_with_autograd = with_autograd
+        direct.forward_with_autograd = with_autograd
     return {name: (f / batches * 1e6, b / batches * 1e6) for name, (f, b) in totals.items()}

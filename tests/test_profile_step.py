@@ -26,7 +26,7 @@ def test_the_products_of_e2s_step_are_those_of_its_layers():
     minattn.set_floatx("float32")
     model, x, _ = bench_train.setup_minattn("E2", 32)
     step = DirectStep(model, model.compiled.losses)
-    values, _ = step._forward(FlatParams(model.params).tree, [x], minattn.config.rng())
+    values, _ = step.forward(FlatParams(model.params).tree, [x], minattn.config.rng())
     shapes = step_costs.matmul_shapes(step, values)
     rows = 10 + 1 + 64                                   # [x_t; 1; h_{t-1}]
     assert sorted(shapes) == sorted([

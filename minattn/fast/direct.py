@@ -54,7 +54,7 @@ class DirectStep:
         """``(loss, flat gradient)`` at the buffer ``weights`` (``flat.FlatParams``); the
         predictions go to ``keep["preds"]``. The gradient's buffer is reused by the next call."""
         grad_flat, grad_tree = self._gradient_buffer(weights)
-        values, tape = self._forward(weights.tree, xs, rng)
+        values, tape = self.forward(weights.tree, xs, rng)
         preds = [values[t] for t in self.model.outputs]
         keep["preds"] = preds
         terms, grads = [], {}
@@ -63,7 +63,7 @@ class DirectStep:
             terms.append(value)
             _accumulate(grads, tensor, d_pred)
         loss = losses.total_loss(terms)
-        self._backward(tape, grads, weights.tree, grad_tree)
+        self.backward(tape, grads, weights.tree, grad_tree)
         return loss, grad_flat
 
     def _gradient_buffer(self, weights):
@@ -78,7 +78,7 @@ class DirectStep:
         return grad_flat, grad_tree
 
     # -- the two passes -------------------------------------------------------------
-    def _forward(self, params_tree, xs, rng):
+    def forward(self, params_tree, xs, rng):
         """Run every node; returns the values by tensor and the tape (one entry per node that
         a weight reaches, in order)."""
         values = dict(zip(self.model.inputs, xs))
@@ -99,7 +99,7 @@ class DirectStep:
         return values, tape
 
     @staticmethod
-    def _backward(tape, grads, params_tree, grad_tree):
+    def backward(tape, grads, params_tree, grad_tree):
         """Walk the tape last to first, handing each node d loss / d its outputs."""
         for node, rule, saved, wanted in reversed(tape):
             if node.returns_list:
@@ -168,7 +168,7 @@ def _run_masked(node, rule, params, values, masks, wanted, rng):
         out, saved = rule.forward(node.layer, params, ins if node.takes_list else ins[0])
         entry, out_masks = (node, rule, saved, wanted), [None]    # a rule's layer makes no mask
     else:
-        out, entry, out_masks = _forward_with_autograd(node, params, ins, in_masks, wanted, rng)
+        out, entry, out_masks = forward_with_autograd(node, params, ins, in_masks, wanted, rng)
     for tensor, value, mask in zip(node.outputs, out if node.returns_list else [out], out_masks):
         values[tensor], masks[tensor] = value, mask
     return entry
@@ -178,7 +178,7 @@ def _accumulate(grads, tensor, g):
     grads[tensor] = g if tensor not in grads else grads[tensor] + g
 
 
-def _forward_with_autograd(node, params, ins, in_masks, wanted, rng):
+def forward_with_autograd(node, params, ins, in_masks, wanted, rng):
     """Run a node without a rule through ``layer.forward``, recording it alone with autograd.
 
     Returns ``(output, tape entry, output masks)``; the entry's ``saved`` is a
