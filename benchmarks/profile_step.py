@@ -74,13 +74,13 @@ class StepPieces:
         if self.fast:
             steps = FastSteps(model, compiled)
             self.direct = steps.direct
-            self.weights = steps.weights.flat.copy()
             if self.direct is not None:              # the tape-free step, on a copy of the buffer
                 weights = FlatParams(steps.weights.tree)
                 self.weights, self.tree = weights.flat, weights.tree
                 self.loss = lambda w: self.direct.forward(self.tree, xb, rng)
                 self.loss_and_grad = lambda w: self.direct(weights, xb, yb, rng, {})
             else:
+                self.weights = steps.weights.flat.copy()
                 self.loss = lambda w: steps.flat_loss(w, xb, yb, rng, {})
                 self.loss_and_grad = lambda w: steps.loss_and_grad(w, xb, yb, rng, {})
             sizes = steps.weights.sizes

@@ -90,10 +90,17 @@ def softmax_shift(x, axis):
 def sum_along(x, axis):
     """``np.sum(x, axis, keepdims=True)``; on a short last axis as a product with a vector of
     ones (one BLAS call, where NumPy sums 320 rows of 10 one row at a time: 6.6 us vs 1.3 us)."""
-    size = x.shape[axis]
-    if axis not in (-1, x.ndim - 1) or size > SHORT_AXIS or x.dtype.kind != "f" or x.size == 0:
+    if not _short_last_axis(x, axis):
         return np.sum(x, axis=axis, keepdims=True)
+    size = x.shape[-1]
     return x.reshape(-1, size).dot(_ones(size, x.dtype)).reshape(x.shape[:-1] + (1,))
+
+
+def _short_last_axis(x, axis):
+    """Whether ``axis`` is x's last, holds 1 to ``SHORT_AXIS`` entries, and x is a float array
+    with some entries: where the column-wise reductions here beat NumPy's own."""
+    return (axis in (-1, x.ndim - 1) and 0 < x.shape[axis] <= SHORT_AXIS and x.dtype.kind == "f"
+            and x.size > 0)
 
 
 @functools.lru_cache(maxsize=64)
@@ -111,9 +118,9 @@ def max_along(x, axis):
     runs vectorised; so for a last axis of at most ``SHORT_AXIS`` entries the
     maximum is taken column by column (max is exact: the result is identical).
     """
-    size = x.shape[axis]
-    if axis not in (-1, x.ndim - 1) or size > SHORT_AXIS or size == 0 or x.dtype.kind != "f":
+    if not _short_last_axis(x, axis):
         return np.max(x, axis=axis, keepdims=True)
+    size = x.shape[-1]
     out = x[..., :1].copy()
     for j in range(1, size):
         np.maximum(out, x[..., j:j + 1], out=out)
