@@ -50,3 +50,9 @@ def unflatten(flat, like):
         position[0] += size
         return view
     return tree_map(take, like)
+
+
+def unflatten_leaves(leaves, like):
+    """A pytree shaped like ``like`` whose leaves are ``leaves``, in ``tree_leaves`` order."""
+    leaves = iter(leaves)
+    return tree_map(lambda _: next(leaves), like)
