@@ -191,6 +191,7 @@ def test_grade_a_class_folder(tmp_path, capsys):
     assert sorted(os.listdir(reports)) == ["alice.txt", "bob.txt", "carol.txt", "dave.txt"]
     assert "my_gru_cell.py" in (reports / "bob.txt").read_text(encoding="utf-8")
     assert "graded 4 submissions, 5 files (1 with every check passed)" in capsys.readouterr().out
+    assert not reaper.processes_of(f"{os.getpid()}:"), "a process of the grading survived it"
     assert cli.main(["grade", str(tmp_path / "nowhere"), "--csv", str(grades)]) == 2
 
 

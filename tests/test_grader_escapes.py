@@ -375,3 +375,15 @@ def test_the_container_recipe_is_coherent():
                 "minattn-grader grade /class --csv /out/grades.csv --jobs 2"]
     for command in commands:
         assert command in page and command.split(" .")[0] in dockerfile, command
+
+
+def test_the_next_copy_cannot_be_turned_through_a_left_link(tmp_path):
+    from minattn.exercises.sandbox import private_copy
+    victim = tmp_path / "victim.py"
+    victim.write_text("mine\n", encoding="utf-8")
+    folder = tmp_path / "private"
+    folder.mkdir()
+    os.symlink(victim, folder / "alice.py")                 # left by a thread of the previous file
+    copy = private_copy(str(folder), "alice.py", b"graded\n")
+    assert victim.read_text(encoding="utf-8") == "mine\n" and open(copy, "rb").read() == b"graded\n"
+    assert os.listdir(folder) == [os.path.basename(os.path.dirname(copy))]

@@ -3,7 +3,7 @@
 Written by ``python -m minattn.exercises.integrity``; do not edit by hand.
 """
 DIGESTS = {
-    "__init__.py": "32d58bbf5b5fe5848570952c8df782a6b3e445fc50a516976d23fff4036bfd8b",
+    "__init__.py": "e8d0b67e6dab1e4ac8261ab550639743fb15cc6984687d2b15831add95f19f0f",
     "__main__.py": "545311aadbc8401a432d0328e0b4e1fe1444e76347b34a8c809e13617bbe2d6a",
     "checks/__init__.py": "5ecab1bd415d4d017acd8bf631e2e8a18f88ebb99c037117995e946a27c95f60",
     "checks/adam_update.py": "4c83966ccc9165b6830970c4bf3c9eb20df7d3c3b2d0306cb21a880eeacdc635",
@@ -31,7 +31,7 @@ DIGESTS = {
     "protocol.py": "85c477f2daed180c6112aaa8de94f6f93712dff82fb6055b7047160d0b7fda2f",
     "reaper.py": "e8483e233112e539e9048e782d3d65d22ef1e1fb78b78281dc0ea48d7a914888",
     "remote.py": "63fa325ee95b48b5aaff8598c64cb3cd7559b699bb47740618f032379c0fd9c9",
-    "sandbox.py": "a81519ced8057201130d939f1a3688443946bb79dec42b109dd48120a26951aa",
+    "sandbox.py": "5380cfe9c49409195d06c5d185f67ee22c2cb9bb5167fb5cc08ccacd1d9e7538",
     "starters/__init__.py": "d587f01b64b31a59982da65415edc2af8972e3cbb859a672895c42688e2e0f7b",
     "starters/adam_update.py": "9bdda92827d655dd63a4ab15e3236898eb7e3bff09ba5b2f226cf0103d12c44a",
     "starters/additive_score.py": "af0e5ed3a7f90e457b7088f1486095717c10666e8ba21200f77bd3d8395095ca",

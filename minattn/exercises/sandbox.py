@@ -81,11 +81,9 @@ class Sandbox:
             self._start()
         self.output.take()
         self.refused = []
-        for entry in os.listdir(self.folder):          # the previous file's copy, and whatever it wrote
-            target = os.path.join(self.folder, entry)
-            shutil.rmtree(target, ignore_errors=True) if os.path.isdir(target) else os.remove(target)
-        copy = os.path.join(self.folder, os.path.basename(path))
-        shutil.copyfile(path, copy)
+        with open(path, "rb") as handle:
+            source = handle.read()
+        copy = private_copy(self.folder, os.path.basename(path), source)
         limits.renew_cpu_budget(self.process.pid, self.timeout)
         self.deadline = time.monotonic() + self.timeout
         return copy
@@ -172,6 +170,27 @@ class Sandbox:
         self.output.finish()
         shutil.rmtree(self.folder, ignore_errors=True)
         self.process = None
+
+
+def private_copy(folder, name, source):
+    """Write ``source`` as ``name`` in a new, unpredictable sub-folder of ``folder``; returns its path.
+
+    The previous file's copy, and whatever it wrote, are removed first. The
+    copy is created with ``O_EXCL | O_NOFOLLOW``: a link that a thread of the
+    previous file left in the folder cannot turn the grader's own write
+    towards a file outside it.
+    """
+    for entry in os.listdir(folder):
+        target = os.path.join(folder, entry)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            os.remove(target)
+    copy = os.path.join(tempfile.mkdtemp(prefix="file_", dir=folder), name)
+    descriptor = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(source)
+    return copy
 
 
 def child_environment(token):
