@@ -387,3 +387,23 @@ def test_the_next_copy_cannot_be_turned_through_a_left_link(tmp_path):
     copy = private_copy(str(folder), "alice.py", b"graded\n")
     assert victim.read_text(encoding="utf-8") == "mine\n" and open(copy, "rb").read() == b"graded\n"
     assert os.listdir(folder) == [os.path.basename(os.path.dirname(copy))]
+
+
+def test_the_cpu_limit_ends_a_loop_the_grader_cannot(tmp_path):
+    """The grader stopped from outside (not by the submission: it may not signal): the child's CPU-time
+    limit, a few seconds above --timeout, ends its endless loop all the same."""
+    path = tmp_path / "alice.py"
+    path.write_text(HEAD + "while True:\n    pass\n", encoding="utf-8")
+    process = start_cli(["check", path, "--timeout", 1], tmp_path)
+    try:
+        ends = time.monotonic() + BOUND
+        while not reaper.processes_of(f"{process.pid}:") and time.monotonic() < ends:
+            time.sleep(0.01)
+        children = reaper.processes_of(f"{process.pid}:")
+        process.send_signal(signal.SIGSTOP)
+        ends = time.monotonic() + 3 * BOUND                 # CPU time runs slower than the clock on a busy machine
+        while any(running(pid) for pid in children) and time.monotonic() < ends:
+            time.sleep(0.2)
+        assert children and not any(running(pid) for pid in children)
+    finally:
+        clean_up(process)

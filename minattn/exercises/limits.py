@@ -27,7 +27,7 @@ try:
 except ImportError:                                   # Windows: no resource limits
     resource = None
 
-CPU_MARGIN = 5.0                                      # seconds of CPU time beyond the wall-clock limit
+CPU_MARGIN = 2.0                                      # seconds of CPU time beyond the wall-clock limit
 PR_SET_PDEATHSIG = 1
 
 

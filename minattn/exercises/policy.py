@@ -117,7 +117,7 @@ class Policy:
         if any(i < len(args) and isinstance(args[i], int) and args[i] >= 0 for i in dir_fds):
             self.refuse(f"change a file relative to an open folder ({event})")
         for i in paths:
-            if i < len(args) and not isinstance(args[i], int) and not self.inside_folder(real(args[i])):
+            if i < len(args) and isinstance(args[i], (str, bytes, os.PathLike)) and not self.inside_folder(real(args[i])):
                 self.refuse(f"change {self.shown(real(args[i]))} ({event})")
 
     def read_refusal(self, where):
