@@ -1,9 +1,9 @@
 """Submissions that try to escape the grader, to reach beyond their own file, or to fake or lose a grade.
 
-Every grading here runs the command line in a process of its own (``cli``),
-so that a guard that failed would kill, stop or hang that process, never
-pytest; each run is killed in a ``finally`` with anything carrying its
-token. A submission that writes aims at files under ``tmp_path`` (another
+Every grading here runs the command line in a process of its own
+(``grader_runs``), so that a guard that failed would kill, stop or hang
+that process, never pytest; each run is killed in a ``finally`` with
+anything carrying its token. A submission that writes aims at files under ``tmp_path`` (another
 student's file, a copy of the installed package), never at the repository.
 Each test asserts the verdict, the exit code, the time it took (a generous
 bound: it tells a finished grading from a hung one) and that no process
@@ -13,60 +13,16 @@ import csv
 import hashlib
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import time
 
 import pytest
 
-from minattn.exercises import reaper
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from grader_runs import BOUND, ROOT, run_cli  # noqa: E402
 from test_grader import BYPASS, HEAD, SOLUTION, WRONG  # noqa: E402
 
 SOLUTIONS = os.path.join(ROOT, "coursework", "solutions")
-BOUND = 60                                   # seconds: a grading that takes longer has hung
-# the command line, with Ctrl-C raising KeyboardInterrupt even when pytest runs where SIGINT is ignored
-LAUNCH = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-          "sys.argv = ['minattn.exercises'] + sys.argv[1:]; runpy.run_module('minattn.exercises', run_name='__main__')")
-
-
-def start_cli(args, cwd, package_root=ROOT):
-    env = dict(os.environ, PYTHONPATH=package_root)
-    return subprocess.Popen([sys.executable, "-c", LAUNCH] + [str(a) for a in args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def survivors(pid, wait=5.0):
-    """The processes started by the grader ``pid`` still alive after up to ``wait`` seconds."""
-    ends = time.monotonic() + wait
-    while True:
-        alive = reaper.processes_of(f"{pid}:")
-        if not alive or time.monotonic() > ends:
-            return alive
-        time.sleep(0.1)
-
-
-def clean_up(process):
-    """Whatever happened, nothing of this grading is left: the grader (woken if stopped) and its children."""
-    for pid in [process.pid] + sorted(reaper.processes_of(f"{process.pid}:")):
-        for sig in (signal.SIGCONT, signal.SIGKILL):
-            reaper.send(pid, sig)
-    process.wait()
-
-
-def run_cli(args, cwd, package_root=ROOT):
-    """``(exit code, stdout, stderr, seconds)`` of the command line; asserts nothing of it survives."""
-    process = start_cli(args, cwd, package_root)
-    started = time.monotonic()
-    try:
-        out, err = process.communicate(timeout=BOUND)
-    finally:
-        clean_up(process)
-    assert not survivors(process.pid), "a process started by the grading outlived it"
-    return process.returncode, out, err, time.monotonic() - started
 
 
 def check(tmp_path, source, name="alice.py", package_root=ROOT):
@@ -199,86 +155,6 @@ def test_a_huge_file_is_cut_and_nothing_is_left_behind(tmp_path):
     assert not os.path.exists(private) and not outside.exists()
 
 
-def class_of_three(tmp_path):
-    """A class folder: a solution, then two files that hang, and a previous CSV."""
-    folder = tmp_path / "class"
-    folder.mkdir()
-    (folder / "a_alice.py").write_text(SOLUTION, encoding="utf-8")
-    for name in ("b_bob.py", "c_carol.py"):
-        (folder / name).write_text(HEAD + "while True:\n    pass\n", encoding="utf-8")
-    grades = tmp_path / "grades.csv"
-    grades.write_text("previous grades\n", encoding="utf-8")
-    return folder, grades
-
-
-def rows_or_previous(grades):
-    """The CSV's rows, asserting it is the previous file or a whole CSV (never cut short)."""
-    text = grades.read_text(encoding="utf-8")
-    if text == "previous grades\n":
-        return None
-    rows = list(csv.DictReader(text.splitlines()))
-    assert text.startswith("submission,file,") and text.endswith("\n") and all(len(r) == 6 for r in rows), text
-    return rows
-
-
-def grade_until_first_row(tmp_path):
-    """Start grading ``class_of_three``; return when alice's row is in the CSV (checked whole at every look)."""
-    folder, grades = class_of_three(tmp_path)
-    process = start_cli(["grade", folder, "--csv", grades, "--timeout", 60], tmp_path)
-    ends = time.monotonic() + BOUND
-    while not rows_or_previous(grades) and time.monotonic() < ends and process.poll() is None:
-        time.sleep(0.05)
-    return process, grades
-
-
-def test_a_killed_grade_leaves_a_whole_csv_and_no_process(tmp_path):
-    process, grades = grade_until_first_row(tmp_path)
-    try:
-        assert process.poll() is None
-        process.kill()                                      # kill -9: no handler runs
-        process.wait()
-        rows = rows_or_previous(grades)
-        assert [r["submission"] for r in rows] == ["a_alice"] and rows[0]["passed"] == rows[0]["total"]
-        assert not survivors(process.pid), "the submission's process outlived a killed grader"
-    finally:
-        clean_up(process)
-
-
-def test_ctrl_c_stops_grade_at_once_and_says_what_was_graded(tmp_path):
-    process, grades = grade_until_first_row(tmp_path)
-    try:
-        time.sleep(0.5)                                     # bob's child is running his endless loop
-        interrupted = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=BOUND)
-        seconds = time.monotonic() - interrupted
-    finally:
-        clean_up(process)
-    assert process.returncode == 130 and seconds < 5, (seconds, err)
-    assert "interrupted: graded 1 of 3 submissions (a_alice)" in err, err
-    assert [r["submission"] for r in rows_or_previous(grades)] == ["a_alice"]
-    assert not survivors(process.pid)
-
-
-def test_ctrl_c_stops_check_at_once(tmp_path):
-    path = tmp_path / "alice.py"
-    path.write_text(HEAD + "while True:\n    pass\n", encoding="utf-8")
-    process = start_cli(["check", path, "--timeout", 60], tmp_path)
-    try:
-        ends = time.monotonic() + BOUND
-        while not reaper.processes_of(f"{process.pid}:") and time.monotonic() < ends:
-            time.sleep(0.05)
-        time.sleep(1.0)                                     # the child is in the endless loop
-        interrupted = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=BOUND)
-        seconds = time.monotonic() - interrupted
-    finally:
-        clean_up(process)
-    assert process.returncode == 130 and seconds < 5 and "was not graded" in err, (seconds, err)
-    assert not survivors(process.pid)
-
-
 @pytest.mark.parametrize("option, value", [("--timeout", "inf"), ("--timeout", "1e300"), ("--timeout", "nan"),
                                            ("--timeout", "-1"), ("--timeout", "0"), ("--timeout", "3601"),
                                            ("--jobs", "0"), ("--jobs", "-2"), ("--jobs", "1.5"), ("--memory", "0")])
@@ -293,43 +169,6 @@ def test_numeric_options_are_checked(option, value, tmp_path, capsys):
     err = capsys.readouterr().err
     assert stop.value.code == 2 and f"argument {option}: expected" in err and repr(value) in err, err
     assert time.monotonic() - started < BOUND and not (tmp_path / "g.csv").exists()
-
-
-def running(pid):
-    """Is ``pid`` a live process (not gone, not a zombie waiting to be reaped)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-    except OSError:
-        return False
-    return stat[stat.rindex(b")") + 2:][:1] not in (b"Z", b"X")
-
-
-@pytest.mark.skipif(not os.path.isdir("/proc"), reason="the reaper's search needs /proc")
-@pytest.mark.parametrize("escape", ["time.sleep(600)", "os.execve('/bin/sleep', ['sleep', '600'], {})"],
-                         ids=["setsid", "setsid, then exec with no environment"])
-def test_the_reaper_kills_a_grandchild_that_left_the_group(escape):
-    """Behind the policy (which refuses fork): a grandchild in a session of its own, even one that dropped
-    the token with its environment, dies with the sandbox."""
-    token = reaper.new_token()
-    code = (f"import os, time\npid = os.fork()\nif pid == 0:\n    os.setsid()\n    {escape}\n"
-            "print(pid, flush=True)\ntime.sleep(600)\n")
-    process = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ, **{reaper.TOKEN_VARIABLE: token}),
-                               start_new_session=True, stdout=subprocess.PIPE, text=True)
-    try:
-        grandchild = int(process.stdout.readline())
-        time.sleep(0.3)                                     # the exec has happened
-        assert os.getpgid(grandchild) != process.pid and grandchild in reaper.processes_of(token, process.pid)
-        assert reaper.kill_all(process, token) >= 1
-        ends = time.monotonic() + 5
-        while running(grandchild) and time.monotonic() < ends:
-            time.sleep(0.05)
-        assert not running(grandchild) and process.returncode is not None
-    finally:
-        for pid in reaper.processes_of(token, process.pid) | {process.pid}:
-            reaper.send(pid, signal.SIGKILL)
-        process.wait()
-        process.stdout.close()
 
 
 def test_the_committed_manifest_matches_the_grader():
@@ -375,35 +214,3 @@ def test_the_container_recipe_is_coherent():
                 "minattn-grader grade /class --csv /out/grades.csv --jobs 2"]
     for command in commands:
         assert command in page and command.split(" .")[0] in dockerfile, command
-
-
-def test_the_next_copy_cannot_be_turned_through_a_left_link(tmp_path):
-    from minattn.exercises.sandbox import private_copy
-    victim = tmp_path / "victim.py"
-    victim.write_text("mine\n", encoding="utf-8")
-    folder = tmp_path / "private"
-    folder.mkdir()
-    os.symlink(victim, folder / "alice.py")                 # left by a thread of the previous file
-    copy = private_copy(str(folder), "alice.py", b"graded\n")
-    assert victim.read_text(encoding="utf-8") == "mine\n" and open(copy, "rb").read() == b"graded\n"
-    assert os.listdir(folder) == [os.path.basename(os.path.dirname(copy))]
-
-
-def test_the_cpu_limit_ends_a_loop_the_grader_cannot(tmp_path):
-    """The grader stopped from outside (not by the submission: it may not signal): the child's CPU-time
-    limit, a few seconds above --timeout, ends its endless loop all the same."""
-    path = tmp_path / "alice.py"
-    path.write_text(HEAD + "while True:\n    pass\n", encoding="utf-8")
-    process = start_cli(["check", path, "--timeout", 1], tmp_path)
-    try:
-        ends = time.monotonic() + BOUND
-        while not reaper.processes_of(f"{process.pid}:") and time.monotonic() < ends:
-            time.sleep(0.01)
-        children = reaper.processes_of(f"{process.pid}:")
-        process.send_signal(signal.SIGSTOP)
-        ends = time.monotonic() + 3 * BOUND                 # CPU time runs slower than the clock on a busy machine
-        while any(running(pid) for pid in children) and time.monotonic() < ends:
-            time.sleep(0.2)
-        assert children and not any(running(pid) for pid in children)
-    finally:
-        clean_up(process)
