@@ -66,16 +66,21 @@ def test_a_killed_grade_leaves_a_whole_csv_and_no_process(tmp_path):
         clean_up(process)
 
 
-def test_ctrl_c_stops_grade_at_once_and_says_what_was_graded(tmp_path):
-    process, grades = grade_until_first_row(tmp_path)
+def ctrl_c(process, after):
+    """Send SIGINT to ``process`` ``after`` seconds from now; ``(stderr, seconds it took to exit)``."""
     try:
-        time.sleep(0.5)                                     # bob's child is running his endless loop
+        time.sleep(after)
         interrupted = time.monotonic()
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=BOUND)
-        seconds = time.monotonic() - interrupted
+        _, err = process.communicate(timeout=BOUND)
+        return err, time.monotonic() - interrupted
     finally:
         clean_up(process)
+
+
+def test_ctrl_c_stops_grade_at_once_and_says_what_was_graded(tmp_path):
+    process, grades = grade_until_first_row(tmp_path)
+    err, seconds = ctrl_c(process, after=0.5)                # bob's child is running his endless loop
     assert process.returncode == 130 and seconds < 5, (seconds, err)
     assert "interrupted: graded 1 of 3 submissions (a_alice)" in err, err
     assert [r["submission"] for r in rows_or_previous(grades)] == ["a_alice"]
@@ -84,14 +89,7 @@ def test_ctrl_c_stops_grade_at_once_and_says_what_was_graded(tmp_path):
 
 def test_ctrl_c_stops_check_at_once(tmp_path):
     process, _ = start_a_loop(tmp_path, 60)
-    try:
-        time.sleep(1.0)                                     # the child is in the endless loop
-        interrupted = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=BOUND)
-        seconds = time.monotonic() - interrupted
-    finally:
-        clean_up(process)
+    err, seconds = ctrl_c(process, after=1.0)                # the child is in the endless loop
     assert process.returncode == 130 and seconds < 5 and "was not graded" in err, (seconds, err)
     assert not survivors(process.pid)
 
