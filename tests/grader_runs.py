@@ -20,9 +20,11 @@ LAUNCH = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.defaul
 
 
 def start_cli(args, cwd, package_root=ROOT):
+    """The command line started with ``args``, in a session of its own: a submission that killed its
+    grader's group, had the guard failed, would not reach pytest."""
     env = dict(os.environ, PYTHONPATH=package_root)
     return subprocess.Popen([sys.executable, "-c", LAUNCH] + [str(a) for a in args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def survivors(pid, wait=5.0):

@@ -9,7 +9,8 @@ the grading started is left. A submission may not import ``sys``, ``os``,
 ``time`` or ``threading``; these classic tricks reach them round the
 import rule (``BYPASS``), as a determined student could, to show that the
 guards behind it hold. The escapes (processes, signals, files, sockets,
-fake reports, lost grades) are in ``test_grader_escapes.py``.
+fake reports) are in ``test_grader_escapes.py``; killed and interrupted
+gradings, the CPU limit and the reaper in ``test_grader_processes.py``.
 """
 import csv
 import json

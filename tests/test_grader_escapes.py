@@ -73,6 +73,10 @@ ESCAPES = [
         "sys.modules['importlib'].import_module('socket')"), "your file tried to import socket"),
     ("ctypes", SOLUTION + BYPASS + tolerant("sys.modules['ctypes'].CDLL(None).kill(os.getppid(), 9)"),
      "your file tried to use ctypes.dlopen"),
+    # a folder's descriptor would let os.open(name, dir_fd=...) write in it unseen: refused at the folder's open
+    # (only the first step is taken here, so that nothing could be written should the guard fail)
+    ("a descriptor of NumPy's folder", SOLUTION + BYPASS + tolerant(
+        "os.close(os.open(os.path.dirname(numpy.__file__), os.O_RDONLY))"), "your file tried to open the folder "),
     ("raising its own limits", SOLUTION + BYPASS + tolerant(
         "sys.modules['resource'].setrlimit(sys.modules['resource'].RLIMIT_CPU, (-1, -1))"),
      "your file tried to use resource.setrlimit"),

@@ -67,7 +67,7 @@ def _parser():
 
 def _in_range(kind, low, high, what, above=False):
     """An argparse type: a finite ``kind`` in [low, high] (in (low, high] when ``above``), else a usage error."""
-    bounds = f"{'more than' if above else 'at least'} {low:g} and at most {high:g}"
+    bounds = f"{'more than' if above else 'at least'} {low:.12g} and at most {high:.12g}"
 
     def parse(text):
         try:

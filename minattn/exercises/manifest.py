@@ -4,7 +4,7 @@ Written by ``python -m minattn.exercises.integrity``; do not edit by hand.
 """
 DIGESTS = {
     "__init__.py": "e8d0b67e6dab1e4ac8261ab550639743fb15cc6984687d2b15831add95f19f0f",
-    "__main__.py": "545311aadbc8401a432d0328e0b4e1fe1444e76347b34a8c809e13617bbe2d6a",
+    "__main__.py": "9202eea8146f16e4c5561d36d66f951ec99b0a5789144022e0ce5f46fd51b110",
     "checks/__init__.py": "5ecab1bd415d4d017acd8bf631e2e8a18f88ebb99c037117995e946a27c95f60",
     "checks/adam_update.py": "4c83966ccc9165b6830970c4bf3c9eb20df7d3c3b2d0306cb21a880eeacdc635",
     "checks/additive_score.py": "8881c369688ee9db618dfe2b4542d102e09917bad7ca065bb6f9ebba4a5d5845",
@@ -27,7 +27,7 @@ DIGESTS = {
     "integrity.py": "a53a02996db24ff2d1c7653fc372f587575fe0ab285fa2f2a01a47b8cf402a50",
     "limits.py": "91f31c14f018bc07db5a88090aa7d25e96cffbe82c244e345aa484a515022e29",
     "loading.py": "43f1e0e3f56d5470a99b2ded37b9f20c58796563e07ac3989cfbb6596ca4935a",
-    "policy.py": "62aac1d7f8223cfa076217219a7c4acb2c38f9abd1c08241a959fdf9b114d2a9",
+    "policy.py": "7739cb4c652e4325ec549d8b5d5432ddb1a3d98c42e145e1fec8b8821b81a086",
     "protocol.py": "85c477f2daed180c6112aaa8de94f6f93712dff82fb6055b7047160d0b7fda2f",
     "reaper.py": "e8483e233112e539e9048e782d3d65d22ef1e1fb78b78281dc0ea48d7a914888",
     "remote.py": "63fa325ee95b48b5aaff8598c64cb3cd7559b699bb47740618f032379c0fd9c9",

@@ -109,8 +109,8 @@ class Policy:
             reason = self.read_refusal(where)
             if reason:
                 self.refuse(f"open {self.shown(where)} ({reason})")
-            if os.path.isdir(where) and not under(where, self.python):
-                self.refuse(f"open the folder {self.shown(where)}")
+            if os.path.isdir(where):                       # a folder's descriptor would let a relative open
+                self.refuse(f"open the folder {self.shown(where)}")   # (dir_fd, unseen by the hook) write in it
 
     def check_change(self, event, args):
         paths, dir_fds = PATH_EVENTS[event]
