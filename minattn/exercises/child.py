@@ -50,7 +50,7 @@ def main(argv=None):
     limits.limit_resources(settings["memory_mb"], settings["file_mb"])
     limits.cpu_budget(settings["timeout"])             # the first file's; the grader renews it for each file
     policy = Policy(os.getcwd(), settings["package"], settings["solutions"], settings["hidden"], settings["bases"])
-    students = Students(settings["memory_mb"], settings["timeout"], policy)
+    students = Students(settings["memory_mb"], policy)
     remember_own_source()
     policy.install()                                   # from here on, every action is checked
     while True:
@@ -79,8 +79,8 @@ def remember_own_source():
 class Students:
     """The student files imported so far, and the requests about their functions."""
 
-    def __init__(self, memory_mb, timeout, policy):
-        self.memory_mb, self.timeout, self.policy = memory_mb, timeout, policy
+    def __init__(self, memory_mb, policy):
+        self.memory_mb, self.policy = memory_mb, policy
         self.modules = {}
         self.files = set()
 

@@ -19,7 +19,7 @@ DIGESTS = {
     "checks/scaled_dot_attention.py": "e338d3b1af1a26b563cda2fb56e8005af5055d2b579f0bf1e5a514412ede0489",
     "checks/softmax_vjp.py": "fcd08a45b26dc43478eebad9d5b6c005bea0a9f3c514a4780b7f0b56cb351703",
     "checks/squeeze_excite.py": "2d91acda437ff47d0fee1f7c14b389b9327b5bd696e1a384b68a8c75520c8ea4",
-    "child.py": "8d93137116472922f3f7378d4d36669f8097a49da1b32b3da9ddde1f7cd455bc",
+    "child.py": "ceb9e08810178bca6fda50924d69cba30d089016f60211fef72af35875a10990",
     "classes.py": "66e313661a27af20ff3a0f0a412531cbac61737b3432d69a0c7a0d6eccfe94ea",
     "compare.py": "96c2c5b90f42f8477d38a69608cbd82ac94d15bb403ebbbd9e5a343e290f1bce",
     "gate_order.py": "20a7240c5864ca0dbe784ed9e3a42826739a601b924912f3bf8bebb08f96bc19",
