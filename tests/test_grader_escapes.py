@@ -18,6 +18,8 @@ import time
 
 import pytest
 
+from minattn.exercises import reaper
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from grader_runs import BOUND, ROOT, run_cli  # noqa: E402
 from test_grader import BYPASS, HEAD, SOLUTION, WRONG  # noqa: E402
@@ -173,6 +175,7 @@ def test_numeric_options_are_checked(option, value, tmp_path, capsys):
     err = capsys.readouterr().err
     assert stop.value.code == 2 and f"argument {option}: expected" in err and repr(value) in err, err
     assert time.monotonic() - started < BOUND and not (tmp_path / "g.csv").exists()
+    assert not reaper.processes_of(f"{os.getpid()}:")
 
 
 def test_the_committed_manifest_matches_the_grader():

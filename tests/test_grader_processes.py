@@ -146,3 +146,18 @@ def test_the_cpu_limit_ends_a_loop_the_grader_cannot(tmp_path):
         assert children and not any(running(pid) for pid in children)
     finally:
         clean_up(process)
+
+
+def test_the_output_reader_stops_though_the_pipe_stays_open():
+    """A process that escaped while holding the child's output pipe open cannot keep the grader waiting:
+    the reader stops when told, not at an end of file that never comes."""
+    from minattn.exercises.sandbox import BoundedOutput
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"printed\n")
+        output = BoundedOutput(os.fdopen(read_end, "rb"), limit=100)
+        started = time.monotonic()
+        output.finish()                                      # the write end is still open
+        assert time.monotonic() - started < 5 and output.take() == "printed\n"
+    finally:
+        os.close(write_end)
