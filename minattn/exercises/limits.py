@@ -1,4 +1,5 @@
-"""The resource limits of the process that runs students' files (child side, set before any student code runs).
+"""The resource limits of the process that runs students' files: set by the child before any student code
+runs, and the CPU budget renewed by the grader for each file (``renew_cpu_budget``).
 
 Each limit backs up a guard of the grader's:
 
@@ -9,8 +10,8 @@ Each limit backs up a guard of the grader's:
   gets ``MemoryError``), no core dumps, and a file-size cap
   (``RLIMIT_FSIZE``: a write beyond ``file_mb`` fails with ``EFBIG``, so
   a submission cannot fill the disk even inside its own folder).
-* ``cpu_budget``: a CPU-time limit (``RLIMIT_CPU``) a little above the
-  wall-clock limit of the file being graded; it stops a spinning child
+* ``cpu_budget`` / ``renew_cpu_budget``: a CPU-time limit (``RLIMIT_CPU``)
+  a little above the wall-clock limit of the file being graded; it stops a spinning child
   even if the grader cannot (stopped, or gone before the parent-death
   signal arrived).
 
