@@ -11,14 +11,15 @@ Each limit backs up a guard of the grader's:
   (``RLIMIT_FSIZE``: a write beyond ``file_mb`` fails with ``EFBIG``, so
   a submission cannot fill the disk even inside its own folder).
 * ``cpu_budget`` / ``renew_cpu_budget``: a CPU-time limit (``RLIMIT_CPU``)
-  a little above the wall-clock limit of the file being graded; it stops a spinning child
-  even if the grader cannot (stopped, or gone before the parent-death
-  signal arrived).
+  a little above the wall-clock limit of the file being graded; it stops
+  a spinning child even if the grader cannot (stopped, or gone before the
+  parent-death signal arrived).
 
-The hard limits stay where they are (a process may not raise a hard limit
-again); the policy's audit hook refuses ``resource.setrlimit`` to the
-student, so the soft limits set here are the ones that hold. Where the OS
-has none of this (Windows), each function does nothing.
+Memory and file size are hard limits (a process may not raise a hard
+limit again). The CPU limit is a soft one under an unlimited hard one, so
+that the grader can renew it; the policy's audit hook refuses
+``resource.setrlimit`` to the student. Where the OS has none of this
+(Windows), each function does nothing.
 """
 import os
 import signal
