@@ -1,4 +1,5 @@
 """The coursework: every starter fails its checker, every solution passes, known mistakes get their message."""
+import ast
 import os
 import re
 import subprocess
@@ -71,6 +72,19 @@ def test_starter_is_packaged_and_declares_its_exercise(name):
     assert f'EXERCISE = "{name}"' in text and "NotImplementedError" in text
     for function in exercises.grader(name).FUNCTIONS:
         assert f"def {function}(" in text
+
+
+@pytest.mark.parametrize("name", exercises.EXERCISES)
+def test_starter_and_solution_import_only_what_the_grader_allows(name):
+    """The grader's policy lets a student's file import ``policy.ALLOWED_IMPORTS``: the starter's imports, and
+    the solution's, must be among them (else a correct file would fail its last check)."""
+    from minattn.exercises.policy import ALLOWED_IMPORTS
+    for path in (os.path.join(STARTERS, f"{name}.py"), solution(name)):
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert imported and {module.split(".")[0] for module in imported} <= ALLOWED_IMPORTS, (path, imported)
 
 
 # -- starters fail, solutions pass, known mistakes get their message ----------
