@@ -18,8 +18,8 @@ Provided: ``History`` (always added, last), ``EarlyStopping``,
 ``ReduceLROnPlateau``, ``TerminateOnNaN``.
 
 The code: ``base.py`` -- the hooks, ``CallbackList``, ``History`` and what
-a diverged step raises; ``learning_rate.py`` -- the two that change the
-learning rate; ``builtin.py`` -- the others.
+a diverged step raises; ``builtin.py`` -- the callbacks above but one;
+``reduce_lr_on_plateau.py`` -- ``ReduceLROnPlateau``.
 
 Divergence: ``fit`` itself stops at a step whose loss or weight update is not
 finite, before applying it, warns with ``TrainingDiverged`` (naming the epoch
@@ -27,8 +27,8 @@ and batch) and returns the History; see ``Model.fit``.
 """
 from .base import (Callback, CallbackList, History, StepDiverged, TrainingDiverged, as_callbacks,
                    check_step)
-from .builtin import CSVLogger, EarlyStopping, ModelCheckpoint, TerminateOnNaN, improves
-from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
+from .builtin import CSVLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint, TerminateOnNaN, improves
+from .reduce_lr_on_plateau import ReduceLROnPlateau
 
 __all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
            "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "TrainingDiverged"]

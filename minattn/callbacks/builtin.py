@@ -1,7 +1,7 @@
 """The callbacks a user adds to ``fit(callbacks=[...])``, with Keras's names and meanings:
-``EarlyStopping``, ``ModelCheckpoint``, ``CSVLogger``, ``TerminateOnNaN`` (and
-``improves``, how a monitored value is judged better). The two that change
-the learning rate are in ``learning_rate.py``.
+``EarlyStopping``, ``ModelCheckpoint``, ``CSVLogger``, ``LearningRateScheduler``,
+``TerminateOnNaN`` (and ``improves``, how a monitored value is judged better).
+``ReduceLROnPlateau`` is in ``reduce_lr_on_plateau.py``.
 
 Each overrides the hooks of ``base.Callback`` it needs.
 """
@@ -11,6 +11,7 @@ import os
 import warnings
 
 from ..arguments import check_finite, check_int
+from ..optimizers.schedules import LearningRateSchedule
 from .base import Callback
 
 
@@ -204,6 +205,57 @@ class CSVLogger(Callback):
     def on_train_end(self, logs=None):
         if self.file is not None and not self.file.closed:
             self.file.close()
+
+
+class LearningRateScheduler(Callback):
+    """Set the optimizer's learning rate at the start of every epoch to ``schedule(epoch, lr)``.
+
+    ``epoch`` counts from 0; ``lr`` is the current rate. A schedule taking
+    only ``epoch`` also works (Keras's old form). The rate in use is logged
+    as ``learning_rate`` at the end of each epoch. The readable and the fast
+    training steps both read ``optimizer.learning_rate`` at every step.
+
+    Args:
+        schedule: ``(epoch, lr) -> new lr``, a positive finite number.
+        verbose: 1 prints each new rate.
+    """
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler: schedule must be a function (epoch, lr) -> lr, "
+                            f"got {type(schedule).__name__}")
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.compiled.optimizer
+        try:
+            rate = self.schedule(epoch, float(optimizer.learning_rate))
+        except TypeError:
+            rate = self.schedule(epoch)
+        optimizer.learning_rate = rate                   # the optimizer checks it: finite and > 0
+        if self.verbose > 0:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {rate}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.compiled.optimizer.learning_rate)
+
+    def on_train_begin(self, logs=None):
+        settable_optimizer(self)
+
+
+def settable_optimizer(callback):
+    """The model's optimizer, checked to have a number as its rate: the rate of an optimizer built
+    with a schedule (``minattn.optimizers.schedules``) cannot be set, as in Keras, so the callbacks
+    that set it refuse it when training starts (Keras fails at the first change)."""
+    optimizer = callback.model.compiled.optimizer
+    if isinstance(optimizer.learning_rate, LearningRateSchedule):
+        raise TypeError(f"{type(callback).__name__}: the optimizer's learning rate is the schedule "
+                        f"{optimizer.learning_rate!r}, which sets the rate at every step and cannot be "
+                        "changed by a callback (Keras refuses it too); give the optimizer a number as "
+                        "learning_rate, or leave this callback out")
+    return optimizer
 
 
 class TerminateOnNaN(Callback):

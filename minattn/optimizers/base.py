@@ -12,6 +12,7 @@ moments as flat vectors, the weights' paths -- is a separate value, so a
 step is a pure function (see the package docstring).
 """
 import math
+import numbers
 
 import numpy as np
 
@@ -98,10 +99,10 @@ class Optimizer:
         if not isinstance(self._learning_rate, LearningRateSchedule):
             return self._learning_rate
         rate = self._learning_rate(iterations)
-        if not (isinstance(rate, float) and math.isfinite(rate) and rate >= 0):
+        if not (isinstance(rate, numbers.Real) and not isinstance(rate, bool) and math.isfinite(rate) and rate >= 0):
             raise ValueError(f"{type(self).__name__}: the schedule {self._learning_rate!r} gave the rate "
-                             f"{rate!r} at step {iterations}; expected a finite float >= 0")
-        return rate
+                             f"{rate!r} at step {iterations}; expected a finite number >= 0")
+        return float(rate)
 
     # -- weight decay -----------------------------------------------------------------------
     def exclude_from_weight_decay(self, var_list=None, var_names=None):

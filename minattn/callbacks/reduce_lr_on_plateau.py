@@ -1,67 +1,9 @@
-"""The callbacks that change the optimizer's learning rate between epochs, with Keras's names:
-``LearningRateScheduler`` (a function of the epoch) and ``ReduceLROnPlateau`` (when a logged
-value stops improving).
-
-Both set ``optimizer.learning_rate``, a number. An optimizer built with a
-schedule (``minattn.optimizers.schedules``) already has its rate for every
-step; as in Keras its rate cannot be set, and these callbacks refuse it --
-at the start of training, where Keras fails at the first change.
-"""
+"""``ReduceLROnPlateau``: lower the learning rate when a logged value stops improving (Keras's callback)."""
 import warnings
 
 from ..arguments import check_finite, check_int
-from ..optimizers.schedules import LearningRateSchedule
 from .base import Callback
-from .builtin import improves
-
-
-def settable_optimizer(callback):
-    """The model's optimizer, checked to have a number as its rate (not a schedule)."""
-    optimizer = callback.model.compiled.optimizer
-    if isinstance(optimizer.learning_rate, LearningRateSchedule):
-        raise TypeError(f"{type(callback).__name__}: the optimizer's learning rate is the schedule "
-                        f"{optimizer.learning_rate!r}, which sets the rate at every step and cannot be "
-                        "changed by a callback (Keras refuses it too); give the optimizer a number as "
-                        "learning_rate, or leave this callback out")
-    return optimizer
-
-
-class LearningRateScheduler(Callback):
-    """Set the optimizer's learning rate at the start of every epoch to ``schedule(epoch, lr)``.
-
-    ``epoch`` counts from 0; ``lr`` is the current rate. A schedule taking
-    only ``epoch`` also works (Keras's old form). The rate in use is logged
-    as ``learning_rate`` at the end of each epoch. The readable and the fast
-    training steps both read ``optimizer.learning_rate`` at every step.
-
-    Args:
-        schedule: ``(epoch, lr) -> new lr``, a positive finite number.
-        verbose: 1 prints each new rate.
-    """
-
-    def __init__(self, schedule, verbose=0):
-        super().__init__()
-        if not callable(schedule):
-            raise TypeError(f"LearningRateScheduler: schedule must be a function (epoch, lr) -> lr, "
-                            f"got {type(schedule).__name__}")
-        self.schedule, self.verbose = schedule, verbose
-
-    def on_train_begin(self, logs=None):
-        settable_optimizer(self)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        optimizer = settable_optimizer(self)
-        try:
-            rate = self.schedule(epoch, float(optimizer.learning_rate))
-        except TypeError:
-            rate = self.schedule(epoch)
-        optimizer.learning_rate = rate                   # the optimizer checks it: finite and > 0
-        if self.verbose > 0:
-            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {rate}.")
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["learning_rate"] = float(self.model.compiled.optimizer.learning_rate)
+from .builtin import improves, settable_optimizer
 
 
 class ReduceLROnPlateau(Callback):
