@@ -18,6 +18,7 @@ import pytest
 from minattn import optimizers
 from minattn.callbacks import ReduceLROnPlateau
 from minattn.optimizers import schedules
+from minattn.pytree import flatten
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 SCRIPT = os.path.join(FIXTURES, "make_keras_optimizers.py")
@@ -72,14 +73,14 @@ def run_minattn(case, dtype):
     weights, grads = tables.inputs(dtype)
     params = as_tree(weights)
     state = optimizer.init(params)
-    flat, flat_state = optimizers.base.flatten(params), optimizer.init(params)
+    flat, flat_state = flatten(params), optimizer.init(params)
     sizes = np.array([w.size for w in weights.values()])
     history, rates = {path: [] for path in weights}, []
     for step_grads in grads:
         rates.append(optimizer.learning_rate_at(state["t"]))
         params, state = optimizer.step(params, as_tree(step_grads), state)
-        flat, flat_state = optimizer.update(flat, optimizers.base.flatten(as_tree(step_grads)), flat_state, sizes)
-        np.testing.assert_array_equal(flat, optimizers.base.flatten(params))
+        flat, flat_state = optimizer.update(flat, flatten(as_tree(step_grads)), flat_state, sizes)
+        np.testing.assert_array_equal(flat, flatten(params))
         for path in weights:
             layer, weight = path.split("/")
             assert params[layer][weight].dtype == dtype
