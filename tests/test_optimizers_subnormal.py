@@ -56,3 +56,11 @@ def test_flushing_does_not_change_training_with_normal_moments():
         m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
         ref -= 0.01 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t) * m / (np.sqrt(v) + 1e-7)
     np.testing.assert_allclose(flat, ref, rtol=1e-12, atol=1e-14)
+
+
+def test_amsgrad_flushes_its_largest_second_moment_too():
+    adam = Adam(amsgrad=True)
+    state = adam.init_flat(np.zeros(4, np.float32))
+    state["v_hat"][:] = [1e-40, 1e-3, 0.0, 1e-40]
+    state = _zero_gradient_steps(adam, state, FLUSH_EVERY)
+    assert state["v_hat"][0] == 0.0 and state["v_hat"][1] == np.float32(1e-3)   # a max: never decays
