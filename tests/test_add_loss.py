@@ -12,7 +12,8 @@ import minattn
 from minattn import Input, Model, gradcheck
 from minattn.layers import LSTM, Dense, Dropout, Flatten, Lambda, StructuredSelfAttention, attention_penalty
 from minattn.optimizers import Adam
-from minattn.fast.training import FastSteps
+from minattn.fast.step import FastStep
+from autograd.extend import defvjp, primitive
 from minattn.pytree import flatten, unflatten
 
 TIME, FEATURES, HOPS = 5, 3, 2
@@ -59,13 +60,35 @@ def bce(y, p):
 
 def differentiated_loss(model, x, y):
     """``(f, w)``: the function fit differentiates, as a function of one weight vector, and the
-    model's current weights as that vector -- the fast path's ``flat_loss`` or the readable
-    path's ``batch_loss`` (over the same vector unflattened into the weights tree)."""
-    if minattn.fused_enabled():
-        steps = FastSteps(model, model.compiled)
-        return (lambda flat: steps.flat_loss(flat, [x], [y], None, {})), steps.weights.flat.copy()
+    model's current weights as that vector -- on the fast path the fast step's loss, with the
+    step's own flat gradient as its derivative; on the readable path ``batch_loss`` (over the
+    same vector unflattened into the weights tree)."""
+    if minattn.fast_enabled():
+        step = FastStep(model, model.compiled)
+        return fast_step_loss(step, [x], [y]), step.weights.flat.copy()
     params = model.params
     return (lambda flat: model.compiled.batch_loss(unflatten(flat, params), [x], [y], None)), flatten(params)
+
+
+def fast_step_loss(step, xs, ys):
+    """The fast step's loss as an autograd primitive of the flat weights, whose derivative is the
+    gradient the step computes by hand (so ``grad`` and ``check_grads`` test that gradient)."""
+    last = {}
+
+    def at(flat):                     # one step per point: the vjp reuses the forward's gradient
+        key = np.asarray(flat).tobytes()
+        if key not in last:
+            np.copyto(step.weights.flat, flat)
+            loss, _ = step.loss_and_gradient(xs, ys, None)
+            last.clear()
+            last[key] = (loss, step.gradient.copy())
+        return last[key]
+
+    @primitive
+    def loss(flat):
+        return at(flat)[0]
+    defvjp(loss, lambda ans, flat: lambda g: g * at(flat)[1])
+    return loss
 
 
 def training_loss(model, x, y):
@@ -116,7 +139,7 @@ def test_add_loss_after_compile_counts_and_keeps_float32():
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("fused", [False, True], ids=["traced", "fused"])
 def test_training_gradient_matches_finite_differences(float64, fused):
-    minattn.set_fused(fused)
+    minattn.set_fast(fused)
     model, _, _ = penalty_model(2.0, lstm=True)
     model.compile(Adam(), loss="binary_crossentropy")
     x, y = data(4)

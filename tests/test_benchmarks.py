@@ -11,7 +11,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
 import time_lstm  # noqa: E402
 
 import minattn  # noqa: E402
-from minattn.fast.lstm import lstm, lstm_forward  # noqa: E402
+from minattn.fast.lstm import LSTM_RECORD, lstm_forward  # noqa: E402
+from minattn.layers import LSTM  # noqa: E402
 
 
 def test_time_lstm_prints_a_positive_time_for_each_piece_of_each_shape(capsys):
@@ -23,11 +24,13 @@ def test_time_lstm_prints_a_positive_time_for_each_piece_of_each_shape(capsys):
     assert "E2 (batch 32, steps 10, features 10, units 64)" in out
 
 
-def test_the_timed_forward_pass_computes_what_the_public_op_returns():
-    """The script times ``lstm_forward``; it must be the work the recorded ``lstm`` op does."""
-    args = time_lstm.lstm_arguments(batch=3, steps=4, features=2, units=5)
-    timed = lstm_forward(*args)["outputs"]
-    public = lstm(*args)
+def test_the_timed_forward_pass_computes_what_the_lstm_record_returns():
+    """The script times ``lstm_forward``; it must be the work the LSTM's record does."""
+    x, kernel, recurrent, bias, h0, c0 = time_lstm.lstm_arguments(batch=3, steps=4, features=2, units=5)
+    timed = lstm_forward(x, kernel, recurrent, bias, h0, c0)["outputs"]
+    layer = LSTM(5, return_sequences=True, return_state=True)
+    params = {"kernel": kernel, "recurrent_kernel": recurrent, "bias": bias}
+    public, _ = LSTM_RECORD.forward(layer, params, [x, h0, c0])
     assert len(timed) == len(public) == 3
     for a, b in zip(timed, public):
         assert np.array_equal(a, b)

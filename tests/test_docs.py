@@ -194,7 +194,7 @@ def test_every_file_the_page_names_exists(page):
 
 @pytest.mark.parametrize("page", MAP_PAGES)
 def test_every_dotted_name_the_page_gives_exists(page):
-    """``Layer.forward``, ``fast.seam.kernel_for``, ``model.params``, ``np.copyto``: each must resolve."""
+    """``Layer.forward``, ``fast.table.record_for``, ``model.params``, ``np.copyto``: each must resolve."""
     modules = minattn_modules()
     names = set()
     for span in CODE_SPAN.findall(prose(page_text(page))):
@@ -208,7 +208,7 @@ def test_every_dotted_name_the_page_gives_exists(page):
 
 def test_the_name_check_refuses_what_does_not_exist():
     modules = minattn_modules()
-    assert resolve("Layer.forward", modules) and resolve("fast.seam.kernel_for", modules)
+    assert resolve("Layer.forward", modules) and resolve("fast.table.record_for", modules)
     assert resolve("model.assign_params", modules) and resolve("layer.params", modules)
     assert not resolve("training.Compiled.flat_loss", modules) and not resolve("pytree.FlatParams", modules)
     assert not resolve("Trainable.fit", modules) and not resolve("model.flat_params", modules)
@@ -237,7 +237,7 @@ def quoted_blocks(page):
 
 def test_code_quoted_from_the_source_is_the_source():
     blocks = quoted_blocks("architecture.md")
-    assert {path for path, _ in blocks} >= {"minattn/layers/base.py", "minattn/training.py"}
+    assert {path for path, _ in blocks} >= {"minattn/model.py", "minattn/fast/table.py", "minattn/training.py"}
     for path, code in blocks:
         with open(os.path.join(ROOT, path)) as handle:
             source = handle.read()

@@ -1,12 +1,17 @@
-"""The fast path (``minattn.fast``) against finite differences and the readable path.
+"""The fast path (``minattn.fast``): every record of the table against finite differences
+and the readable path.
 
 * every hand-written autograd primitive anywhere in minattn is
   gradient-checked in float64 (the list comes from scanning the package: a
-  new primitive without a case here fails the suite);
-* every registered fast kernel runs in at least one layer case, every layer
-  case is gradient-checked with the fast path on, and its output and
-  gradients equal the readable layer's (``apply``).
+  new primitive without a case here fails the suite); the records' one
+  primitive (``Record.run``) is checked through every record below;
+* every record of the table (``fast.table.RECORDS``) runs in at least one
+  layer case (a record added without a case fails); for every such case the
+  record's output and gradients -- called directly, and as one autograd
+  primitive -- equal the readable layer's (``apply``), and its backward pass
+  agrees with finite differences of its forward pass in float64.
 """
+import contextlib
 import importlib
 import pkgutil
 
@@ -19,141 +24,35 @@ import gradcheck_cases as cases
 import minattn
 from minattn import activations as act
 from minattn import gradcheck, losses
-from minattn.fast import attention as fast_attention
-from minattn.fast import cell as fast_cell
-from minattn.fast import dense as fast_dense
-from minattn.fast import flat, seam
-from minattn.fast import gru as fast_gru
 from minattn.fast import losses as fast_losses
-from minattn.fast import lstm as fast_lstm
-from minattn.fast import windows as fast_windows
+from minattn.fast.table import RECORDS, record_for
 from minattn.layers import GRU, LSTM
+from minattn.pytree import named_leaves, tree_map
 
 TOL = 1e-5
+EPS = 1e-6
 RNG = np.random.default_rng(7)
-FUSABLE = [act.linear, act.sigmoid, act.tanh, act.relu, act.relu6, act.hard_sigmoid,
-           act.legacy_hard_sigmoid]
+PROBS = np.clip(RNG.random((4, 3)), 0.05, 0.95)
+TARGETS = (RNG.random((4, 3)) > 0.5).astype(float)
 
 
 @pytest.fixture
 def fused_on():
-    minattn.set_fused(True)
+    minattn.set_fast(True)
     yield
 
 
-def _dense_case(activation, use_bias):
-    x, kernel = cases.rand(3, 2, 5, seed=1), cases.rand(5, 4, seed=2, scale=0.5)
-    params = {"kernel": kernel, "bias": cases.rand(4, seed=3, scale=0.1)} if use_bias else {"kernel": kernel}
-    weights = cases.rand(3, 2, 4, seed=4)
-    return lambda t: anp.sum(fast_dense.dense(t["x"], t["params"]["kernel"], t["params"].get("bias"), activation)
-                             * weights), {"params": params, "x": x}
-
-
-def _lstm_case(mask, recurrent_activation, activation=act.tanh):
-    batch, steps, units = 3, 4, 5
-    tree = {"x": cases.rand(batch, steps, 3, seed=5), "W": cases.rand(3, 4 * units, seed=15, scale=0.4),
-            "U": cases.rand(units, 4 * units, seed=6, scale=0.3), "b": cases.rand(4 * units, seed=16, scale=0.2),
-            "h0": cases.rand(batch, units, seed=8, scale=0.2), "c0": cases.rand(batch, units, seed=9, scale=0.2)}
-    weights = [cases.rand(batch, steps, units, seed=10), cases.rand(batch, units, seed=17),
-               cases.rand(batch, units, seed=18)]
-
-    def f(t):
-        outputs = fast_lstm.lstm(t["x"], t["W"], t["U"], t["b"], t["h0"], t["c0"], mask=mask,
-                             activation=activation, recurrent_activation=recurrent_activation)
-        return sum(anp.sum(o * w) for o, w in zip(outputs, weights))
-    return f, tree
-
-
-def _gru_case(mask, recurrent_activation, reset_after, activation=act.tanh, use_bias=True):
-    batch, steps, units = 3, 4, 5
-    tree = {"x": cases.rand(batch, steps, 3, seed=5), "W": cases.rand(3, 3 * units, seed=15, scale=0.4),
-            "U": cases.rand(units, 3 * units, seed=6, scale=0.3),
-            "h0": cases.rand(batch, units, seed=8, scale=0.2)}
-    if use_bias:
-        tree["b"] = cases.rand(*((2, 3 * units) if reset_after else (3 * units,)), seed=16, scale=0.2)
-    weights = [cases.rand(batch, steps, units, seed=10), cases.rand(batch, units, seed=17)]
-
-    def f(t):
-        outputs = fast_gru.gru(t["x"], t["W"], t["U"], t.get("b"), t["h0"], mask=mask, activation=activation,
-                            recurrent_activation=recurrent_activation, reset_after=reset_after)
-        return sum(anp.sum(o * w) for o, w in zip(outputs, weights))
-    return f, tree
-
-
-PROBS = np.clip(RNG.random((4, 3)), 0.05, 0.95)
-TARGETS = (RNG.random((4, 3)) > 0.5).astype(float)
-MASK = np.array([[1, 1, 0, 1], [1, 0, 0, 0], [1, 1, 1, 1]], dtype=bool)
-
-def _windows_case():
-    x = cases.rand(2, 5, 4, 3, seed=19)                         # (batch, H, W, C); 2x2 windows, strides 2x1
-    weights = cases.rand(2, 2, 3, 4, 3, seed=20)                # (batch, out_h, out_w, 4, C)
-    return lambda t: anp.sum(fast_windows.windows(t, (2, 2), (2, 1), 2, 3) * weights), x
-
-
-def _take_weight_case():
-    weights = cases.rand(2, 3, seed=22)
-    return lambda t: anp.sum(flat.take_weight(t, 2, 8, (2, 3)) * weights) + anp.sum(t ** 2), \
-        cases.rand(10, seed=21)
-
-
-def _lstm_cell_case():
-    batch, features, units = 3, 4, 5
-    tree = {"x": cases.rand(batch, features, seed=30), "h": cases.rand(batch, units, seed=31, scale=0.5),
-            "c": cases.rand(batch, units, seed=32, scale=0.5),
-            "W": cases.rand(features, 4 * units, seed=33, scale=0.4),
-            "U": cases.rand(units, 4 * units, seed=34, scale=0.3), "b": cases.rand(4 * units, seed=35, scale=0.2)}
-    weights = [cases.rand(batch, units, seed=36), cases.rand(batch, units, seed=37)]
-
-    def f(t):
-        outputs = fast_cell.lstm_cell(t["x"], t["h"], t["c"], t["W"], t["U"], t["b"])
-        return sum(anp.sum(o * w) for o, w in zip(outputs, weights))
-    return f, tree
-
-
-def _additive_scores_case():
-    tree = {"q": cases.rand(3, 4, seed=40), "keys": cases.rand(3, 5, 6, seed=41, scale=0.5),
-            "W": cases.rand(4, 6, seed=42, scale=0.5), "v": cases.rand(6, seed=43)}
-    weights = cases.rand(3, 5, seed=44)
-    return lambda t: anp.sum(fast_attention.additive_scores(t["q"], t["keys"], t["W"], t["v"]) * weights), tree
-
-
-def _masked_softmax_case(allowed):
-    weights = cases.rand(3, 5, seed=46)
-    return lambda t: anp.sum(fast_attention.masked_softmax(t, allowed) * weights), cases.rand(3, 5, seed=45)
-
-
-ALLOWED = np.array([[1, 1, 1, 1, 1], [1, 0, 1, 0, 0], [0, 0, 0, 0, 0]], dtype=bool)   # a row with none allowed
-
+# -- the primitives of the package ------------------------------------------------------------
 # Every primitive, by "module.name" (an op recorded through a private ``_<name>_op`` is
-# checked through its public function ``<name>``).
+# checked through its public function ``<name>``). The records' one primitive,
+# ``minattn.fast.record.record_op``, is checked through every record (the tests below).
+RECORD_PRIMITIVE = "minattn.fast.record.record_op"
 PRIMITIVE_CASES = {
     "minattn.activations.tanh": [("tanh", lambda t: anp.sum(act.tanh(t) * PROBS), cases.rand(4, 3, seed=12)),
                                  ("tanh-large", lambda t: anp.sum(act.tanh(t * 30.0) * PROBS),
                                   cases.rand(4, 3, seed=12))],
     "minattn.activations.erf": [("erf", lambda t: anp.sum(act.erf(t) * PROBS), cases.rand(4, 3, seed=11)),
                                 ("erf-wide", lambda t: anp.sum(act.erf(t * 3.0) * PROBS), cases.rand(4, 3, seed=11))],
-    "minattn.fast.cell.lstm_cell": [("step", *_lstm_cell_case())],
-    "minattn.fast.attention.additive_scores": [("scores", *_additive_scores_case())],
-    "minattn.fast.attention.masked_softmax": [("mask", *_masked_softmax_case(ALLOWED)),
-                                              ("no-mask", *_masked_softmax_case(None))],
-    "minattn.fast.windows.windows": [("2x2-stride2x1", *_windows_case())],
-    "minattn.fast.flat.take_weight": [("slice", *_take_weight_case())],
-    "minattn.fast.dense.softmax": [("axis-1", lambda t: anp.sum(fast_dense.softmax(t) * PROBS), cases.rand(4, 3, seed=13)),
-                ("axis0", lambda t: anp.sum(fast_dense.softmax(t, axis=0) * PROBS), cases.rand(4, 3, seed=14))],
-    "minattn.fast.dense.dense": [(f"{fn.__name__}-bias{b}", *_dense_case(fn, b)) for fn in FUSABLE + [act.softmax]
-              for b in (True, False)],
-    "minattn.fast.lstm.lstm": [(f"{'mask' if m is not None else 'nomask'}-{fn.__name__}", *_lstm_case(m, fn))
-             for m in (None, MASK) for fn in (act.sigmoid, act.hard_sigmoid)]
-    + [("relu-candidate", *_lstm_case(None, act.sigmoid, act.relu))],
-    "minattn.fast.gru.gru": [(f"{'after' if ra else 'before'}-{'mask' if m is not None else 'nomask'}-{fn.__name__}",
-             *_gru_case(m, fn, ra)) for ra in (True, False) for m in (None, MASK)
-            for fn in (act.sigmoid, act.hard_sigmoid)]
-    + [(f"relu-candidate-{'after' if ra else 'before'}", *_gru_case(MASK, act.sigmoid, ra, act.relu))
-       for ra in (True, False)]
-    + [(f"no-bias-{'after' if ra else 'before'}", *_gru_case(None, act.sigmoid, ra, use_bias=False))
-       for ra in (True, False)],
-    "minattn.fast.losses.mean_squared_error": [("mse", lambda t: fast_losses.mean_squared_error(TARGETS, t), PROBS)],
-    "minattn.fast.losses.binary_crossentropy": [("bce", lambda t: fast_losses.binary_crossentropy(TARGETS, t), PROBS)],
 }
 ALL_PRIMITIVE_CASES = [(name, cid, f, x) for name, items in PRIMITIVE_CASES.items() for cid, f, x in items]
 
@@ -182,8 +81,11 @@ def every_primitive():
 def test_every_primitive_in_the_package_has_a_gradient_case():
     """An op recorded through a private primitive ``_<name>_op`` counts as its public ``<name>``."""
     found = every_primitive()
+    assert RECORD_PRIMITIVE in found
     public = set()
     for qualified in found:
+        if qualified == RECORD_PRIMITIVE:
+            continue                      # checked record by record below
         module, name = qualified.rsplit(".", 1)
         if name.startswith("_") and name.endswith("_op"):
             public_name = f"{module}.{name[1:-3]}"
@@ -192,23 +94,11 @@ def test_every_primitive_in_the_package_has_a_gradient_case():
             public.add(public_name)
         else:
             public.add(qualified)
-    assert {"minattn.fast.dense.dense", "minattn.fast.lstm.lstm", "minattn.activations.tanh"} <= public
+    assert "minattn.activations.tanh" in public
     missing = public - set(PRIMITIVE_CASES)
     assert not missing, f"primitives without a gradient check: {sorted(missing)} -- add them to PRIMITIVE_CASES"
     stale = set(PRIMITIVE_CASES) - public
     assert not stale, f"cases for primitives that no longer exist: {sorted(stale)}"
-
-
-def test_every_fast_kernel_runs_in_some_layer_case(fused_on):
-    """Each registered kernel takes over at least one registry case, so fast == readable is
-    tested for it below."""
-    covered = set()
-    for make in cases.LAYER_CASES.values():
-        layer = make()[0]
-        if seam.kernel_for(layer) is not None:
-            covered.add(type(layer))
-    missing = set(seam.KERNELS) - covered
-    assert not missing, f"fast kernels no layer case runs: {sorted(c.__name__ for c in missing)}"
 
 
 @pytest.mark.parametrize("name,case_id,f,tree", ALL_PRIMITIVE_CASES,
@@ -218,25 +108,145 @@ def test_primitive_gradients(name, case_id, f, tree):
     assert max(report.values()) <= TOL
 
 
+# -- the losses' hand-written values and gradients ---------------------------------------------
 @pytest.mark.parametrize("fn", [losses.mean_squared_error, losses.binary_crossentropy])
-def test_fused_losses_equal_the_readable_ones(fn):
-    fused_fn = fast_losses.KERNELS[fn]
-    assert fused_fn(TARGETS, PROBS) == pytest.approx(np.mean(fn(TARGETS, PROBS)), rel=1e-12)
-    g_fused = grad(lambda p: fused_fn(TARGETS, p))(PROBS)
+def test_hand_written_losses_equal_the_readable_ones(fn):
+    value_fn, grad_fn = fast_losses.LOSS_GRADS[fn]
+    assert value_fn(TARGETS, PROBS) == pytest.approx(np.mean(fn(TARGETS, PROBS)), rel=1e-12)
     g_traced = grad(lambda p: anp.mean(fn(TARGETS, p)))(PROBS)
-    assert np.allclose(g_fused, g_traced, rtol=1e-10, atol=1e-14)
+    assert np.allclose(grad_fn(TARGETS, PROBS), g_traced, rtol=1e-10, atol=1e-14)
+    value, g = fast_losses.loss_with_grad(fn)(TARGETS, PROBS)
+    assert value == value_fn(TARGETS, PROBS) and np.array_equal(g, grad_fn(TARGETS, PROBS))
 
 
-# -- every layer case, fused ------------------------------------------------------------------
-@pytest.mark.parametrize("case_id", sorted(cases.LAYER_CASES))
-def test_layer_gradients_with_fused_ops(case_id, fused_on):
+def test_a_loss_without_a_hand_written_gradient_goes_through_autograd():
+    fn = losses.categorical_crossentropy
+    assert fn not in fast_losses.LOSS_GRADS
+    targets = TARGETS / np.maximum(TARGETS.sum(axis=1, keepdims=True), 1)
+    value, g = fast_losses.loss_with_grad(fn)(targets, PROBS)
+    assert value == pytest.approx(float(np.mean(fn(targets, PROBS))), rel=1e-12)
+    assert np.allclose(g, grad(lambda p: anp.mean(fn(targets, p)))(PROBS), rtol=1e-12)
+
+
+# -- every record of the table -------------------------------------------------------------------
+def _call(layer, kwargs):
+    return {"mask": kwargs["mask"]} if layer.accepts_mask and "mask" in kwargs else {}
+
+
+def _record_cases():
+    """The layer cases some record covers (with the fast path on)."""
+    found = []
+    for case_id in sorted(cases.LAYER_CASES):
+        layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
+        if record_for(layer, isinstance(inputs, list)) is not None:
+            found.append(case_id)
+    return found
+
+
+RECORD_CASES = _record_cases()
+
+
+def test_every_record_of_the_table_runs_in_some_layer_case():
+    """A record added to the table without a layer case fails here."""
+    covered = {type(cases.LAYER_CASES[case_id]()[0]) for case_id in RECORD_CASES}
+    missing = set(RECORDS) - covered
+    assert not missing, f"records no layer case runs: {sorted(c.__name__ for c in missing)}"
+    assert len(RECORDS) >= 12
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _projections(out):
+    """A fixed weight per output element, so every one of them matters: sum(out * w)."""
+    return [np.cos(np.arange(np.size(o))).reshape(np.shape(o)) + 0.5 for o in _as_list(out)]
+
+
+@pytest.mark.parametrize("case_id", RECORD_CASES)
+def test_record_equals_the_readable_layer(case_id):
+    """forward's output and backward's gradients equal ``apply``'s and autograd's (float64)."""
     layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
-    report = gradcheck.check_layer(layer, inputs, tol=TOL, **kwargs)
+    many, call = isinstance(inputs, list), _call(layer, kwargs)
+    record = record_for(layer, many)
+    out, saved = record.forward(layer, layer.params, inputs, **call)
+    with minattn.readable():
+        readable = layer.apply(layer.params, inputs, **call)
+    for got, want in zip(_as_list(out), _as_list(readable)):
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-14)
+    weights = _projections(out)
+    g = weights if isinstance(out, list) else weights[0]
+    dx, dparams = record.backward(layer, layer.params, saved, g, [True] * len(_as_list(inputs)))
+
+    def total(tree):
+        with minattn.readable():
+            y = layer.apply(tree["params"], list(tree["x"]) if many else tree["x"], **call)
+        return sum(anp.sum(o * w) for o, w in zip(_as_list(y), weights))
+    expected = grad(total)({"params": layer.params, "x": inputs})
+    assert [key for key, _ in named_leaves(dparams)] == [key for key, _ in named_leaves(layer.params)]
+    for (name, got), (_, want) in zip(named_leaves(dparams), named_leaves(expected["params"])):
+        assert np.allclose(got, want, rtol=1e-10, atol=1e-12), name
+    for got, want in zip(_as_list(dx), _as_list(expected["x"])):
+        assert np.allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case_id", RECORD_CASES)
+def test_record_gradients_against_finite_differences(case_id):
+    """Each weight's and input's gradient from ``backward``, against central differences of
+    ``forward`` along a random direction in that weight (or input) alone, in float64."""
+    layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
+    many, call = isinstance(inputs, list), _call(layer, kwargs)
+    record = record_for(layer, many)
+    params = tree_map(np.array, layer.params)                  # copies, nudged in place below
+    xs = [np.array(x, dtype=float) for x in _as_list(inputs)]
+    out, saved = record.forward(layer, params, xs if many else xs[0], **call)
+    weights = _projections(out)
+    g = weights if isinstance(out, list) else weights[0]
+    dx, dparams = record.backward(layer, params, saved, g, [True] * len(xs))
+    analytic = dict(named_leaves(dparams), **{f"x{i}": d for i, d in enumerate(_as_list(dx))})
+    leaves = dict(named_leaves(params), **{f"x{i}": x for i, x in enumerate(xs)})
+    rng = np.random.default_rng(3)
+
+    def loss():
+        y, _ = record.forward(layer, params, xs if many else xs[0], **call)
+        return sum(np.sum(o * w) for o, w in zip(_as_list(y), weights))
+
+    for name, leaf in leaves.items():
+        direction = rng.standard_normal(leaf.shape)
+        leaf += EPS * direction
+        up = loss()
+        leaf -= 2 * EPS * direction
+        down = loss()
+        leaf += EPS * direction
+        numeric, exact = (up - down) / (2 * EPS), np.sum(analytic[name] * direction)
+        assert abs(numeric - exact) <= TOL * max(1.0, abs(exact)), (name, numeric, exact)
+
+
+@contextlib.contextmanager
+def through_the_table(layer):
+    """Inside, ``layer.forward`` runs as the graph runs it: its record as one autograd primitive
+    (``Record.run``) where the table has one, else ``apply``."""
+    def forward(params, x, **call):
+        record = record_for(layer, isinstance(x, (list, tuple)))
+        layer.check_call(x, call)
+        return record.run(layer, params, x, **call) if record else layer.apply(params, x, **call)
+    layer.forward = forward
+    try:
+        yield
+    finally:
+        del layer.forward
+
+
+@pytest.mark.parametrize("case_id", RECORD_CASES)
+def test_record_as_one_primitive_gradient_checks(case_id, fused_on):
+    layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
+    with through_the_table(layer):
+        report = gradcheck.check_layer(layer, inputs, tol=TOL, **kwargs)
     assert all(err <= TOL for err in report.values())
 
 
 def _output_and_grads(layer, inputs, kwargs):
-    call = {"mask": kwargs["mask"]} if layer.accepts_mask and "mask" in kwargs else {}
+    call = _call(layer, kwargs)
     wrt_inputs = kwargs.get("wrt_inputs", True)
 
     def total(tree):
@@ -258,53 +268,33 @@ def _leaves(tree):
     return [tree]
 
 
-@pytest.mark.parametrize("case_id", sorted(cid for cid in cases.LAYER_CASES if "dropout" not in cid))
-def test_fused_layers_equal_traced_layers(case_id):
+@pytest.mark.parametrize("case_id", RECORD_CASES)
+def test_fast_equals_readable_values_and_gradients(case_id, fused_on):
+    """Through ``Record.run`` under autograd, as ``Model.apply`` on the fast path runs it."""
     assert_fast_equals_readable(*cases.LAYER_CASES[case_id]())
 
 
 def assert_fast_equals_readable(layer, inputs, kwargs):
-    """The layer's output and every gradient on the fast path equal the readable path's."""
-    with minattn.traced():
-        traced_value, traced_grads = _output_and_grads(layer, inputs, kwargs)
-    fused_value, fused_grads = _output_and_grads(layer, inputs, kwargs)
-    assert fused_value == pytest.approx(traced_value, rel=1e-10, abs=1e-12)
-    for a, b in zip(_leaves(traced_grads), _leaves(fused_grads)):
+    """The layer's output and every gradient as the graph runs it on the fast path equal the
+    readable path's (``apply`` under autograd)."""
+    readable_value, readable_grads = _output_and_grads(layer, inputs, kwargs)
+    with through_the_table(layer):
+        fast_value, fast_grads = _output_and_grads(layer, inputs, kwargs)
+    assert fast_value == pytest.approx(readable_value, rel=1e-10, abs=1e-12)
+    for a, b in zip(_leaves(readable_grads), _leaves(fast_grads)):
         assert np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.parametrize("layer_cls", [LSTM, GRU])
-def test_an_empty_sequence_hands_back_the_initial_state(layer_cls):
+def test_an_empty_sequence_hands_back_the_initial_state(layer_cls, fused_on):
     """No time steps: both paths return the initial state, whose gradient passes straight through."""
     states = [cases.rand(2, 3, seed=s) for s in range(2 if layer_cls is LSTM else 1)]
     layer, inputs, kwargs = cases.case(layer_cls(3, return_state=True), [np.zeros((2, 0, 4))] + states)
-    with minattn.traced():
-        traced_value, traced_grads = _output_and_grads(layer, inputs, kwargs)
-    fused_out = layer.forward(layer.params, inputs)
-    fused_value, fused_grads = _output_and_grads(layer, inputs, kwargs)
-    assert np.array_equal(fused_out[0], states[0])                      # h: the initial h
-    assert fused_value == pytest.approx(traced_value, rel=1e-12)
-    for a, b in zip(_leaves(traced_grads), _leaves(fused_grads)):
+    readable_value, readable_grads = _output_and_grads(layer, inputs, kwargs)
+    fast_out, _ = record_for(layer, True).forward(layer, layer.params, inputs)
+    with through_the_table(layer):
+        fast_value, fast_grads = _output_and_grads(layer, inputs, kwargs)
+    assert np.array_equal(fast_out[0], states[0])                      # h: the initial h
+    assert fast_value == pytest.approx(readable_value, rel=1e-12)
+    for a, b in zip(_leaves(readable_grads), _leaves(fast_grads)):
         assert np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-10, atol=1e-12)
-
-
-@pytest.mark.parametrize("allowed", [ALLOWED, None], ids=["mask", "no-mask"])
-def test_fast_masked_softmax_equals_the_readable_one(allowed):
-    from minattn.layers.attention import masked_softmax
-    scores = cases.rand(3, 5, seed=47)
-    weights = cases.rand(3, 5, seed=48)
-    np.testing.assert_allclose(fast_attention.masked_softmax(scores, allowed), masked_softmax(scores, allowed),
-                               rtol=1e-14, atol=1e-15)
-    g_fast = grad(lambda s: anp.sum(fast_attention.masked_softmax(s, allowed) * weights))(scores)
-    g_readable = grad(lambda s: anp.sum(masked_softmax(s, allowed) * weights))(scores)
-    np.testing.assert_allclose(g_fast, g_readable, rtol=1e-12, atol=1e-14)
-
-
-@pytest.mark.parametrize("score", ["additive", "concat", "dot", "scaled_dot", "general"])
-@pytest.mark.parametrize("attention", ["global", "local_p", "hard"])
-def test_fast_decoder_equals_the_readable_one_for_every_score_and_alignment(score, attention):
-    """Every score and alignment, with a source mask: outputs, weights and every gradient."""
-    from minattn.layers import AttentionDecoder
-    decoder = AttentionDecoder(4, 6, score=score, attention=attention, return_attention=True)
-    inputs = [cases.rand(3, 3, 2, seed=50), cases.rand(3, 5, 4, seed=51)]
-    assert_fast_equals_readable(*cases.case(decoder, inputs, mask=[None, ALLOWED | np.eye(5, dtype=bool)[:3]]))

@@ -116,3 +116,30 @@ def test_no_private_name_is_imported_from_another_module(folder):
                 crossing += [f"{module} imports {source}.{name}" for name in names
                              if name.startswith("_") and not name.startswith("__")]
     assert not crossing, "private names imported across modules:\n" + "\n".join(crossing)
+
+
+def test_the_layers_never_import_the_fast_wing():
+    """The seam runs the other way: the code that runs the graph chooses a layer's record;
+    no module under ``minattn/layers/`` imports ``minattn.fast`` (directly or through another)."""
+    graph = dependencies()
+    layers = [module for module in graph if module.startswith("minattn.layers")]
+    assert "minattn.layers.recurrent" in layers
+    reached, todo = set(), list(layers)
+    while todo:
+        for name in graph.get(todo.pop(), ()):
+            if name not in reached:
+                reached.add(name)
+                todo.append(name)
+    assert not any(name.startswith("minattn.fast") for name in reached), \
+        sorted(name for name in reached if name.startswith("minattn.fast"))
+    assert any(name.startswith("minattn.fast") for name in graph["minattn.model"])   # model.py asks
+
+
+def test_nothing_registers_a_record_by_being_imported():
+    """``fast/table.py`` joins every record file's ``RECORDS`` by name; ``minattn/__init__.py``
+    imports no fast module to fill a table."""
+    graph = dependencies()
+    assert not any(name.startswith("minattn.fast") for name in graph["minattn"])
+    record_files = sorted(name for name, deps in graph.items()
+                          if "minattn.fast.record" in deps and name != "minattn.fast.table")
+    assert set(record_files) <= graph["minattn.fast.table"] | {"minattn.fast.step"}

@@ -16,8 +16,7 @@ import profile_step  # noqa: E402
 import step_costs  # noqa: E402
 
 import minattn  # noqa: E402
-from minattn.fast.direct import DirectStep  # noqa: E402
-from minattn.fast.flat import FlatParams  # noqa: E402
+from minattn.fast.step import FastStep  # noqa: E402
 
 
 def test_the_products_of_e2s_step_are_those_of_its_layers():
@@ -25,8 +24,8 @@ def test_the_products_of_e2s_step_are_those_of_its_layers():
     Dense(1); the first Dense's input is data (no dx product), the LSTM's is not."""
     minattn.set_floatx("float32")
     model, x, _ = bench_train.setup_minattn("E2", 32)
-    step = DirectStep(model, model.compiled.losses)
-    values, _ = step.forward(FlatParams(model.params).tree, [x], minattn.config.rng())
+    step = FastStep(model, model.compiled)
+    values, _ = step.forward(step.weights.tree, [x], minattn.config.rng())
     shapes = step_costs.matmul_shapes(step, values)
     rows = 10 + 1 + 64                                   # [x_t; 1; h_{t-1}]
     assert sorted(shapes) == sorted([
@@ -37,10 +36,10 @@ def test_the_products_of_e2s_step_are_those_of_its_layers():
                                                    + 256 * 320 * rows + 3 * 32 * 64)
 
 
-def test_profile_step_reports_the_tape_free_step_layer_by_layer(capsys):
+def test_profile_step_reports_the_fast_step_layer_by_layer(capsys):
     profile_step.main(["--only", "E2", "--batches", "3", "--calls", "2", "--repeats", "1", "--layers"])
     out = capsys.readouterr().out
-    assert "E2 (batch 32, 19375 weights): tape-free step: 7 layers run by their rules, " \
+    assert "E2 (batch 32, 19375 weights): one fast step: 7 layers run by their records, " \
            "1 through autograd (1 recorded ops)" in out
     assert "    dim_reduction: mean" in out
     pieces = dict(re.findall(r"^    (forward pass|forward \+ backward|optimizer update|whole fit step)"

@@ -13,7 +13,7 @@ from autograd import value_and_grad
 import minattn
 from minattn import Input, Model
 from minattn.fast import threads
-from minattn.fast.training import FastSteps
+from minattn.fast.step import FastStep
 from minattn.layers import LSTM, Dense, Lambda, Multiply
 from minattn.optimizers import Adam
 from minattn.training import ReadableSteps
@@ -35,14 +35,15 @@ def data(n=16, seed=1):
 
 
 def test_the_readable_step_is_value_and_grad_then_optimizer_step(float64):
-    minattn.set_fused(False)
+    minattn.set_fast(False)
     model = attention_model()
     x, y = data()
-    params0 = model.params
     compiled = model.compiled
+    steps = ReadableSteps(model, compiled)         # the weights' owner: the layers hold its views
+    params0 = steps.params
     loss, grads = value_and_grad(compiled.batch_loss)(params0, [x], [y], None)
     expected, _ = compiled.optimizer.step(params0, grads, compiled.optimizer.init(params0))
-    steps = ReadableSteps(model, compiled)
+    params0 = {name: {key: value.copy() for key, value in weights.items()} for name, weights in params0.items()}
     step_loss, preds = steps.train_on_batch([x], [y], None)
     assert step_loss == loss
     for name, weights in expected.items():
@@ -56,13 +57,13 @@ def test_the_fast_step_gives_the_readable_steps_weights(float64):
     model = attention_model()
     x, y = data()
     start = model.get_weights()
-    with minattn.traced():
+    with minattn.readable():
         readable = ReadableSteps(model, model.compiled)
         for _ in range(3):
             readable.train_on_batch([x], [y], None)
     after_readable = model.get_weights()
     model.set_weights(start)
-    with FastSteps(model, model.compiled) as fast:
+    with FastStep(model, model.compiled) as fast:
         for _ in range(3):
             fast.train_on_batch([x], [y], None)
     for a, b in zip(after_readable, model.get_weights()):     # the layers show the buffer's weights
@@ -73,12 +74,12 @@ def test_the_fast_step_gives_the_readable_steps_weights(float64):
 @pytest.mark.filterwarnings("ignore:overflow|invalid value:RuntimeWarning")
 def test_a_non_finite_step_is_not_applied_on_either_path():
     for fast in (False, True):
-        minattn.set_fused(fast)
+        minattn.set_fast(fast)
         inputs = Input((2,))
         model = Model(inputs, Dense(1)(Lambda(lambda t: t * 1e30)(inputs)))
         model.compile(Adam(), loss="mse")
         before = model.get_weights()
-        steps = (FastSteps if fast else ReadableSteps)(model, model.compiled)
+        steps = (FastStep if fast else ReadableSteps)(model, model.compiled)
         with pytest.raises(FloatingPointError, match="loss became (inf|nan)|non-finite"):
             steps.train_on_batch([np.full((4, 2), 1e10, np.float32)], [np.zeros((4, 1), np.float32)], None)
         for a, b in zip(before, model.get_weights()):
@@ -102,7 +103,7 @@ def test_fast_fit_trains_with_one_blas_thread_and_gives_the_count_back(monkeypat
     model.fit(x, y, batch_size=4, verbose=0)
     assert seen and set(seen) == {1}
     assert threads.blas_threads() == before
-    with minattn.traced():                               # the readable path leaves BLAS alone
+    with minattn.readable():                               # the readable path leaves BLAS alone
         seen.clear()
         model.fit(x, y, batch_size=4, verbose=0)
     assert set(seen) == {before}
