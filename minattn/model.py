@@ -34,6 +34,17 @@ def _as_tensor_list(tensors, what):
     return items
 
 
+def run_layer(layer, params, x, **call):
+    """One call of ``layer`` as the graph runs it: its record when the fast path has one
+    (``fast.table.record_for``; ``Record.run`` is one autograd primitive, so this stays
+    differentiable), else ``layer.forward`` -- the mask check, then ``apply``."""
+    record = record_for(layer, isinstance(x, (list, tuple)))
+    if record is None:
+        return layer.forward(params, x, **call)
+    layer.check_call(x, call)
+    return record.run(layer, params, x, **call)
+
+
 class Model:
     """A model from its input tensor(s) to its output tensor(s).
 
@@ -148,17 +159,9 @@ class Model:
 
     @staticmethod
     def _run_node(node, params, values, masks, training, rng):
-        """Run one node: its layer's record when the fast path has one (``fast.table``; one
-        autograd primitive, so this stays differentiable), else the layer's ``apply``."""
         x, mask, kwargs = node.call_arguments([values[t] for t in node.inputs],
                                               [masks[t] for t in node.inputs], training, rng)
-        layer, layer_params = node.layer, params.get(node.layer.name, {})
-        record = record_for(layer, node.takes_list)
-        if record is None:
-            out = layer.forward(layer_params, x, **kwargs)
-        else:
-            layer.check_call(x, kwargs)
-            out = record.run(layer, layer_params, x, **kwargs)
+        out = run_layer(node.layer, params.get(node.layer.name, {}), x, **kwargs)
         outs = out if node.returns_list else [out]
         for tensor, value, m in zip(node.outputs, outs, node.output_masks(x, mask)):
             values[tensor] = value

@@ -26,8 +26,8 @@ backward passes, and is what runs by default (``minattn.set_fast(False)`` or
   trains (``threads.py``).
 
 Every record is tested equal to its layer's ``apply`` (values and
-gradients) and against finite differences in float64 (``tests/test_fast.py``);
-the step on whole models and random graphs in ``tests/test_direct.py`` and
-``tests/test_properties_direct.py``. The layers never import this package:
+gradients) and against finite differences in float64 (``tests/fast/test_records.py``);
+the step on whole models and random graphs in ``tests/fast/test_step.py`` and
+``tests/fast/test_properties_step.py``. The layers never import this package:
 the code that runs the graph chooses.
 """

@@ -18,7 +18,7 @@ layer whose settings its record does not cover) runs its readable ``apply``,
 differentiated by autograd on its own (``forward_with_autograd``); masks,
 shared layers, several inputs and outputs, ``add_loss`` and Dropout all go
 through this one step. Loss and gradients are the readable step's to float
-rounding (``tests/test_direct.py``, ``tests/test_properties_direct.py``).
+rounding (``tests/fast/test_step.py``, ``tests/fast/test_properties_step.py``).
 """
 import numpy as np
 from autograd.builtins import list as traced_list
@@ -28,7 +28,6 @@ from .. import losses
 from ..added_losses import weighted_mean
 from ..callbacks import check_step
 from ..layers.input_layer import InputLayer
-from ..layers.vocabulary import check_mask
 from ..pytree import unflatten
 from ..weights import Weights
 from .losses import loss_with_grad
@@ -53,6 +52,7 @@ class FastStep:
         self.model, self.compiled = model, compiled
         self.weights = Weights(model, compiled)
         self.plan = plan(model)
+        self.fixed_calls = fixed_calls(self.plan)
         self.losses = [loss_with_grad(fn) for fn in compiled.losses]
         self.gradient_for(self.weights.flat)
 
@@ -127,21 +127,27 @@ class FastStep:
         for node, record, wanted, differentiable, maskless in self.plan:
             layer = node.layer
             params = params_tree.get(layer.name, NO_PARAMS)
-            ins = [values[t] for t in node.inputs]
-            in_masks = [None] * len(ins) if maskless else [masks.get(t) for t in node.inputs]
-            x, mask, call = node.call_arguments(ins, in_masks, True, rng)
-            if record is not None:
-                if layer.accepts_mask:
-                    check_mask(layer, mask, x, layer.first_input_mask)
-                out, saved = record.forward(layer, params, x, **call)
+            fixed = self.fixed_calls.get(node)      # a record that no mask can reach: its call is fixed
+            if fixed is not None:
+                x = [values[t] for t in node.inputs] if node.takes_list else values[node.inputs[0]]
+                out, saved = record.forward(layer, params, x, **fixed)
                 entry = (node, record, saved, wanted)
             else:
-                out, entry = forward_with_autograd(node, params, x, call, wanted)
-            outs = out if node.returns_list else [out]
-            for tensor, value in zip(node.outputs, outs):
-                values[tensor] = value
-            if not maskless or record is None:
-                masks.update(zip(node.outputs, node.output_masks(x, mask)))
+                ins = [values[t] for t in node.inputs]
+                in_masks = [None] * len(ins) if maskless else [masks.get(t) for t in node.inputs]
+                x, mask, call = node.call_arguments(ins, in_masks, True, rng)
+                if record is not None:
+                    layer.check_call(x, call)
+                    out, saved = record.forward(layer, params, x, **call)
+                    entry = (node, record, saved, wanted)
+                else:
+                    out, entry = forward_with_autograd(node, params, x, call, wanted)
+                if not maskless or record is None:
+                    masks.update(zip(node.outputs, node.output_masks(x, mask)))
+            if node.returns_list:
+                values.update(zip(node.outputs, out))
+            else:
+                values[node.outputs[0]] = out
             if differentiable:
                 tape.append(entry)
         return values, tape
@@ -202,6 +208,17 @@ def plan(model):
             needs_grad[tensor], may_mask[tensor] = differentiable, not maskless or record is None
         steps.append((node, record, wanted, differentiable, maskless))
     return steps
+
+
+def fixed_calls(steps):
+    """``{node: the keyword arguments of its call}`` for the nodes whose call never changes: a
+    record, no mask can reach it, no ``training``/``rng`` (``Node.call_arguments`` makes them)."""
+    fixed = {}
+    for node, record, _, _, maskless in steps:
+        if record is not None and maskless and not node.layer.accepts_training:
+            nones = [None] * len(node.inputs)
+            fixed[node] = node.call_arguments(nones, nones, True, None)[2]
+    return fixed
 
 
 def add_into(tree, grads):

@@ -4,7 +4,7 @@ The references below follow keras_hub's documented structure (residual, then
 layer normalization, or the reverse with ``normalize_first``) written out in
 NumPy with one head at a time, sharing no code with the layers. Weights come
 from ``gradcheck_cases.nested_case`` (float64, every weight perturbed, biases
-and beta nonzero). ``tests/test_transformer_keras.py`` checks the same layers
+and beta nonzero). ``tests/keras_bridge/test_transformer_keras.py`` checks the same layers
 against real keras_hub numbers.
 """
 import math

@@ -20,7 +20,7 @@ from minattn.exercises import __main__ as cli
 from minattn.exercises.grading import grade_in
 from minattn.exercises.sandbox import Sandbox
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 import bench_grader  # noqa: E402
 

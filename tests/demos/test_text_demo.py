@@ -8,7 +8,7 @@ import pytest
 
 import demo_runner
 
-DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demos",
+DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "demos",
                     "text_attention.py")
 
 

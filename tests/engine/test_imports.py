@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACKAGE = os.path.join(ROOT, "minattn")
 
 
@@ -143,3 +143,22 @@ def test_nothing_registers_a_record_by_being_imported():
     record_files = sorted(name for name, deps in graph.items()
                           if "minattn.fast.record" in deps and name != "minattn.fast.table")
     assert set(record_files) <= graph["minattn.fast.table"] | {"minattn.fast.step"}
+
+
+TEST_FOLDERS = {"engine", "layers", "fast", "support", "keras_bridge", "demos", "docs", "benchmarks"}
+
+
+def test_the_tests_mirror_the_package():
+    """Every test file sits in one of the folders named after a part of the package, and no two
+    share a basename (pytest imports them by basename)."""
+    tests = os.path.join(ROOT, "tests")
+    found = []
+    for folder, _, files in os.walk(tests):
+        found += [os.path.relpath(os.path.join(folder, f), tests) for f in files
+                  if f.startswith("test_") and f.endswith(".py")]
+    assert len(found) > 40
+    misplaced = [path for path in found if os.path.dirname(path) not in TEST_FOLDERS]
+    assert not misplaced, f"test files outside {sorted(TEST_FOLDERS)}: {misplaced}"
+    names = [os.path.basename(path) for path in found]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert os.path.exists(os.path.join(tests, "fast", "test_records.py"))

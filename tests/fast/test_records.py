@@ -26,6 +26,7 @@ from minattn import activations as act
 from minattn import gradcheck, losses
 from minattn.fast import losses as fast_losses
 from minattn.fast.table import RECORDS, record_for
+from minattn.model import run_layer
 from minattn.layers import GRU, LSTM
 from minattn.pytree import named_leaves, tree_map
 
@@ -224,13 +225,11 @@ def test_record_gradients_against_finite_differences(case_id):
 
 @contextlib.contextmanager
 def through_the_table(layer):
-    """Inside, ``layer.forward`` runs as the graph runs it: its record as one autograd primitive
-    (``Record.run``) where the table has one, else ``apply``."""
-    def forward(params, x, **call):
-        record = record_for(layer, isinstance(x, (list, tuple)))
-        layer.check_call(x, call)
-        return record.run(layer, params, x, **call) if record else layer.apply(params, x, **call)
-    layer.forward = forward
+    """Inside, ``layer.forward`` runs as the graph runs it (``model.run_layer``): its record as
+    one autograd primitive (``Record.run``) where the table has one, else ``apply``."""
+    readable_forward = layer.forward
+    layer.forward = lambda params, x, **call: run_layer(layer, params, x, **call) \
+        if record_for(layer, isinstance(x, (list, tuple))) else readable_forward(params, x, **call)
     try:
         yield
     finally:

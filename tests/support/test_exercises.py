@@ -12,7 +12,7 @@ from minattn.exercises import __main__ as cli
 from minattn.exercises import compare
 from minattn.exercises.compare import NOT_IMPLEMENTED
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOLUTIONS = os.path.join(ROOT, "coursework", "solutions")
 DOCS = os.path.join(ROOT, "docs", "coursework")
 STARTERS = os.path.join(ROOT, "minattn", "exercises", "starters")

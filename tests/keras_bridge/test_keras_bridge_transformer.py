@@ -23,7 +23,7 @@ from minattn.keras_bridge import from_keras, ops_position, ops_transformer, to_k
 from minattn.keras_bridge.backend import use_dtype  # noqa: E402
 from minattn.transformers import build_classifier, build_gpt, build_translator  # noqa: E402
 
-FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "keras_hub_transformer.npz")
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "keras_hub_transformer.npz")
 TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
 RNG = np.random.default_rng(11)
 

@@ -8,7 +8,7 @@ import pytest
 
 import minattn.layers
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PUBLIC_LAYERS = [getattr(minattn.layers, name) for name in minattn.layers.__all__
                  if inspect.isclass(getattr(minattn.layers, name))
                  and issubclass(getattr(minattn.layers, name), minattn.layers.Layer)

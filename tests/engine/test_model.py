@@ -12,7 +12,7 @@ from minattn import Input, Model
 from minattn.layers import LSTM, Activation, Concatenate, Dense, Multiply
 from minattn.optimizers import Adam
 
-SEED_004 = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "seeds", "004_*.txt")
+SEED_004 = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "seeds", "004_*.txt")
 
 # The article's (seed 004) summary table, whitespace collapsed, separator lines left out.
 ARTICLE_E4_TABLE = (

@@ -14,7 +14,7 @@ import pytest
 
 from demo_runner import import_demo
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCS = os.path.join(ROOT, "docs")
 FIGURES = os.path.join(DOCS, "figures")
 RUNS = os.path.join(DOCS, "runs")

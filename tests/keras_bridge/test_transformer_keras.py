@@ -19,7 +19,7 @@ from minattn.layers import (LayerNormalization, SinePositionEncoding, TokenAndPo
                             TransformerDecoder, TransformerEncoder)
 from minattn.pytree import named_leaves
 
-FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "keras_hub_transformer.npz")
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "keras_hub_transformer.npz")
 TOL = 1e-12
 
 

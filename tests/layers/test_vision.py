@@ -9,6 +9,7 @@ from minattn import Input, Model, activations
 from minattn.layers import (AveragePooling2D, Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling1D,
                             GlobalAveragePooling2D, MaxPooling2D, SpatialTransformer, SqueezeExcite)
 from minattn.layers.vision_attention import affine_grid
+from minattn.model import run_layer
 
 import gradcheck_cases as cases
 
@@ -295,7 +296,7 @@ def test_vision_doc_code_runs():
     """docs/vision-attention.md: its Python block runs and its assertions hold."""
     import os
     import re
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     with open(os.path.join(root, "docs", "vision-attention.md")) as handle:
         blocks = re.findall(r"```python\n(.*?)```", handle.read(), re.S)
     assert blocks
@@ -318,10 +319,10 @@ def test_fused_and_traced_conv_windows_agree():
     r = np.random.default_rng(12).standard_normal((2, 4, 3, 4))
 
     def loss(p, v):
-        return np.sum(layer.apply(p, v) * r)
+        return np.sum(run_layer(layer, p, v) * r)
     results = []
     for fused in (False, True):
-        minattn.set_fused(fused)
-        results.append((layer.apply(params, x), grad(loss, 1)(params, x), grad(loss, 0)(params, x)["kernel"]))
+        minattn.set_fast(fused)
+        results.append((run_layer(layer, params, x), grad(loss, 1)(params, x), grad(loss, 0)(params, x)["kernel"]))
     for traced, fused in zip(*results):
         np.testing.assert_allclose(fused, traced, atol=1e-12)

@@ -16,7 +16,7 @@ pytest.importorskip("jax", reason='the Keras bridge needs the [keras] extra: pip
 os.environ.setdefault("KERAS_BACKEND", "jax")       # unset, Keras would look for TensorFlow
 pytest.importorskip("keras", minversion="3.0", reason='needs Keras 3: pip install -e ".[keras]"')
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TWO_DEVICES = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2", "KERAS_BACKEND": "jax"}
 
 

@@ -17,7 +17,7 @@ from minattn.layers.decoder import local_p_position, local_p_weights, straight_t
 from minattn.optimizers import Adam
 from minattn.pytree import named_leaves, tree_map
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # ---------------------------------------------------------------------------

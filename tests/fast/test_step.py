@@ -5,7 +5,7 @@ record (Lambda, Dropout, Embedding, a layer that makes a mask), a masked
 LSTM, return_state, several outputs, a loss without a hand-written gradient
 and ``add_loss``, the step's loss and flat gradient equal the readable
 step's; each layer takes the route the table gives it, whatever its
-neighbours. (Each record alone: ``tests/test_fast.py``.)
+neighbours. (Each record alone: ``tests/fast/test_records.py``.)
 """
 import autograd.numpy as anp
 import numpy as np

@@ -8,7 +8,7 @@ import numpy as np
 
 import demo_runner
 
-DEMOS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demos")
+DEMOS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "demos")
 
 
 def run_demo(tmp_path, script, figures, *args):

@@ -20,7 +20,7 @@ from minattn.optimizers import Adam
 
 from gradcheck_cases import built
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCORES = ["dot", "scaled_dot", "general", "additive", "concat"]
 
 

@@ -33,7 +33,7 @@ import pytest
 import minattn
 from minattn.layers.vocabulary import show_shape
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCS = os.path.join(ROOT, "docs")
 ARTICLES = os.path.join(DOCS, "articles")
 PAGES = ["index.md", "000-abs-difference.md", "001-attention-model-notes.md",
