@@ -40,6 +40,9 @@ def test_bits_of_a_model_whose_probabilities_are_known():
     np.put_along_axis(p, windows.y[..., None], truth[..., None], axis=-1)
     expected = np.mean(np.where(ids[1:] % 2 == 0, 1.0, 3.0))
     assert windows.bits(p) == pytest.approx(expected, rel=1e-12)
+    rows = {tuple(x): i for i, x in enumerate(windows.x)}
+    predict = lambda x: p[[rows[tuple(r)] for r in x]]                        # noqa: E731
+    assert windows.model_bits(predict, batch_size=4) == pytest.approx(expected, rel=1e-12)
 
 
 def test_the_ngram_scores_the_same_characters_as_its_own_bits_per_char():

@@ -1,7 +1,7 @@
 """Scoring language models like for like: every model predicts the same characters with the same context.
 
     windows = sliding_windows(ids, length=64, stride=32)
-    bits = windows.bits(model.predict(windows.x))           # a GPT or an LSTM: (n, T, vocab) probabilities
+    bits = windows.model_bits(model.predict)                 # a GPT or an LSTM: (n, T) -> (n, T, vocab)
     bits = ngram_bits(ngram, ids, windows.positions())      # the n-gram: the same characters
 
 Cutting held-out text into blocks and scoring each block from scratch gives a
@@ -55,6 +55,12 @@ class SlidingWindows:
     def bits(self, probabilities):
         """Mean ``-log2 p(target)`` over the scored targets: bits per character."""
         return float(-np.mean(self.log2_probabilities(probabilities)))
+
+    def model_bits(self, predict, batch_size=256):
+        """Bits per character of ``predict`` ((n, T) ids -> (n, T, vocab) probabilities), ``batch_size`` windows at a time."""
+        logs = [SlidingWindows(*(a[i:i + batch_size] for a in (self.x, self.y, self.scored, self.starts)))
+                .log2_probabilities(predict(self.x[i:i + batch_size])) for i in range(0, len(self), batch_size)]
+        return float(-np.mean(np.concatenate(logs)))
 
 
 def sliding_windows(ids, length, stride):
