@@ -210,7 +210,8 @@ def main(argv=None):
                                for name, h in (("GPT", gpt_history), ("LSTM", lstm_history))
                                for split, key in (("train", "loss"), ("validation", "val_loss"))},
                               os.path.join(args.out, "learning_curves.png"),
-                              "Char GPT: cross-entropy per character, train and validation", "bits per character"),
+                              "Char GPT: cross-entropy per character, train and held-out 64-character blocks",
+                              "bits per character"),
         plots.head_grid(maps, os.path.join(args.out, "causal_attention.png"),
                         f"Char GPT: causal self-attention on {PROMPT.strip()!r}", list(PROMPT), list(PROMPT),
                         row_titles=[f"layer {i + 1}" for i in range(len(blocks_of_gpt))]),

@@ -249,8 +249,10 @@ def run_gpt(args, keras, to_keras, devices):
     history = History()
     history.history, history.seconds = {"loss": losses}, [s * (windows.count // args.batch_size)
                                                           for s in minattn_steps]
-    write_results(os.path.join(args.out, "results.json"), settings, history,
-                  devices=[str(d) for d in devices], bits_per_char=bits, keras_loss=keras_losses,
+    import jax
+    write_results(os.path.join(args.out, "results.json"), settings, history, keras_version=keras.__version__,
+                  jax_version=jax.__version__, devices=[str(d) for d in devices], bits_per_char=bits,
+                  keras_loss=keras_losses,
                   seconds_per_step=steps, minattn_seconds_per_step=minattn_steps,
                   keras_seconds_per_step=keras_steps)
     return 0
