@@ -36,7 +36,7 @@ from minattn.callbacks import History  # noqa: E402
 from minattn.datasets import char_corpus as cc  # noqa: E402
 from minattn.datasets import lm_eval  # noqa: E402
 from minattn.plotting import transformer as plots  # noqa: E402
-from minattn.experiments.cli import experiment_parser, parse_experiment_args  # noqa: E402
+from minattn.experiments.cli import experiment_parser, int_at_least, parse_experiment_args  # noqa: E402
 from minattn import Input  # noqa: E402
 from minattn.layers import LSTM, Dense, Embedding  # noqa: E402
 from minattn.model import Model  # noqa: E402
@@ -130,7 +130,7 @@ def parse_args(argv):
                         help=f"training windows cut at a random offset each epoch, or the same ones (default {WINDOWS})")
     parser.add_argument("--eval-stride", type=int, choices=range(1, SEQUENCE_LENGTH + 1), default=EVAL_STRIDE,
                         metavar=f"1..{SEQUENCE_LENGTH}", help=f"stride of the scoring windows (default {EVAL_STRIDE})")
-    parser.add_argument("--eval-characters", type=int, default=EVAL_CHARACTERS,
+    parser.add_argument("--eval-characters", type=int_at_least(SEQUENCE_LENGTH + 1), default=EVAL_CHARACTERS,
                         help=f"held-out characters scored (default {EVAL_CHARACTERS}; --quick: 20000)")
     return parse_experiment_args(parser, argv)
 

@@ -94,6 +94,9 @@ class CachedGPT:
             raise ValueError(f"CachedGPT: model '{model.name}' is not a decoder-only GPT from build_gpt "
                              "(layers embedding: TokenAndPositionEmbedding, TransformerDecoder blocks without "
                              "an encoder, final_norm, next_char)")
+        if self.embedding.mask_zero:
+            raise ValueError(f"CachedGPT: model '{model.name}' masks id 0 (mask_zero=True); the cache keeps "
+                             "no padding mask, so it takes a GPT without one (build_gpt's)")
         self.window = self.embedding.sequence_length
         self.keys, self.values = [], []
 

@@ -106,3 +106,7 @@ def test_bad_models_and_settings_are_refused():
     inputs = Input((WINDOW,), dtype="int32")
     with pytest.raises(ValueError, match="not a decoder-only GPT"):
         CachedGPT(Model(inputs, TokenAndPositionEmbedding(VOCAB, WINDOW, 8, name="embedding")(inputs)))
+    x = TokenAndPositionEmbedding(VOCAB, WINDOW, 8, mask_zero=True, name="embedding")(inputs)
+    x = LayerNormalization(name="final_norm")(TransformerDecoder(16, 2, name="block_1")(x))
+    with pytest.raises(ValueError, match="masks id 0"):
+        CachedGPT(Model(inputs, Dense(VOCAB, activation="softmax", name="next_char")(x)))
