@@ -15,10 +15,11 @@ definition changes.
 
 ``--model gpt`` does the same with the character GPT of ``demos/char_gpt.py``
 (``build_gpt``, on the standard library's source): trained for a few epochs
-in minattn on windows cut at a new random offset each epoch, exported, scored
-in bits per character on the same held-out windows on both sides of the
-export, trained on in Keras from the next epoch's windows, and the time of
-one jit-compiled Keras step printed beside one minattn step.
+in minattn on windows cut at a new random offset each epoch (``--samples`` of
+them per epoch), exported, scored in bits per character on the same held-out
+windows on both sides of the export, trained on in Keras from the next
+epoch's windows, and the time of one jit-compiled Keras step printed beside
+one minattn step.
 
 On a CPU-only machine JAX sees one device; this script asks XLA for two
 virtual CPU devices (``XLA_FLAGS=--xla_force_host_platform_device_count=2``,
