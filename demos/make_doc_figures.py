@@ -63,6 +63,7 @@ RUNS = {
         "cross_attention_0.png": "transformer_dates_cross_attention_0.png",
         "cross_attention_2.png": "transformer_dates_cross_attention_2.png",
         "loss.png": "transformer_dates_loss.png"}),
+    "scale_out_gpt": (["scale_out.py", "--model", "gpt", "--quick", "--epochs", "2"], {}),   # scale-out.md; needs [keras]
 }
 
 

@@ -123,3 +123,12 @@ def test_time_dates_prints_a_time_and_a_loss_for_each_variant(capsys):
     rows = re.findall(r"^    (\w+)\s+([0-9.]+) s   loss ([0-9.]+)$", out, flags=re.M)
     assert [name for name, _, _ in rows] == ["global_dot"]
     assert float(rows[0][1]) > 0 and 0 < float(rows[0][2]) < 10
+
+
+def test_bench_generate_times_both_ways_and_they_give_the_same_ids(capsys):
+    import bench_generate
+    medians, same = bench_generate.main(["--tokens", "70", "--repeats", "1"])      # past the 64-id window
+    out = capsys.readouterr().out
+    assert same and "same ids both ways" in out
+    assert set(medians) == {"cached", "full recompute"} and min(medians.values()) > 0
+    assert re.search(r"^median ids/s: cached \d+, full recompute \d+; cached / full = [0-9.]+$", out, flags=re.M)

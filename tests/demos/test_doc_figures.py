@@ -108,3 +108,23 @@ def test_the_every_run_table_of_results_md_is_the_committed_runs():
 @pytest.mark.parametrize("name", ["seq2seq.md", "results.md"])
 def test_pages_name_the_command_that_made_their_numbers(name):
     assert "demos/make_doc_figures.py" in pages()[name]
+
+
+def test_the_scale_out_gpt_table_is_the_committed_run():
+    """docs/scale-out.md's char GPT table quotes docs/runs/scale_out_gpt, rounded as printed there."""
+    from minattn.experiments.results import load_runs
+    record = load_runs(RUNS)["scale_out_gpt"]
+    page = pages()["scale-out.md"]
+    bits, steps = record["bits_per_char"], record["seconds_per_step"]
+    quoted = [", ".join(f"{v:.4f}" for v in record["history"]["loss"]) + " | "
+              + ", ".join(f"{v:.4f}" for v in record["keras_loss"]) + " |",
+              f"| {bits['minattn']:.5f} after training; {bits['keras_exported']:.5f} in Keras just after the export "
+              f"| {bits['keras_trained']:.4f} after training |",
+              ", ".join(f"{s:.2f}" for s in record["minattn_seconds_per_step"]) + " | "
+              f"{steps['keras_first_epoch']:.2f} (epoch 3, compiling), {steps['keras_jit']:.2f} |",
+              f"{record['settings']['params']:,}".replace(",", " ") + " weights",
+              f"Keras {record['keras_version']},\nJAX {record['jax_version']}"]
+    missing = [text for text in quoted if text not in page]
+    assert not missing, f"docs/scale-out.md does not quote docs/runs/scale_out_gpt: {missing}"
+    gap = f"{abs(bits['minattn'] - bits['keras_exported']):.0e}".replace("e-0", "e-")
+    assert f"differ by\n{gap}" in page

@@ -20,7 +20,7 @@ from minattn.callbacks import ReduceLROnPlateau
 from minattn.optimizers import schedules
 from minattn.pytree import flatten
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
 SCRIPT = os.path.join(FIXTURES, "make_keras_optimizers.py")
 spec = importlib.util.spec_from_file_location("make_keras_optimizers", SCRIPT)
 tables = importlib.util.module_from_spec(spec)

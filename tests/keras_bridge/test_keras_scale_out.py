@@ -1,4 +1,4 @@
-"""demos/scale_out.py and the two facts docs/scale-out.md states about Keras's DataParallel on JAX,
+"""demos/scale_out.py (the text model, and the char GPT) and the two facts docs/scale-out.md states about Keras's DataParallel on JAX,
 each run in a fresh process (XLA's device count is fixed when JAX starts).
 
 Needs the ``[keras]`` extra; skipped without it.
@@ -41,6 +41,25 @@ def test_scale_out_demo_trains_on_two_devices(tmp_path):
     assert results["settings"]["train_samples"] == 288
     assert results["export_max_difference"] == pytest.approx(gap, rel=0.01)     # printed to 3 digits
     assert (tmp_path / "model.keras").exists()
+
+
+def test_scale_out_demo_carries_the_char_gpt_over(tmp_path):
+    out = run_python([os.path.join("demos", "scale_out.py"), "--model", "gpt", "--samples", "150", "--epochs", "2",
+                      "--keras-epochs", "2", "--batch-size", "32", "--verbose", "0", "--out", str(tmp_path)])
+    assert "2 devices: ['cpu:0', 'cpu:1']" in out and "global batch 32 (16 per device)" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    bits = results["bits_per_char"]
+    assert abs(bits["minattn"] - bits["keras_exported"]) < 1e-4, bits          # the same model either side
+    assert results["settings"]["samples"] == 128                               # 150 -> whole batches of 32
+    assert results["settings"]["scored_characters"] == 9_999                   # every held-out character but the first
+    minattn_losses, keras_losses = results["history"]["loss"], results["keras_loss"]
+    assert len(minattn_losses) == 2 and len(keras_losses) == 2
+    assert minattn_losses[1] < minattn_losses[0]
+    assert keras_losses[0] < minattn_losses[1] and keras_losses[1] < keras_losses[0]   # it goes on learning
+    assert bits["keras_trained"] < bits["minattn"]
+    steps = results["seconds_per_step"]
+    assert steps["minattn"] > 0 and steps["keras_jit"] > 0
+    assert f"minattn {steps['minattn']:.4f}, Keras jit {steps['keras_jit']:.4f}" in out
 
 
 FACTS = textwrap.dedent("""
