@@ -5,8 +5,13 @@ as plain NumPy (calling the autograd-wrapped ``minattn.activations`` there
 would only add overhead), and every hand-written backward pass takes the
 activation's derivative from its OUTPUT ``y`` (sigmoid' = y (1 - y)), so
 nothing is recomputed.
+
+gelu is the exception: its derivative is not a function of its output, so it
+lives in a second table, ``FROM_INPUT``, whose forward also returns what the
+derivative needs (``activate_keeping`` / ``kept_vjp`` serve both tables).
 """
 import functools
+import math
 
 import numpy as np
 
@@ -28,6 +33,45 @@ ELEMENTWISE = {
     act.legacy_hard_sigmoid: (lambda x: np.clip(0.2 * x + 0.5, 0.0, 1.0),
                               lambda y: ((y > 0) & (y < 1)).astype(y.dtype) * 0.2),
 }
+
+
+# -- gelu: its derivative needs the input, not the output ------------------------------------
+def gelu_keeping(x):
+    """``(gelu(x), (x, Phi(x)))`` with ``Phi(x) = (1 + erf(x / sqrt 2)) / 2``, the normal CDF:
+    the same operations as ``activations.gelu``, so the same numbers."""
+    cdf = 0.5 * (1.0 + act.erf(x * (1.0 / math.sqrt(2.0))))
+    return x * cdf, (x, cdf)
+
+
+def gelu_derivative(kept):
+    """``gelu'(x) = Phi(x) + x phi(x)``, ``phi(x) = exp(-x^2 / 2) / sqrt(2 pi)`` (the normal density)."""
+    x, cdf = kept
+    return cdf + x * np.exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
+
+
+# activation -> (x -> (y, kept), kept -> d y / d x)
+FROM_INPUT = {act.gelu: (gelu_keeping, gelu_derivative)}
+
+
+def activate_keeping(fn, x):
+    """``(activation(x), kept)``: kept is what ``kept_vjp`` needs -- the output itself, but for
+    the activations of ``FROM_INPUT`` (gelu)."""
+    if fn in FROM_INPUT:
+        return FROM_INPUT[fn][0](x)
+    y = activate(fn, x)
+    return y, y
+
+
+def kept_vjp(fn, kept, g):
+    """Gradient wrt the pre-activation from ``activate_keeping``'s ``kept`` and g = d loss / d y."""
+    if fn in FROM_INPUT:
+        return g * FROM_INPUT[fn][1](kept)
+    return activation_vjp(fn, kept, g)
+
+
+def supports_keeping(fn):
+    """Whether ``activate_keeping`` runs ``fn``: the elementwise table, softmax, or gelu."""
+    return fn in ELEMENTWISE or fn in FROM_INPUT or fn is act.softmax
 
 
 def supports(*activation_fns):
