@@ -16,6 +16,7 @@ mean, and the part that moves the variance, are taken out).
 import numpy as np
 
 from ..layers.normalization import LayerNormalization
+from .elementwise import sum_last
 from .record import Record
 
 
@@ -25,13 +26,21 @@ def normalized_axes(layer, x):
     return axes, tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))
 
 
+def mean_over(x, axes):
+    """The mean over ``axes`` (kept as size-1 axes); over the last axis alone as one BLAS product
+    (``sum_last``: NumPy reduces a short last axis row by row)."""
+    if axes == (x.ndim - 1,):
+        return sum_last(x) * (1.0 / x.shape[-1])
+    return np.mean(x, axis=axes, keepdims=True)
+
+
 def layer_norm_values(x, gamma, beta, epsilon, axes, weight_shape):
     """``(y, (xhat, s))``: the normalized, scaled and shifted x, and what the backward needs.
 
     ``gamma``/``beta`` may be None (``scale=False`` / ``center=False``).
     """
-    centred = x - np.mean(x, axis=axes, keepdims=True)
-    spread = np.sqrt(np.mean(centred * centred, axis=axes, keepdims=True) + epsilon)   # s
+    centred = x - mean_over(x, axes)
+    spread = np.sqrt(mean_over(centred * centred, axes) + epsilon)      # s
     xhat = centred / spread
     y = xhat if gamma is None else xhat * gamma.reshape(weight_shape)
     if beta is not None:
@@ -49,8 +58,8 @@ def layer_norm_grads(gamma, saved, g, axes, weight_shape, want_x=True):
     dx = None
     if want_x:
         dxhat = g if gamma is None else g * gamma.reshape(weight_shape)
-        dx = dxhat - np.mean(dxhat, axis=axes, keepdims=True)
-        dx -= xhat * np.mean(dxhat * xhat, axis=axes, keepdims=True)
+        dx = dxhat - mean_over(dxhat, axes)
+        dx -= xhat * mean_over(dxhat * xhat, axes)
         dx /= spread
     return dx, d_gamma, d_beta
 

@@ -3,7 +3,7 @@
 Forward, per head h (shapes for batch B, H heads, head size k):
 
     Q, K, V = query W^Q + b^Q, key W^K + b^K, value W^V + b^V    (B, H, T, k) each
-    S = Q K^T / sqrt(k)                                         (B, H, Tq, Tk)
+    S = (Q / sqrt(k)) K^T                                       (B, H, Tq, Tk)
     A = softmax(S) over the keys, exactly 0 where not allowed   (padded keys; j > i if causal)
     O = concat_h(dropout(A) V) W^O + b^O                        (B, Tq, d_out)
 
@@ -12,7 +12,7 @@ Backward, with G = d loss / d O and D = the scaled keep mask of the dropout:
     dW^O = concat^T G        dV = (A D)^T dheads       d(A D) = dheads V^T
     dA = d(A D) * D (+ the gradient of the returned weights, if any)
     dS = A * (dA - sum_j dA * A)                       (softmax's Jacobian; 0 where A is masked)
-    dQ = dS K / sqrt(k)      dK = dS^T Q / sqrt(k)
+    dQ = dS K / sqrt(k)      dK = dS^T (Q / sqrt(k))
     and each projection's dW = x^T dP, db = sum of dP, dx = dP W^T.
 
 Projections read from the same array (self-attention's query, key and value;
@@ -25,9 +25,11 @@ from ..layers.attention import MASK_VALUE, attention_mask, zero_masked_steps
 from ..layers.multihead import MultiHeadAttention
 from ..layers.vocabulary import split_query_value_key
 from .dropout import apply_keep, dropout_keep
+from .elementwise import SAFE_SPREAD, sum_last
 from .record import Record
 
 PARTS = ("query", "key", "value")
+NO_SHIFT = 60.0      # exp(+-60) is far inside float32's range (about e^+-88), and so is a sum of them
 
 
 class Group:
@@ -77,17 +79,34 @@ def project(groups, params, heads):
     return projected
 
 
-def masked_softmax_in_place(scores, blocked, padded):
-    """Softmax over the last axis of ``scores``, in place, 0 where ``blocked``: the readable
-    ``masked_softmax`` (-1e9 in the blocked places, so their exp is exactly 0; a row with
-    nothing allowed -- possible only with ``padded`` keys -- set to 0 afterwards)."""
-    if blocked is not None:
-        np.copyto(scores, MASK_VALUE, where=blocked)
-    scores -= scores.max(axis=-1, keepdims=True)
+def masked_softmax_in_place(scores, allowed, padded):
+    """Softmax over the last axis of ``scores``, in place, exactly 0 where ``allowed`` (a 0/1 float
+    array that broadcasts, or None) is 0: the readable ``masked_softmax`` to float rounding.
+
+    Softmax is the same for any shift of a row. When every score lies within ``NO_SHIFT`` of 0,
+    exp neither overflows nor underflows to 0 and no shift is needed; else the whole array's
+    max is the shift when every score is within ``SAFE_SPREAD`` of it; else each row's max over
+    its allowed scores (a max along a short last axis is slow in NumPy: 2 ms for the GPT's
+    scores, against two whole-array reductions). The disallowed places are zeroed after the
+    exp; a row with nothing allowed (only possible with ``padded`` keys) stays all 0, as in
+    the readable layer.
+    """
+    if scores.size:
+        top, bottom = scores.max(), scores.min()
+        if not (-NO_SHIFT <= bottom and top <= NO_SHIFT):                # True for inf or nan too
+            if top - bottom <= SAFE_SPREAD:
+                scores -= top
+            else:
+                if allowed is not None:
+                    np.copyto(scores, MASK_VALUE, where=allowed == 0)
+                scores -= scores.max(axis=-1, keepdims=True)
     np.exp(scores, out=scores)
-    scores /= scores.sum(axis=-1, keepdims=True)
+    if allowed is not None:
+        scores *= allowed
+    sums = sum_last(scores)
     if padded:
-        np.copyto(scores, 0.0, where=blocked)
+        sums[sums == 0] = 1.0                                           # 0 / 1: the empty rows stay 0
+    scores /= sums
     return scores
 
 
@@ -97,11 +116,12 @@ def attend(layer, params, query, value, key, query_mask, key_mask, causal, train
     groups = projection_groups(layer, query, value, key)
     p = project(groups, params, heads)
     allowed = attention_mask(key_mask, causal, query.shape[1], key.shape[1])  # (B | 1, Tq, Tk) or None
-    blocked = None if allowed is None else ~allowed[:, None]                # (B | 1, 1, Tq, Tk)
+    if allowed is not None:
+        allowed = allowed[:, None].astype(query.dtype)                      # (B | 1, 1, Tq, Tk), 0 / 1
     scale = float(np.sqrt(layer.key_dim))
-    scores = np.matmul(p["query"], p["key"].swapaxes(-1, -2))              # (B, H, Tq, Tk)
-    scores /= scale
-    weights = masked_softmax_in_place(scores, blocked, key_mask is not None)
+    q_scaled = p["query"] / scale                                           # Q / sqrt(k): (B, H, Tq, k)
+    scores = np.matmul(q_scaled, p["key"].swapaxes(-1, -2))                # (B, H, Tq, Tk)
+    weights = masked_softmax_in_place(scores, allowed, key_mask is not None)
     kept = dropout_keep(layer.dropout, weights.shape, training, rng)
     dropped = apply_keep(weights, kept)
     merged = np.matmul(dropped, p["value"]).transpose(0, 2, 1, 3)          # (B, Tq, H, vd)
@@ -111,6 +131,7 @@ def attend(layer, params, query, value, key, query_mask, key_mask, causal, train
     if "output_bias" in params:
         output += params["output_bias"]
     output = zero_masked_steps(output.reshape(query.shape[:2] + (-1,)), query_mask)
+    p["query"] = q_scaled
     saved = (groups, p, weights, kept, dropped, merged, scale, query_mask)
     return output, weights, saved
 
@@ -129,9 +150,9 @@ def attend_backward(layer, params, saved, g_output, g_weights):
     d_weights = apply_keep(np.matmul(d_heads, p["value"].swapaxes(-1, -2)), kept)  # (B, H, Tq, Tk)
     if g_weights is not None:
         d_weights = d_weights + g_weights
-    d_scores = d_weights - (d_weights * weights).sum(axis=-1, keepdims=True)
-    d_scores *= weights
-    d_scores /= scale                                                      # d loss / d (Q K^T)
+    d_scores = d_weights                                   # softmax: A * (dA - sum_j dA A), in place
+    d_scores -= sum_last(d_weights * weights)
+    d_scores *= weights                                    # d loss / d (Q K^T / sqrt(k))
     d_rows = {}
     for index, group in enumerate(groups):
         batch, time, _ = group.x.shape
@@ -140,8 +161,9 @@ def attend_backward(layer, params, saved, g_output, g_weights):
             out = d[:, :, i].transpose(0, 2, 1, 3)                          # (B, H, T, size) view
             if part == "query":
                 np.matmul(d_scores, p["key"], out=out)
+                out /= scale
             elif part == "key":
-                np.matmul(d_scores.swapaxes(-1, -2), p["query"], out=out)
+                np.matmul(d_scores.swapaxes(-1, -2), p["query"], out=out)   # p["query"]: Q / sqrt(k)
             else:
                 np.matmul(dropped.swapaxes(-1, -2), d_heads, out=out)
         d_rows[index] = d.reshape(batch * time, -1)
