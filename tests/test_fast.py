@@ -122,6 +122,28 @@ def _masked_softmax_case(allowed):
     return lambda t: anp.sum(fast_attention.masked_softmax(t, allowed) * weights), cases.rand(3, 5, seed=45)
 
 
+def _record_case():
+    """A Dense-with-tanh op written as a Record: autograd's gradient through ``Record.run``
+    (its VJP is the record's backward) against finite differences."""
+    from minattn.fast.record import Record
+
+    def forward(layer, params, x):
+        y = np.tanh(np.dot(x, params["kernel"]) + params["bias"])
+        return y, (x, y)
+
+    def backward(layer, params, saved, g, wanted):
+        x, y = saved
+        dz = g * (1.0 - y * y)
+        dx = np.dot(dz, params["kernel"].T) if wanted[0] else None
+        return dx, {"kernel": np.dot(x.T, dz), "bias": dz.sum(axis=0)}
+
+    record = Record(forward, backward)
+    tree = {"x": cases.rand(3, 4, seed=47), "params": {"kernel": cases.rand(4, 2, seed=48),
+                                                       "bias": cases.rand(2, seed=49)}}
+    weights = cases.rand(3, 2, seed=50)
+    return lambda t: anp.sum(record.run(None, t["params"], t["x"]) * weights), tree
+
+
 ALLOWED = np.array([[1, 1, 1, 1, 1], [1, 0, 1, 0, 0], [0, 0, 0, 0, 0]], dtype=bool)   # a row with none allowed
 
 # Every primitive, by "module.name" (an op recorded through a private ``_<name>_op`` is
@@ -137,6 +159,7 @@ PRIMITIVE_CASES = {
     "minattn.fast.attention.masked_softmax": [("mask", *_masked_softmax_case(ALLOWED)),
                                               ("no-mask", *_masked_softmax_case(None))],
     "minattn.fast.windows.windows": [("2x2-stride2x1", *_windows_case())],
+    "minattn.fast.record.record_op": [("dense-tanh", *_record_case())],
     "minattn.fast.flat.take_weight": [("slice", *_take_weight_case())],
     "minattn.fast.dense.softmax": [("axis-1", lambda t: anp.sum(fast_dense.softmax(t) * PROBS), cases.rand(4, 3, seed=13)),
                 ("axis0", lambda t: anp.sum(fast_dense.softmax(t, axis=0) * PROBS), cases.rand(4, 3, seed=14))],

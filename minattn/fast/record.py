@@ -63,7 +63,7 @@ class Record:
         values = [getval(a) for a in inputs]
         weights = unflatten_leaves([getval(w) for w in leaves], keys)
         y, saved = self.forward(layer, weights, values if self.takes_list else values[0], **call)
-        return _record_op(self, layer, keys, len(inputs), saved, y, *inputs, *leaves)
+        return record_op(self, layer, keys, len(inputs), saved, y, *inputs, *leaves)
 
 
 def _always(layer):
@@ -84,8 +84,9 @@ def weight_leaves(params):
 
 
 @primitive
-def _record_op(record, layer, keys, n_inputs, saved, y, *arrays):
-    """The op autograd records; its value is ``forward``'s output (computed by ``Record.run``)."""
+def record_op(record, layer, keys, n_inputs, saved, y, *arrays):
+    """The op autograd records for a ``Record`` (called by ``Record.run``, not by hand): its
+    value is ``forward``'s output ``y``, computed before; its VJP calls ``record.backward``."""
     return y
 
 
@@ -112,4 +113,4 @@ def _lookup(tree, key, like):
     return np.zeros_like(like) if tree is None else tree
 
 
-defvjp_argnums(_record_op, _record_vjp)
+defvjp_argnums(record_op, _record_vjp)
