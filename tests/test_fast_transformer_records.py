@@ -3,14 +3,17 @@
 For each layer case (``tests/gradcheck_cases.py``) whose layer one of these
 records covers -- masks, causal attention, cross-attention, dropout while
 training, pre- and post-norm blocks, gelu -- the record's output and
-gradients equal the readable ``apply``'s and autograd's (float64, to 1e-10),
+gradients equal the readable ``apply``'s and autograd's (float64, to 1e-10;
+float32 to its rounding),
 ``Record.run`` gives autograd the same gradients, and ``backward`` agrees
 with finite differences of ``forward``.
 """
+import numpy as np
 import pytest
 
 import gradcheck_cases as cases
 import minattn
+from minattn.pytree import tree_map
 from minattn.fast import dropout, embedding, layer_norm, multihead, sine_position, transformer
 from record_checks import check_equals_readable, check_finite_differences
 
@@ -51,3 +54,14 @@ def test_record_equals_the_readable_layer(case_id):
 def test_record_gradients_against_finite_differences(case_id):
     layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
     check_finite_differences(RECORDS[type(layer)], layer, inputs, kwargs)
+
+
+@pytest.mark.parametrize("case_id", [c for c in COVERED if "transformer" in c or "multi_head" in c
+                                     or "layer_normalization" in c])
+def test_record_equals_the_readable_layer_in_float32(case_id):
+    """The same in float32 (weights and inputs cast), to float32 rounding."""
+    minattn.set_floatx("float32")
+    layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
+    layer.params = tree_map(lambda w: w.astype(np.float32), layer.params)
+    inputs = [x.astype(np.float32) for x in inputs] if isinstance(inputs, list) else inputs.astype(np.float32)
+    check_equals_readable(RECORDS[type(layer)], layer, inputs, kwargs, rtol=1e-3, atol=1e-4)
