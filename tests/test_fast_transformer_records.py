@@ -14,11 +14,11 @@ import pytest
 import gradcheck_cases as cases
 import minattn
 from minattn.pytree import tree_map
-from minattn.fast import dropout, embedding, layer_norm, multihead, sine_position, transformer
+from minattn.fast import dropout, embedding, global_pooling, layer_norm, multihead, sine_position, transformer
 from record_checks import check_equals_readable, check_finite_differences
 
 RECORDS = {**embedding.RECORDS, **sine_position.RECORDS, **layer_norm.RECORDS, **multihead.RECORDS,
-           **dropout.RECORDS, **transformer.RECORDS}
+           **dropout.RECORDS, **transformer.RECORDS, **global_pooling.RECORDS}
 
 
 def _covered_cases():

@@ -28,9 +28,11 @@ def feedforward(params, x, activation):
     """``(y (B, T, d), saved)``; params holds the two Dense sub-layers' weights."""
     first, second = params["feedforward_intermediate_dense"], params["feedforward_output_dense"]
     x_rows = x.reshape(-1, x.shape[-1])                                      # (B * T, d)
-    z = x_rows.dot(first["kernel"]) + first["bias"]                           # (B * T, intermediate)
+    z = x_rows.dot(first["kernel"])                                           # (B * T, intermediate)
+    z += first["bias"]
     hidden, kept = activate_keeping(activation, z)
-    y = hidden.dot(second["kernel"]) + second["bias"]                          # (B * T, d)
+    y = hidden.dot(second["kernel"])                                           # (B * T, d)
+    y += second["bias"]
     return y.reshape(x.shape), (x_rows, hidden, kept)
 
 
