@@ -179,18 +179,11 @@ def sample_text(model, prompt_ids, length, temperature=1.0, top_k=None, seed=0):
         context = ids[-window:]
         x = np.zeros((1, window), dtype=np.int64)
         x[0, :len(context)] = context
-        p = model.apply(model.params, x)[0, len(context) - 1]                       # (vocab,)
-        ids.append(draw_next(p, temperature, top_k, rng))
+        p = model.apply(model.params, x)[0, len(context) - 1].astype(np.float64)     # (vocab,)
+        p[0] = 0.0                                                                  # never padding
+        logp = np.log(np.maximum(p, 1e-300)) / temperature
+        if top_k is not None:
+            logp[np.argsort(logp)[:-top_k]] = -np.inf
+        p = np.exp(logp - logp.max())
+        ids.append(int(rng.choice(len(p), p=p / p.sum())))
     return np.array(ids[len(prompt_ids):])
-
-
-def draw_next(p, temperature, top_k, rng):
-    """One id drawn from the probabilities ``p`` (vocab,): never padding (id 0), sharpened by
-    ``p ** (1 / temperature)``, cut to the ``top_k`` most likely ids (all when None)."""
-    p = np.array(p, dtype=np.float64)
-    p[0] = 0.0
-    logp = np.log(np.maximum(p, 1e-300)) / temperature
-    if top_k is not None:
-        logp[np.argsort(logp)[:-top_k]] = -np.inf
-    p = np.exp(logp - logp.max())
-    return int(rng.choice(len(p), p=p / p.sum()))
