@@ -168,7 +168,7 @@ def attend_backward(layer, params, saved, g_output, g_weights):
                 np.matmul(dropped.swapaxes(-1, -2), d_heads, out=out)
         d_rows[index] = d.reshape(batch * time, -1)
         grads.update(group_weight_grads(group, params, d_rows[index]))
-    return d_rows, grads
+    return d_rows, {name: grads[name] for name in params}          # in the weights' order
 
 
 def group_weight_grads(group, params, d_rows):

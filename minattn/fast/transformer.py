@@ -127,7 +127,7 @@ def block_backward(block, params, tape, g):
     for saved, backward in reversed(tape):
         g = residual_backward(block, params, saved, g,
                               lambda s, d, step=backward: step(s, d, grads, extra), grads)
-    return g, extra, grads
+    return g, extra, {name: grads[name] for name in params}          # in the weights' order
 
 
 # -- the records ----------------------------------------------------------------------------
