@@ -50,6 +50,7 @@ RUNS = {
         "global_additive_heatmap_2.png": "seq2seq_global_additive_2.png",
         "local_p_additive_heatmap_1.png": "seq2seq_local_p_1.png",
         "hard_additive_heatmap_2.png": "seq2seq_hard_2.png"}),
+    "dates_bilstm": (["translate_dates.py", "--variants", "global_additive"], {}),   # transformer.md's baseline
     "text": (["text_attention.py"], {"attention_words.png": "text_attention_words.png"}),
     "se_channels": (["se_channels.py"], {"se_weights.png": "se_weights.png", "sample.png": "se_sample.png"}),
     "se_channels_ratio4": (["se_channels.py", "--ratio", "4"], {}),
@@ -63,6 +64,8 @@ RUNS = {
         "cross_attention_0.png": "transformer_dates_cross_attention_0.png",
         "cross_attention_2.png": "transformer_dates_cross_attention_2.png",
         "loss.png": "transformer_dates_loss.png"}),
+    "dates_transformer_seed1": (["translate_dates_transformer.py", "--seed", "1"], {}),
+    "dates_transformer_seed2": (["translate_dates_transformer.py", "--seed", "2"], {}),
     "scale_out_gpt": (["scale_out.py", "--model", "gpt", "--quick", "--epochs", "2"], {}),   # scale-out.md; needs [keras]
 }
 

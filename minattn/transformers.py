@@ -11,8 +11,8 @@ layers are minattn's keras_hub-faithful ones (``minattn/layers/transformer.py``)
 import numpy as np
 
 from .layers.input_layer import Input
-from .layers import (Dense, Dropout, GlobalAveragePooling1D, LayerNormalization, TokenAndPositionEmbedding,
-                     TransformerDecoder, TransformerEncoder)
+from .layers import (AttentionPooling, Dense, Dropout, GlobalAveragePooling1D, LayerNormalization,
+                     TokenAndPositionEmbedding, TransformerDecoder, TransformerEncoder)
 from .model import Model
 from .datasets.dates import START
 from .kv_cache import CachedGPT, FullRecompute
@@ -70,21 +70,46 @@ def build_translator(source_vocab_size, target_vocab_size, source_length, target
 
 
 def build_classifier(vocab_size, sequence_length, embedding_dim=32, num_heads=2, intermediate_dim=32,
-                     dropout=0.1):
-    """Keras's text-classification-with-Transformer layout: one encoder block, mean-pooled, a sigmoid.
+                     dropout=0.1, pooling="mean", normalize_first=False):
+    """Keras's text-classification-with-Transformer layout: one encoder block, pooled, a sigmoid.
 
         ids -> TokenAndPositionEmbedding(mask_zero) -> TransformerEncoder -> GlobalAveragePooling1D
         (padding left out) -> Dropout -> Dense(1, sigmoid)
 
+    Args:
+        pooling: "mean" (Keras's example: the mean over the real words) or
+            "attention": ``AttentionPooling`` (one learned score per word,
+            softmax over the real words, the weighted sum), the layer the
+            LSTM models of ``demos/text_attention.py`` pool with, named
+            "pooling"; ``pooling_attention(model)`` gives its weights.
+        normalize_first: pre-norm blocks (GPT-2's order) instead of post-norm.
+
     Returns:
         ``(model, encoder_block)``.
     """
+    if pooling not in ("mean", "attention"):
+        raise ValueError(f"build_classifier: pooling must be 'mean' or 'attention', got {pooling!r}")
     ids = Input((sequence_length,), name="words", dtype="int32")
     x = TokenAndPositionEmbedding(vocab_size, sequence_length, embedding_dim, mask_zero=True,
                                   name="embedding")(ids)
-    block = TransformerEncoder(intermediate_dim, num_heads, dropout=dropout, name="encoder")
-    x = Dropout(dropout)(GlobalAveragePooling1D()(block(x)))
+    block = TransformerEncoder(intermediate_dim, num_heads, dropout=dropout, normalize_first=normalize_first,
+                               name="encoder")
+    x = block(x)
+    if pooling == "mean":
+        x = GlobalAveragePooling1D()(x)
+    else:
+        x, _ = AttentionPooling(return_attention=True, name="pooling")(x)             # (d,), (T,)
+    x = Dropout(dropout)(x)
     return Model(ids, Dense(1, activation="sigmoid", name="prediction")(x)), block
+
+
+def pooling_attention(model):
+    """The weights a ``build_classifier(pooling="attention")`` model pools with: a Model, ids -> (T,)."""
+    names = [layer.name for layer in model.layers]
+    if "pooling" not in names or not model.get_layer("pooling").inbound_nodes[0].returns_list:
+        raise ValueError("pooling_attention: the model's 'pooling' layer returns no weights; "
+                         "build it with build_classifier(pooling='attention')")
+    return Model(model.inputs, model.get_layer("pooling").inbound_nodes[0].outputs[1])
 
 
 class WordAttention:
