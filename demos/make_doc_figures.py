@@ -52,6 +52,8 @@ RUNS = {
         "hard_additive_heatmap_2.png": "seq2seq_hard_2.png"}),
     "dates_bilstm": (["translate_dates.py", "--variants", "global_additive"], {}),   # transformer.md's baseline
     "text": (["text_attention.py"], {"attention_words.png": "text_attention_words.png"}),
+    "text_transformers": (["text_attention.py", "--variants", "pooling", "transformer", "transformer_attn"], {}),
+    "text_transformers_20k": (["text_attention.py", "--variants", "transformer_attn", "--samples", "20000"], {}),
     "se_channels": (["se_channels.py"], {"se_weights.png": "se_weights.png", "sample.png": "se_sample.png"}),
     "se_channels_ratio4": (["se_channels.py", "--ratio", "4"], {}),
     "se_channels_long": (["se_channels.py", "--samples", "10000", "--epochs", "20"], {}),
