@@ -50,16 +50,18 @@ class DirectStep:
         return not model.added_losses and all(
             rule_for(layer) is not None for layer in model.layers if layer.count_params())
 
-    def __call__(self, weights, xs, ys, rng, keep):
+    def __call__(self, weights, xs, ys, rng, keep, sample_weights=None):
         """``(loss, flat gradient)`` at the buffer ``weights`` (``flat.FlatParams``); the
-        predictions go to ``keep["preds"]``. The gradient's buffer is reused by the next call."""
+        predictions go to ``keep["preds"]``. The gradient's buffer is reused by the next call.
+        ``sample_weights``: None, or one per output (``losses.batch_mean``)."""
         grad_flat, grad_tree = self._gradient_buffer(weights)
         values, tape = self.forward(weights.tree, xs, rng)
         preds = [values[t] for t in self.model.outputs]
         keep["preds"] = preds
         terms, grads = [], {}
-        for loss_with_grad, y, tensor, p in zip(self.losses, ys, self.model.outputs, preds):
-            value, d_pred = loss_with_grad(y, p)
+        weights_per_output = sample_weights or [None] * len(preds)
+        for loss_with_grad, y, tensor, p, w in zip(self.losses, ys, self.model.outputs, preds, weights_per_output):
+            value, d_pred = loss_with_grad(y, p, w)
             terms.append(value)
             _accumulate(grads, tensor, d_pred)
         loss = losses.total_loss(terms)
@@ -223,14 +225,15 @@ def _spread(vjp, wanted, out, takes_list, single):
 
 
 def _loss_with_grad(fn):
-    """``(y_true, y_pred) -> (mean loss, its gradient wrt y_pred)``: by hand for mse and binary
-    cross-entropy (``fast.losses``), else through autograd -- one call of the loss either way."""
+    """``(y_true, y_pred, sample_weight) -> (mean loss, its gradient wrt y_pred)``: by hand for mse
+    and binary cross-entropy (``fast.losses``), else through autograd -- one call of the loss either way."""
     if fn in LOSS_GRADS:
         value_fn, grad_fn = LOSS_GRADS[fn]
-        return lambda y_true, y_pred: (value_fn(y_true, y_pred), grad_fn(y_true, y_pred))
+        return lambda y_true, y_pred, w: (value_fn(y_true, y_pred, sample_weight=w),
+                                          grad_fn(y_true, y_pred, sample_weight=w))
     batch_loss = batch_loss_fn(fn)
 
-    def with_autograd(y_true, y_pred):
-        vjp, value = make_vjp(lambda p: batch_loss(y_true, p), y_pred)
+    def with_autograd(y_true, y_pred, w):
+        vjp, value = make_vjp(lambda p: batch_loss(y_true, p, w), y_pred)
         return value, vjp(np.ones_like(value))
     return with_autograd

@@ -26,6 +26,7 @@ from autograd.tracer import getval
 
 from .. import losses
 from ..callbacks import check_step
+from ..interrupts import deferred_interrupt
 from .direct import DirectStep
 from .flat import FlatParams, traced_views
 from .losses import batch_loss_fn
@@ -84,29 +85,33 @@ class FastSteps:
     def params(self):
         return self.weights.tree
 
-    def flat_loss(self, flat, xs, ys, rng, keep):
+    def flat_loss(self, flat, xs, ys, rng, keep, sample_weights=None):
         """``batch_loss`` as a function of the flat weight vector; the predictions go to ``keep``."""
         params = traced_views(flat, self.weights.tree)
         outputs, added = self.model.apply_with_losses(params, *xs, training=True, rng=rng)
         preds = outputs if isinstance(outputs, list) else [outputs]
         keep["preds"] = [getval(p) for p in preds]
-        return losses.total_loss([fn(y, p) for fn, y, p in zip(self.loss_fns, ys, preds)], added)
+        weights_per_output = sample_weights or [None] * len(preds)
+        return losses.total_loss([fn(y, p, w) for fn, y, p, w in zip(self.loss_fns, ys, preds, weights_per_output)],
+                                 added)
 
-    def train_on_batch(self, xs, ys, rng):
+    def train_on_batch(self, xs, ys, rng, sample_weights=None):
         """One step, in place on the buffer; returns ``(loss, predictions)``. If the loss or the new
         weights are not finite it raises ``StepDiverged`` and applies nothing; a non-finite loss also
-        undoes the previous step, so the weights are those of the last finite loss."""
+        undoes the previous step, so the weights are those of the last finite loss.
+        ``sample_weights``: None, or one array per output (``losses.batch_mean``)."""
         keep = {}
         if self.direct is not None:
-            loss, flat_grads = self.direct(self.weights, xs, ys, rng, keep)
+            loss, flat_grads = self.direct(self.weights, xs, ys, rng, keep, sample_weights)
         else:
-            loss, flat_grads = self.loss_and_grad(self.weights.flat, xs, ys, rng, keep)
+            loss, flat_grads = self.loss_and_grad(self.weights.flat, xs, ys, rng, keep, sample_weights)
         new_flat, state = self.compiled.optimizer.update(self.weights.flat, flat_grads, self.state,
                                                          self.weights.sizes)
         check_step(loss, all_finite(new_flat), self.undo_last_step)
-        np.copyto(self.previous_flat, self.weights.flat)
-        np.copyto(self.weights.flat, new_flat)
-        self.previous_state, self.state = self.state, state
+        with deferred_interrupt():             # Ctrl-C here waits: weights and state change together
+            np.copyto(self.previous_flat, self.weights.flat)
+            np.copyto(self.weights.flat, new_flat)
+            self.previous_state, self.state = self.state, state
         return float(loss), keep["preds"]
 
 
