@@ -201,13 +201,13 @@ def train_epochs(model, steps, train, val, plan, callback_list, history):
     """
     model.stop_training = False
     callback_list.call("on_train_begin", {})
-    logs = {}
+    logs, recent = {}, collections.deque(maxlen=RECENT_LOSSES)     # the last losses, for a divergence hint
     for epoch in range(plan.initial_epoch, plan.epochs):
         if plan.verbose:
             print(f"Epoch {epoch + 1}/{plan.epochs}")
         callback_list.call("on_epoch_begin", epoch, {})
         progress = ProgressLine(len(train[1][0]), plan.verbose)
-        logs, diverged = train_epoch(model, steps, train, plan, epoch, progress, callback_list)
+        logs, diverged = train_epoch(model, steps, train, plan, epoch, progress, callback_list, recent)
         if logs is not None:                          # at least one batch was applied
             if val is not None and (epoch + 1) % plan.validation_freq == 0:
                 logs.update({f"val_{k}": v for k, v in evaluate_arrays(model, val, plan.validation_batch_size).items()})
@@ -224,20 +224,20 @@ def train_epochs(model, steps, train, val, plan, callback_list, history):
     return logs
 
 
-def train_epoch(model, steps, train, plan, epoch, progress, callback_list):
+def train_epoch(model, steps, train, plan, epoch, progress, callback_list, recent):
     """One pass over the data in batches; returns ``(logs, divergence message or None)``.
 
     The logs are the means over the batches applied, weighted by batch size
     (None if none was). A step with a non-finite loss or update ends the
     epoch: nothing of it is applied and its batch's loss goes to the
     callbacks' ``on_train_batch_end`` (so ``TerminateOnNaN`` sees it).
+    ``recent`` (a bounded deque) receives every step's loss.
     """
     compiled, rng = model.compiled, config.rng()
     xs, ys, ws = train
     n = len(ys[0])
     order = rng.permutation(n) if plan.shuffle else np.arange(n)
     sums, done = np.zeros(1 + len(compiled.metrics)), 0
-    recent = collections.deque(maxlen=RECENT_LOSSES)          # for the divergence hint
     for batch, start in enumerate(range(0, n, plan.batch_size)):
         index = order[start:start + plan.batch_size]
         xb, yb = [a[index] for a in xs], [a[index] for a in ys]
