@@ -83,7 +83,7 @@ def train(model, windows, validation, args):
 
 
 def model_bits(model, x, y):
-    return cc.bits_per_char(model.predict(x, batch_size=128), y)
+    return cc.bits_per_char(model.predict(x, batch_size=128, verbose=0), y)
 
 
 def parse_args(argv):
