@@ -65,7 +65,7 @@ class Model:
             rng: the random generator Dropout draws from.
 
         Returns:
-            The output array, or a list of them for a model with several outputs.
+            The output array, or a list of them (several outputs).
         """
         return self._outputs(self._run_nodes(self.nodes, params, inputs, training, rng))
 
@@ -165,16 +165,17 @@ class Model:
                 default is "adam", not Keras's "rmsprop": minattn has no RMSprop.
             loss: a name ("mse", "binary_crossentropy", ...), a function
                 ``(y_true, y_pred) -> per-sample loss``, or a list, one per output.
-            loss_weights, weighted_metrics: only None (outputs' losses summed;
-                metrics not sample-weighted).
+            loss_weights: only None (the outputs' losses are summed).
             metrics: a list, e.g. ``["accuracy"]`` (a bare string is an error, as in Keras 3).
-            run_eagerly (True or False), steps_per_execution (1), jit_compile ("auto"
-                or False), auto_scale_loss (True or False): minattn always runs
-                eagerly in NumPy, compiles nothing and scales no loss.
+            weighted_metrics: only None (metrics are not sample-weighted).
+            run_eagerly: True or False: minattn always runs eagerly, in NumPy.
+            steps_per_execution: only 1.
+            jit_compile: "auto" or False: nothing is compiled.
+            auto_scale_loss: True or False: no loss is scaled.
 
         Raises:
-            ValueError: an unknown name; an option above at a value minattn does
-                not offer (named); or weights mixing float types (``docs/reliability.md``).
+            ValueError: an unknown name; an option above at another value (named); or
+                weights mixing float types (``docs/reliability.md``).
         """
         check_compile_options(f"Model '{self.name}' compile", loss_weights, weighted_metrics, run_eagerly,
                               steps_per_execution, jit_compile, auto_scale_loss)
@@ -195,28 +196,25 @@ class Model:
             epochs: the index of the last epoch plus one (training runs epochs
                 ``initial_epoch`` .. ``epochs - 1``).
             verbose: "auto" (= 1), 0 silent, 1 progress bar, 2 one line per epoch.
-            callbacks: a list of ``minattn.callbacks.Callback`` (EarlyStopping,
-                ModelCheckpoint, CSVLogger, LearningRateScheduler, ...), called
-                as Keras calls them; one sets ``model.stop_training`` to stop.
+            callbacks: a list of ``minattn.callbacks.Callback`` (EarlyStopping, ModelCheckpoint,
+                ...), called as Keras calls them; one sets ``model.stop_training`` to stop.
             validation_split: fraction in [0, 1) held out for validation --
                 the LAST samples, taken before shuffling, as Keras does.
             validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``;
                 overrides validation_split.
             shuffle: reshuffle the training samples every epoch (True or False).
-            class_weight: ``{class id: weight}`` weighting each sample's loss by
-                its target's class (one-output models; see ``minattn.sample_weights``).
-            sample_weight: per-sample weights of the loss, shape ``(samples,)``
-                (or the per-sample loss's shape), or one array per output. The
-                loss is ``sum(w * loss) / number of losses``, as Keras 3's.
+            class_weight: ``{class id: weight}``: each sample's loss weighted by its target's class.
+            sample_weight: per-sample weights of the loss, ``(samples,)`` (or the per-sample loss's
+                shape), or one per output: ``sum(w * loss) / number of losses``, as in Keras 3.
             initial_epoch: the epoch to start from (resuming a run): callbacks
                 and History see the real epoch indices.
-            steps_per_epoch, validation_steps: only None (one pass over the arrays).
+            steps_per_epoch: only None (one pass over the arrays per epoch).
+            validation_steps: only None.
             validation_batch_size: the validation pass's (None: batch_size).
             validation_freq: validate after every ``validation_freq``-th epoch.
 
-        Each epoch's ``loss`` is the mean of its batch losses (weighted by
-        batch size), with any ``add_loss`` terms. The layers hold the latest
-        weights after every step.
+        Each epoch's ``loss`` is the mean of its batch losses (weighted by batch size), with any
+        ``add_loss`` terms. The layers hold the latest weights after every step.
 
         A stopped fit keeps its record: History sets ``model.history`` at
         every epoch end, so an exception in a callback or Ctrl-C leaves the
@@ -239,12 +237,15 @@ class Model:
         """Loss (and metrics) on the given data: a float, ``[loss, metric, ...]``, or a dict.
 
         Args:
-            x, y: as for ``fit``.
+            x: as for ``fit``.
+            y: as for ``fit``.
             batch_size: samples per forward pass; None means 32.
             verbose: "auto" (= 1) prints a line with the logs; 0 silent.
             sample_weight: weights of each sample's loss, as for ``fit``.
-            steps, callbacks: only None.
+            steps: only None.
+            callbacks: only None.
             return_dict: return ``{"loss": ..., metric name: ...}``.
+            **kwargs: none is known (a TypeError names it).
 
         The loss includes the ``add_loss`` terms, as ``fit``'s does.
         """
@@ -258,7 +259,8 @@ class Model:
             x: as for ``fit``.
             batch_size: samples per forward pass; None means 32.
             verbose: "auto" (= 1) prints a progress line; 0 silent.
-            steps, callbacks: only None.
+            steps: only None.
+            callbacks: only None.
         """
         return evaluation.predict(self, x, batch_size, verbose, steps, callbacks)
 
@@ -346,8 +348,7 @@ class Model:
         Raises:
             ValueError: the name does not end in ``.npz``, or max_shard_size is given.
             FileNotFoundError: its folder does not exist.
-            PermissionError: the existing file is read-only (no write bit in
-                its mode; checked also for root); it is left intact.
+            PermissionError: the existing file is read-only (its mode is checked, for root too).
         """
         saving.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
@@ -368,8 +369,7 @@ class Model:
 
         Raises:
             FileNotFoundError: no file at ``filepath``.
-            ValueError: the file cannot be read or does not fit (the message
-                names the layer, the weight and both shapes); nothing was loaded.
+            ValueError: the file does not fit (the layer, weight and shapes named); nothing was loaded.
         """
         refuse_unless_default(f"Model '{self.name}' load_weights", {"skip_mismatch": (skip_mismatch, False)},
                               "minattn loads all weights or none")
@@ -385,7 +385,9 @@ class Model:
             positions: the right end of each of the 4 columns, as fractions of
                 the width (<= 1) or in characters.
             print_fn: the function given the table (default ``print``).
-            expand_nested, show_trainable, layer_range: only False, False, None.
+            expand_nested: only False.
+            show_trainable: only False.
+            layer_range: only None.
         """
         refuse_unless_default(f"Model '{self.name}' summary", {
             "expand_nested": (expand_nested, False), "show_trainable": (show_trainable, False),
