@@ -108,6 +108,23 @@ def test_sample_weights_of_one_train_bit_for_bit_as_none(loss, readable):
 
 
 @pytest.mark.parametrize("readable", [False, True], ids=["fast", "readable"])
+def test_sample_weights_with_add_loss_take_the_whole_tape_path(readable):
+    """With an add_loss term the fast path differentiates the whole step with autograd
+    (``FastSteps.flat_loss``): weights of one are still no weights, bit for bit."""
+    from minattn.layers import Lambda
+    x, y = data()
+    results = []
+    for weights in (None, np.ones(N)):
+        model = model_for()
+        hidden = model.layers[1].output
+        model.add_loss(Lambda(lambda h: h * h)(hidden), weight=0.01)
+        minattn.set_random_seed(5)
+        with path(readable):
+            results.append(model.fit(x, y, 8, 2, verbose=0, sample_weight=weights).history["loss"])
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("readable", [False, True], ids=["fast", "readable"])
 def test_sample_weights_change_training_as_the_weighted_loss_says(readable):
     """Weight 2 on every sample is the loss doubled: with SGD the steps are twice as long."""
     x, y = data()
