@@ -31,7 +31,7 @@ from .data_checks import as_list, check_one_float_type
 from .divergence import RECENT_LOSSES, likely_cause
 from .evaluation import evaluate_arrays, logs_from, prepare_xy, require_compiled
 from .fast.training import FastSteps
-from .interrupts import deferred_interrupt
+from .interrupts import deferrable, deferred_interrupt
 from .method_arguments import batch_size_or_default, refuse_unless_default, verbose_level
 from .progress import ProgressLine
 from .pytree import tree_leaves
@@ -182,7 +182,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         callback.params["steps"] = -(-n_train // plan.batch_size)
     if plan.verbose and val is not None:
         print(f"Train on {n_train} samples, validate on {len(val[1][0])} samples")
-    with (FastSteps if config.fused() else ReadableSteps)(model, compiled) as steps:
+    with deferrable(), (FastSteps if config.fused() else ReadableSteps)(model, compiled) as steps:
         try:
             logs = train_epochs(model, steps, train, val, plan, callback_list, history)
         finally:                          # also on Ctrl-C or a callback's error: the state of the weights kept

@@ -206,3 +206,21 @@ def test_sigint_during_fit_keeps_the_last_steps_weights_and_the_history(delay):
     epochs = report["epochs"]
     assert epochs == list(range(len(epochs))) and report["watched"] >= 2
     assert report["watched"] - len(epochs) in (0, 1)   # 1: stopped between Watch's and History's epoch end
+
+
+def test_a_sigint_inside_a_deferred_block_waits_for_its_end():
+    from minattn.interrupts import deferrable, deferred_interrupt
+    reached = []
+    with pytest.raises(KeyboardInterrupt):
+        with deferrable():
+            with deferred_interrupt():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.01)                     # the handler runs here and only notes the signal
+                reached.append("end of block")
+            reached.append("after the block")
+    assert reached == ["end of block"]
+    with pytest.raises(KeyboardInterrupt), deferrable():
+        os.kill(os.getpid(), signal.SIGINT)           # outside a deferred block: at once
+        time.sleep(0.01)
+        reached.append("not reached")
+    assert reached == ["end of block"] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
