@@ -141,7 +141,7 @@ def train_variant(variant, args, data):
     accuracy = float(np.mean((probability > 0.5) == test_y))
     weights = None
     if attention_model is not None:
-        weights = attention_model.predict(test_x, batch_size=256, verbose=0)
+        weights = attention_model.predict(test_x, batch_size=256)
         weights = weights.mean(axis=1) if weights.ndim == 3 else weights     # hops -> one weight per word
     return {"history": history, "accuracy": accuracy, "seconds": seconds, "params": model.count_params(),
             "probability": probability, "weights": weights}
