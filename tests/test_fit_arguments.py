@@ -263,3 +263,24 @@ def test_summary_line_length_and_positions():
     model_for().summary(line_length=60, positions=[20, 35, 45, 60], print_fn=lines.append)
     table = lines[0].splitlines()
     assert table[0] == "_" * 60 and table[1].startswith("Layer (type)" + " " * 8 + "Output Shape")
+
+
+@pytest.mark.parametrize("weights_shape", [(5,), (5, 3)], ids=["per-sample", "per-step"])
+@pytest.mark.parametrize("name", ["mean_squared_error", "binary_crossentropy"])
+def test_weighted_loss_kernels_are_the_readable_weighted_mean_and_gradient_checked(name, weights_shape):
+    """The fast path's one-op losses with sample weights: value and gradient equal the readable
+    ``losses.batch_mean`` (float64), and their gradient passes a central-difference check."""
+    import autograd
+    from minattn import gradcheck, losses
+    from minattn.fast import losses as fast_losses
+    rng = np.random.default_rng(4)
+    y_true = rng.uniform(0, 1, (5, 3, 2)).round()
+    y_pred = rng.uniform(0.05, 0.95, (5, 3, 2))
+    weights = rng.uniform(0, 2, weights_shape)
+    kernel, readable = getattr(fast_losses, name), getattr(losses, name)
+    np.testing.assert_allclose(kernel(y_true, y_pred, weights),
+                               losses.batch_mean(readable, y_true, y_pred, weights), rtol=1e-12)
+    np.testing.assert_allclose(autograd.grad(lambda p: kernel(y_true, p, weights))(y_pred),
+                               autograd.grad(lambda p: losses.batch_mean(readable, y_true, p, weights))(y_pred),
+                               rtol=1e-10, atol=1e-14)
+    gradcheck.check_grads(lambda p: kernel(y_true, p["y_pred"], weights), {"y_pred": y_pred})

@@ -8,7 +8,6 @@ here and the tape-free step (``fast.direct``, through ``LOSS_GRADS``) call them.
 loss that has a kernel here it returns the kernel, for any other loss
 ``mean(loss_fn(y_true, y_pred))`` as the readable path computes it.
 """
-import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
 
