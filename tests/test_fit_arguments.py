@@ -284,3 +284,17 @@ def test_weighted_loss_kernels_are_the_readable_weighted_mean_and_gradient_check
                                autograd.grad(lambda p: losses.batch_mean(readable, y_true, p, weights))(y_pred),
                                rtol=1e-10, atol=1e-14)
     gradcheck.check_grads(lambda p: kernel(y_true, p["y_pred"], weights), {"y_pred": y_pred})
+
+
+@settings(max_examples=15, deadline=None)
+@given(counts=st.lists(st.integers(0, 3), min_size=N, max_size=N).filter(any),
+       loss=st.sampled_from(["mse", "sparse_categorical_crossentropy", "binary_crossentropy"]))
+def test_integer_sample_weights_are_repeated_samples(counts, loss):
+    """Keras's weighted loss sum(w * loss) / n: whole-number weights k_i are sample i repeated
+    k_i times, rescaled by (number of repeated samples) / n."""
+    x, y = data(loss)
+    model = model_for(loss)
+    counts = np.array(counts)
+    weighted = model.evaluate(x, y, N, 0, counts)
+    repeated = model.evaluate(np.repeat(x, counts, axis=0), np.repeat(y, counts, axis=0), N, 0)
+    np.testing.assert_allclose(weighted * N, repeated * counts.sum(), rtol=1e-5)
