@@ -86,26 +86,28 @@ class FastStep:
     def state(self):
         return self.weights.state
 
-    def train_on_batch(self, xs, ys, rng):
+    def train_on_batch(self, xs, ys, rng, sample_weights=None):
         """One step, in place on the buffer; returns ``(loss, predictions)``. If the loss or the new
         weights are not finite it raises ``StepDiverged`` and applies nothing; a non-finite loss also
-        undoes the previous step, so the weights are those of the last finite loss."""
-        loss, preds = self.loss_and_gradient(xs, ys, rng)
+        undoes the previous step, so the weights are those of the last finite loss.
+        ``sample_weights``: None, or one array per output (``losses.batch_mean``)."""
+        loss, preds = self.loss_and_gradient(xs, ys, rng, sample_weights)
         new_flat, state = self.compiled.optimizer.update(self.weights.flat, self.gradient, self.state,
                                                          self.weights.sizes)
         check_step(loss, all_finite(new_flat), self.undo_last_step)
         self.weights.step_to(new_flat, state)           # the layers' views show the new weights
         return float(loss), preds
 
-    def loss_and_gradient(self, xs, ys, rng):
+    def loss_and_gradient(self, xs, ys, rng, sample_weights=None):
         """``(loss, predictions)`` at the current weights; the gradient lands in ``self.gradient``
         (a flat vector like the weights; ``self.gradient_tree`` shows it shaped like them)."""
         self.gradient.fill(0)
         values, tape = self.forward(self.weights.tree, xs, rng)
         preds = [values[t] for t in self.model.outputs]
         terms, grads = [], {}
-        for loss_with_grad_fn, y, tensor, p in zip(self.losses, ys, self.model.outputs, preds):
-            value, d_pred = loss_with_grad_fn(y, p)
+        weights = sample_weights or [None] * len(ys)
+        for loss_with_grad_fn, y, w, tensor, p in zip(self.losses, ys, weights, self.model.outputs, preds):
+            value, d_pred = loss_with_grad_fn(y, p, w)
             terms.append(value)
             accumulate(grads, tensor, d_pred)
         added = []

@@ -32,7 +32,8 @@ import numpy as np
 from .. import activations
 from .base import Layer
 from .scores import get_score
-from .vocabulary import layer_label, query_mask, query_value_key_shapes, show_shape, split_query_value_key
+from .vocabulary import (check_input_arrays, layer_label, query_mask, query_value_key_shapes, show_shape,
+                         split_query_value_key)
 
 MASK_VALUE = -1e9          # a score that softmax turns into exactly 0 (exp underflows)
 
@@ -147,6 +148,7 @@ class Attention(Layer):
         return ([context, (query[0], key[0])] if self.return_attention_scores else context), params
 
     def apply(self, params, xs, mask=None):
+        check_input_arrays(self, xs, ["query", "value", "key"])
         query, value, key, query_mask, key_mask = split_query_value_key(xs, mask)
         scores = self.score.scores(params, query, key)                          # (batch, Tq, Tk)
         allowed = attention_mask(key_mask, self.causal, query.shape[1], key.shape[1])

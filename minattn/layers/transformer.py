@@ -17,12 +17,12 @@ existing minattn layer (``MultiHeadAttention``, ``LayerNormalization``,
 import abc
 
 from .. import activations
-from ..arguments import check_positive_int
+from ..arguments import check_positive, check_positive_int
 from .base import Layer
 from .core import Dense
 from .multihead import MultiHeadAttention, drop_weights
 from .normalization import LayerNormalization
-from .vocabulary import layer_label, show_shape
+from .vocabulary import check_input_arrays, layer_label, show_shape
 
 
 def _dropout(x, rate, training, rng):
@@ -52,7 +52,7 @@ class TransformerBlock(Layer, abc.ABC):
             raise ValueError(f"{layer_label(self)}: dropout must be in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
         self.activation = activations.get(activation, layer_label(self))
-        self.layer_norm_epsilon = layer_norm_epsilon
+        self.layer_norm_epsilon = check_positive(layer_norm_epsilon, f"{layer_label(self)}: layer_norm_epsilon")
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
         self.normalize_first = bool(normalize_first)
         self.sublayers = {}            # keras_hub's sub-layer name -> layer, made by init
@@ -277,6 +277,7 @@ class TransformerDecoder(TransformerBlock):
     def run_with_scores(self, params, xs, mask=None, training=False, rng=None, decoder_padding_mask=None,
                 encoder_padding_mask=None):
         """``(output (batch, T, d), {"self_attention": (batch, H, T, T)[, "cross_attention": (batch, H, T, Te)]})``."""
+        check_input_arrays(self, xs if isinstance(xs, (list, tuple)) else [xs], ["decoder_sequence", "encoder_sequence"])
         cross = "cross_attention" in self.sublayers
         if isinstance(xs, (list, tuple)) != cross or (cross and len(xs) != 2):
             built = "[decoder_sequence, encoder_sequence]" if cross else "decoder_sequence alone"
