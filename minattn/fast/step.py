@@ -66,10 +66,6 @@ class FastStep:
         if self.weights.follow_model():
             self.gradient_for(self.weights.flat)
 
-    def undo_last_step(self):
-        """Back to the weights and state before the last step (whose result gave a non-finite loss)."""
-        self.weights.undo_last_step()
-
     def __enter__(self):
         self._threads = one_blas_thread()
         self._threads.__enter__()
@@ -78,23 +74,16 @@ class FastStep:
     def __exit__(self, *exc_info):
         return self._threads.__exit__(*exc_info)
 
-    @property
-    def params(self):
-        return self.weights.tree
-
-    @property
-    def state(self):
-        return self.weights.state
-
     def train_on_batch(self, xs, ys, rng):
         """One step, in place on the buffer; returns ``(loss, predictions)``. If the loss or the new
         weights are not finite it raises ``StepDiverged`` and applies nothing; a non-finite loss also
         undoes the previous step, so the weights are those of the last finite loss."""
         loss, preds = self.loss_and_gradient(xs, ys, rng)
-        new_flat, state = self.compiled.optimizer.update(self.weights.flat, self.gradient, self.state,
-                                                         self.weights.sizes)
-        check_step(loss, all_finite(new_flat), self.undo_last_step)
-        self.weights.step_to(new_flat, state)           # the layers' views show the new weights
+        weights = self.weights
+        new_flat, state = self.compiled.optimizer.update(weights.flat, self.gradient, weights.state,
+                                                         weights.sizes)
+        check_step(loss, all_finite(new_flat), weights.undo_last_step)
+        weights.step_to(new_flat, state)                # the layers' views show the new weights
         return float(loss), preds
 
     def loss_and_gradient(self, xs, ys, rng):
