@@ -89,21 +89,9 @@ class ReadableSteps:
         self.model, self.compiled = model, compiled
         self.weights = Weights(model, compiled)
 
-    @property
-    def params(self):
-        return self.weights.tree
-
-    @property
-    def state(self):
-        return self.weights.state
-
     def follow_model(self):
         """Take the layers' weights if something (a callback) gave them new arrays since the last step."""
         self.weights.follow_model()
-
-    def undo_last_step(self):
-        """Back to the weights and state before the last step (whose result gave a non-finite loss)."""
-        self.weights.undo_last_step()
 
     def __enter__(self):                  # nothing to set up or restore (FastStep sets BLAS threads)
         return self
@@ -119,13 +107,15 @@ class ReadableSteps:
         compiled = self.compiled
         rng_before = copy.deepcopy(rng) if compiled.metrics else None       # the same Dropout draws
 
-        loss, grads = value_and_grad(compiled.batch_loss)(self.params, xs, ys, rng, sample_weights)
-        params, state = compiled.optimizer.step(self.params, grads, self.state)
-        check_step(loss, all(np.all(np.isfinite(w)) for w in tree_leaves(params)), self.undo_last_step)
+        weights = self.weights                        # the one owner: the layers hold its views
+        params, state = weights.tree, weights.state
+        loss, grads = value_and_grad(compiled.batch_loss)(params, xs, ys, rng, sample_weights)
+        params, state = compiled.optimizer.step(params, grads, state)
+        check_step(loss, all(np.all(np.isfinite(w)) for w in tree_leaves(params)), weights.undo_last_step)
         preds = None
         if compiled.metrics:              # the predictions the loss saw, for the metrics
-            preds = as_list(self.model.apply_with_losses(self.params, *xs, training=True, rng=rng_before)[0])
-        self.weights.step_to(params, state)            # the layers' views show the new weights
+            preds = as_list(self.model.apply_with_losses(weights.tree, *xs, training=True, rng=rng_before)[0])
+        weights.step_to(params, state)                 # the layers' views show the new weights
         return float(loss), preds
 
 
@@ -184,7 +174,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         try:
             logs = train_epochs(model, steps, train, val, plan, callback_list, history)
         finally:                          # also on Ctrl-C or a callback's error: the state of the weights kept
-            compiled.state = steps.state
+            compiled.state = steps.weights.state
     callback_list.call("on_train_end", logs or {})
     model.history = history
     return history
@@ -246,7 +236,7 @@ def train_epoch(model, steps, train, plan, epoch, progress, callback_list, recen
         try:
             loss, preds = steps.train_on_batch(xb, yb, rng, wb)
         except StepDiverged as stop:
-            compiled.state = steps.state
+            compiled.state = steps.weights.state
             diverged_logs = {"loss": float(stop.loss)}
             callback_list.call_batch("on_train_batch_end", batch, lambda: diverged_logs)
             kept = "the weights of the last finite loss" if done or epoch > plan.initial_epoch else "its weights"
@@ -254,7 +244,7 @@ def train_epoch(model, steps, train, plan, epoch, progress, callback_list, recen
                        f"stopped, the model keeps {kept} and fit returns the History so far. "
                        f"Likely cause: {likely_cause(model, xs, ys, recent)}")
             return (logs_from(compiled, sums / done) if done else None), message
-        compiled.state = steps.state
+        compiled.state = steps.weights.state
         recent.append(loss)
         sums += len(index) * np.array([loss] + compiled.metric_values(yb, preds))
         done = start + len(index)

@@ -66,10 +66,6 @@ class FastStep:
         if self.weights.follow_model():
             self.gradient_for(self.weights.flat)
 
-    def undo_last_step(self):
-        """Back to the weights and state before the last step (whose result gave a non-finite loss)."""
-        self.weights.undo_last_step()
-
     def __enter__(self):
         self._threads = one_blas_thread()
         self._threads.__enter__()
@@ -78,24 +74,17 @@ class FastStep:
     def __exit__(self, *exc_info):
         return self._threads.__exit__(*exc_info)
 
-    @property
-    def params(self):
-        return self.weights.tree
-
-    @property
-    def state(self):
-        return self.weights.state
-
     def train_on_batch(self, xs, ys, rng, sample_weights=None):
         """One step, in place on the buffer; returns ``(loss, predictions)``. If the loss or the new
         weights are not finite it raises ``StepDiverged`` and applies nothing; a non-finite loss also
         undoes the previous step, so the weights are those of the last finite loss.
         ``sample_weights``: None, or one array per output (``losses.batch_mean``)."""
         loss, preds = self.loss_and_gradient(xs, ys, rng, sample_weights)
-        new_flat, state = self.compiled.optimizer.update(self.weights.flat, self.gradient, self.state,
-                                                         self.weights.sizes)
-        check_step(loss, all_finite(new_flat), self.undo_last_step)
-        self.weights.step_to(new_flat, state)           # the layers' views show the new weights
+        weights = self.weights
+        new_flat, state = self.compiled.optimizer.update(weights.flat, self.gradient, weights.state,
+                                                         weights.sizes)
+        check_step(loss, all_finite(new_flat), weights.undo_last_step)
+        weights.step_to(new_flat, state)                # the layers' views show the new weights
         return float(loss), preds
 
     def loss_and_gradient(self, xs, ys, rng, sample_weights=None):
@@ -105,8 +94,8 @@ class FastStep:
         values, tape = self.forward(self.weights.tree, xs, rng)
         preds = [values[t] for t in self.model.outputs]
         terms, grads = [], {}
-        weights = sample_weights or [None] * len(ys)
-        for loss_with_grad_fn, y, w, tensor, p in zip(self.losses, ys, weights, self.model.outputs, preds):
+        per_output = sample_weights or [None] * len(ys)
+        for loss_with_grad_fn, y, w, tensor, p in zip(self.losses, ys, per_output, self.model.outputs, preds):
             value, d_pred = loss_with_grad_fn(y, p, w)
             terms.append(value)
             accumulate(grads, tensor, d_pred)
