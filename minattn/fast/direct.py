@@ -148,9 +148,9 @@ def _plan(model):
         if isinstance(layer, InputLayer):
             continue
         rule = rule_for(layer)
-        if rule is not None and rule.takes_list != node.takes_list:
-            rule = None                             # e.g. an LSTM given initial states: autograd
-        wanted = [needs_grad[t] for t in node.inputs]
+        if rule is not None and (rule.takes_list != node.takes_list or node.call_kwargs):
+            rule = None                             # an LSTM given initial states, a call's own arguments: autograd
+        wanted = [needs_grad[t] and i < node.input_count for i, t in enumerate(node.inputs)]   # not a mask argument
         differentiable = layer.count_params() > 0 or any(wanted)
         plain = rule is not None and not node.returns_list and not any(may_mask[t] for t in node.inputs)
         for tensor in node.outputs:
@@ -195,7 +195,7 @@ def forward_with_autograd(node, params, ins, in_masks, wanted, rng):
         layer_params, picked = ({}, [differentiated]) if single else differentiated
         picked = iter(picked)
         full = [next(picked) if want else value for value, want in zip(ins, wanted)]
-        return layer.forward(layer_params, full if node.takes_list else full[0], **kwargs)
+        return layer.forward(layer_params, full[:node.input_count] if node.takes_list else full[0], **kwargs)
 
     if not params and not chosen:
         out, entry = layer.forward(params, x, **kwargs), None

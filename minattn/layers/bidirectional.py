@@ -48,6 +48,8 @@ class Bidirectional(Layer):
     """
     accepts_mask = True
     first_input_mask = True                 # [x, *states] with x's mask alone
+    call_inputs = ("sequences",)            # Keras: layer(sequences, initial_state=None, mask=None, training=None)
+    state_keyword = "initial_state"         # layer(x, initial_state=[...]) is layer([x, ...])
 
     def __init__(self, layer, merge_mode="concat", name=None):
         super().__init__(name)
@@ -62,11 +64,6 @@ class Bidirectional(Layer):
         self.backward_layer = type(layer)(**{**settings, "name": f"backward_{layer.name}",
                                              "go_backwards": not layer.go_backwards})
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
-
-    def __call__(self, inputs, initial_state=None):
-        if initial_state is not None:
-            inputs = [inputs] + list(initial_state)
-        return super().__call__(inputs)
 
     def init(self, rng, input_shape):
         x_shape, states = self._split(input_shape)

@@ -46,6 +46,8 @@ class _Recurrent(Layer):
     """
     accepts_mask = True
     first_input_mask = True                 # [x, h0, c0] with x's mask alone
+    call_inputs = ("sequences",)            # Keras: layer(sequences, initial_state=None, mask=None, training=None)
+    state_keyword = "initial_state"         # layer(x, initial_state=[h0, c0]) is layer([x, h0, c0])
     gates = None           # 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h)
     state_count = None     # 2 for LSTM (h, c), 1 for GRU (h)
 
@@ -75,11 +77,6 @@ class _Recurrent(Layer):
                 "recurrent_initializer": self.recurrent_initializer,
                 "bias_initializer": self.bias_initializer, "return_sequences": self.return_sequences,
                 "return_state": self.return_state, "go_backwards": self.go_backwards, "name": self.name}
-
-    def __call__(self, inputs, initial_state=None):
-        if initial_state is not None:
-            inputs = [inputs] + list(initial_state)
-        return super().__call__(inputs)
 
     # -- shapes and weights --------------------------------------------------
     def init(self, rng, input_shape):
