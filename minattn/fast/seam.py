@@ -17,6 +17,8 @@ has one, ``fit`` runs the step without autograd's tape at all, calling each
 layer's backward directly in reverse order (``fast.direct``). The rules are
 registered in ``minattn.fast.rules``; ``rule_for(layer)`` is their lookup.
 """
+import inspect
+
 from .. import config
 
 KERNELS = {}            # layer class -> Kernel
@@ -34,6 +36,22 @@ class Kernel:
 
     def __init__(self, run, supports=lambda layer: True):
         self.run, self.supports = run, supports
+        self.keywords = _keywords_taken(run)
+
+    def run_or_apply(self, layer, params, x, **kwargs):
+        """``run``; or the layer's ``apply`` when the call carries a keyword ``run`` does not
+        take (a call argument the kernel was not written for is never dropped)."""
+        if self.keywords is not None and not self.keywords.issuperset(kwargs):
+            return layer.apply(params, x, **kwargs)
+        return self.run(layer, params, x, **kwargs)
+
+
+def _keywords_taken(run):
+    """The keyword names ``run(layer, params, x, ...)`` takes, or None if it takes any (``**kwargs``)."""
+    parameters = list(inspect.signature(run).parameters.values())[3:]
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters}
 
 
 def register(layer_class, supports=lambda layer: True):
@@ -49,7 +67,7 @@ def kernel_for(layer):
     if not config.fused():
         return None
     kernel = KERNELS.get(type(layer))               # exact class: a subclass may change the maths
-    return kernel.run if kernel is not None and kernel.supports(layer) else None
+    return kernel.run_or_apply if kernel is not None and kernel.supports(layer) else None
 
 
 RULES = {}              # layer class -> Rule

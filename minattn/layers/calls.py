@@ -30,7 +30,7 @@ What a layer accepts is declared by class attributes on ``Layer``:
 training behaviour (``accepts_training``) gets it, the others have none to
 switch. Anything else is a ``TypeError`` naming the layer and the argument.
 """
-from .vocabulary import layer_label
+from .vocabulary import combine_masks, layer_label
 
 
 def mask_keywords(layer):
@@ -109,6 +109,8 @@ def call_mask(layer, mask, call, input_count):
 
     ``mask=`` given (not None) replaces the whole mask; ``<input>_mask=`` the
     mask of that input alone (a None leaves the input's own), as Keras does.
+    The mask of an input not given (``key_mask`` without a ``key``: the key
+    is the value) is and'ed into the last input's.
     """
     if call.get("mask") is not None:
         return call["mask"]
@@ -117,9 +119,14 @@ def call_mask(layer, mask, call, input_count):
         return mask
     masks = list(mask) if isinstance(mask, (list, tuple)) else [mask] + [None] * (input_count - 1)
     masks += [None] * (input_count - len(masks))
-    for index, name in enumerate(layer.call_inputs[:input_count]):
-        if call.get(f"{name}_mask") is not None:
-            masks[index] = call[f"{name}_mask"]
+    for index, name in enumerate(layer.call_inputs):
+        given = call.get(f"{name}_mask")
+        if given is None:
+            continue
+        if index < input_count:
+            masks[index] = given
+        else:                                       # e.g. key_mask, the key being the value
+            masks[-1] = combine_masks(masks[-1], given)
     return masks
 
 
