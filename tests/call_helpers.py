@@ -34,11 +34,12 @@ def mask_probe():
     return Lambda(probe)
 
 
-def in_model(layer, inputs, probe_masks=False, training=False, **call):
+def in_model(layer, inputs, probe_masks=False, run_training=False, **call):
     """``layer(inputs, **call)`` inside a Model, run on the same arrays.
 
     Returns the outputs (a list for several); with ``probe_masks`` also the
     mask each output carries (``mask_probe``), as a second list.
+    ``run_training``: the mode of the run (``fit``'s is True).
     """
     feeds = []
     tensors = symbolic(inputs, feeds)
@@ -46,7 +47,7 @@ def in_model(layer, inputs, probe_masks=False, training=False, **call):
     outs = out if isinstance(out, list) else [out]
     probes = [mask_probe()(o) for o in outs if len(o.shape) >= 1] if probe_masks else []
     model = Model([t for t, _ in feeds], outs + probes)
-    results = model.apply(model.params, *[a for _, a in feeds], training=training)
+    results = model.apply(model.params, *[a for _, a in feeds], training=run_training)
     values = results[:len(outs)]
     values = values if isinstance(out, list) else values[0]
     return (values, results[len(outs):]) if probe_masks else values
