@@ -8,6 +8,7 @@ import pytest
 import minattn
 from minattn import Input, Model
 from minattn.fast import seam
+from minattn.layers.calls import accepted_keywords
 from minattn.layers import (Attention, Dense, Dropout, Embedding, GlobalAveragePooling1D, Lambda,
                             MultiHeadAttention, SinePositionEncoding, TokenAndPositionEmbedding)
 from minattn.optimizers import SGD
@@ -259,7 +260,25 @@ def test_a_fast_kernel_that_does_not_take_a_call_keyword_falls_back_to_apply(flo
     kernel = seam.Kernel(run)
     layer = Dropout(0.5)
     x = np.ones((3, 40))
-    np.testing.assert_array_equal(kernel.run_or_apply(layer, {}, x), x)
+    np.testing.assert_array_equal(kernel.run(layer, {}, x), x)
     assert calls == ["kernel"]
-    dropped = kernel.run_or_apply(layer, {}, x, training=True, rng=np.random.default_rng(0))
+    dropped = kernel.run(layer, {}, x, training=True, rng=np.random.default_rng(0))
     assert calls == ["kernel"] and np.any(dropped == 0)               # apply ran, with training
+
+
+# -- every layer documents its call arguments ------------------------------------------------------
+PUBLIC_LAYERS = [getattr(minattn.layers, name) for name in minattn.layers.__all__
+                 if isinstance(getattr(minattn.layers, name), type)
+                 and issubclass(getattr(minattn.layers, name), minattn.layers.Layer)]
+
+
+@pytest.mark.parametrize("layer_class", PUBLIC_LAYERS, ids=lambda c: c.__name__)
+def test_a_layer_with_call_arguments_lists_them_in_its_docstring(layer_class):
+    keywords = [name for name in accepted_keywords(layer_class) if name != "training"]
+    keywords += list(layer_class.call_inputs[1:])
+    if not keywords and not layer_class.accepts_training:
+        return                                                       # inputs and training only: no section
+    doc = layer_class.__doc__ or ""
+    assert "Call arguments" in doc, f"{layer_class.__name__}'s docstring has no 'Call arguments' section"
+    missing = [name for name in keywords + ["training"] if f"{name}" not in doc.split("Call arguments")[1]]
+    assert not missing, f"{layer_class.__name__}'s 'Call arguments' section does not name {missing}"

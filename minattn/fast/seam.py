@@ -35,23 +35,22 @@ class Kernel:
     """
 
     def __init__(self, run, supports=lambda layer: True):
-        self.run, self.supports = run, supports
-        self.keywords = _keywords_taken(run)
-
-    def run_or_apply(self, layer, params, x, **kwargs):
-        """``run``; or the layer's ``apply`` when the call carries a keyword ``run`` does not
-        take (a call argument the kernel was not written for is never dropped)."""
-        if self.keywords is not None and not self.keywords.issuperset(kwargs):
-            return layer.apply(params, x, **kwargs)
-        return self.run(layer, params, x, **kwargs)
+        self.run, self.supports = _or_apply(run), supports
 
 
-def _keywords_taken(run):
-    """The keyword names ``run(layer, params, x, ...)`` takes, or None if it takes any (``**kwargs``)."""
-    parameters = list(inspect.signature(run).parameters.values())[3:]
+def _or_apply(run):
+    """``run``, falling back to the layer's ``apply`` when a call carries a keyword ``run`` does
+    not take: a call argument the kernel was not written for is never dropped."""
+    parameters = list(inspect.signature(run).parameters.values())[3:]          # after layer, params, x
     if any(p.kind is p.VAR_KEYWORD for p in parameters):
-        return None
-    return {p.name for p in parameters}
+        return run
+    taken = {p.name for p in parameters}
+
+    def run_or_apply(layer, params, x, **kwargs):
+        if not taken.issuperset(kwargs):
+            return layer.apply(params, x, **kwargs)
+        return run(layer, params, x, **kwargs)
+    return run_or_apply
 
 
 def register(layer_class, supports=lambda layer: True):
@@ -67,7 +66,7 @@ def kernel_for(layer):
     if not config.fused():
         return None
     kernel = KERNELS.get(type(layer))               # exact class: a subclass may change the maths
-    return kernel.run_or_apply if kernel is not None and kernel.supports(layer) else None
+    return kernel.run if kernel is not None and kernel.supports(layer) else None
 
 
 RULES = {}              # layer class -> Rule

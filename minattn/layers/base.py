@@ -38,7 +38,9 @@ class Layer:
         accepts_training: ``apply`` takes ``training=`` and ``rng=`` (e.g. Dropout).
         propagates_mask: the input mask is passed on unchanged to the output.
 
-    And what ``layer(...)`` takes besides its input (``calls.py`` explains each):
+    And what ``layer(...)`` takes besides its input (``calls.py`` explains each;
+    every layer also takes ``training=``, as in Keras, and each layer's
+    docstring lists its call arguments):
         call_inputs: the names of its tensor arguments, in positional order.
         state_keyword: a keyword whose tensors join the inputs (``initial_state``).
         mask_keywords: its mask arguments (default ``("mask",)`` if ``accepts_mask``).

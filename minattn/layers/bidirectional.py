@@ -24,6 +24,10 @@ class Bidirectional(Layer):
             last axis), "sum", "mul", "ave", or None (a list ``[forward, backward]``).
         name: layer name (default bidirectional_1, ...).
 
+    Call arguments (Keras's): ``sequences``; ``initial_state``, the forward
+    layer's states then the backward layer's; ``mask``, boolean (batch, time),
+    replacing the input's own mask; ``training``, accepted as in Keras.
+
     Input shape: ``(batch, time, features)``; optionally with initial states,
         the forward layer's first then the backward layer's
         (``initial_state=[h_f, c_f, h_b, c_b]`` for an LSTM).

@@ -166,6 +166,11 @@ class Dropout(Layer):
         rate: the fraction dropped, in [0, 1) -- Keras's meaning.
         name: layer name.
 
+    Call arguments (Keras's): ``inputs``; ``training``: drop (True) or pass
+    ``x`` unchanged (False, the default on arrays). In a model, ``fit`` runs
+    it in training mode and ``predict`` / ``evaluate`` not, unless the call
+    fixed ``training=True`` or ``False``, as in Keras.
+
     Input shape: any. Output shape: the same.
     """
     accepts_training = True

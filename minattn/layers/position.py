@@ -28,7 +28,8 @@ class SinePositionEncoding(Layer):
         name: layer name.
 
     Call arguments (keras_hub's): ``inputs``; ``start_index`` (default 0), the
-    position of the first step (the table's rows ``start_index ...``).
+    position of the first step (the table's rows ``start_index ...``);
+    ``training``, accepted as by every Keras layer (nothing to switch).
 
     Input shape: ``(batch, time, d)``. Output shape: the same (the table,
         identical for every sample). No mask is passed on (as keras_hub).
@@ -78,7 +79,8 @@ class TokenAndPositionEmbedding(Layer):
 
     Call arguments (keras_hub's): ``inputs``; ``start_index`` (default 0), the
     position of the first step: its rows of the position table are
-    ``start_index ... start_index + time - 1``.
+    ``start_index ... start_index + time - 1``; ``training``, accepted as by
+    every Keras layer (nothing to switch).
 
     Differences from keras_hub: no ``tie_weights`` reverse projection (use a
     ``Dense`` for the output logits); a sequence reaching past

@@ -183,6 +183,12 @@ class LSTM(_Recurrent):
             sequence is then in that reversed order too (as Keras).
         name: layer name.
 
+    Call arguments (Keras's): ``sequences``; ``initial_state``, a list
+    ``[h0, c0]`` of (batch, units) arrays or tensors (the same as calling on
+    ``[x, h0, c0]``); ``mask``, boolean (batch, time), False at padding,
+    replacing the input's own mask; ``training``, accepted as in Keras (no
+    dropout here to switch).
+
     Input shape: ``(batch, time, features)``; optionally called on
         ``[x, h0, c0]`` (or with ``initial_state=[h0, c0]``) to start from a
         given state.
@@ -258,6 +264,11 @@ class GRU(_Recurrent):
         go_backwards: read the sequence last step first; the returned
             sequence is then in that reversed order too (as Keras).
         name: layer name.
+
+    Call arguments (Keras's): ``sequences``; ``initial_state``, a list
+    ``[h0]`` (the same as calling on ``[x, h0]``); ``mask``, boolean (batch,
+    time), False at padding, replacing the input's own mask; ``training``,
+    accepted as in Keras (no dropout here to switch).
 
     Input shape: ``(batch, time, features)``; optionally called on ``[x, h0]``
         (or with ``initial_state=[h0]``) to start from a given state.
