@@ -62,3 +62,13 @@ def test_attention_call_arguments_match_keras(call, float64):
     np.testing.assert_allclose(out, np.asarray(keras_out), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(weights, np.asarray(keras_weights), rtol=1e-10, atol=1e-12)
     assert np.abs(out - ours([Q, V])).max() > 1e-3
+
+
+def test_to_keras_refuses_a_call_argument_by_name_rather_than_drop_it():
+    from minattn import Input, Model
+    from minattn.keras_bridge import to_keras
+    x = Input((4, 6))
+    model = Model(x, MultiHeadAttention(2, 3, name="mha")(x, x, use_causal_mask=True))
+    with pytest.raises(ValueError, match=r"MultiHeadAttention 'mha' was called with call arguments "
+                                         r"\['use_causal_mask'\], which to_keras does not carry over"):
+        to_keras(model)
