@@ -69,18 +69,23 @@ def bind_call(layer, args, kwargs):
     if names[0] not in given:
         raise TypeError(f"{where}: missing its input {names[0]!r}")
     state = kwargs.pop(layer.state_keyword, None) if layer.state_keyword else None
+    _check_keywords(layer, where, kwargs)
+    inputs = _gather_inputs(where, names, given, state, layer.state_keyword)
+    return inputs, {key: value for key, value in kwargs.items() if key not in layer.refused_keywords}
+
+
+def _check_keywords(layer, where, kwargs):
+    """Each keyword one ``layer`` takes; ``training`` a bool or None; no refused one given."""
     unknown = [key for key in kwargs if key not in accepted_keywords(layer)]
     if unknown:
-        raise TypeError(f"{where}: unexpected call argument {unknown[0]!r}; "
-                        f"{type(layer).__name__} takes {list(names) + list(accepted_keywords(layer))}")
+        raise TypeError(f"{where}: unexpected call argument {unknown[0]!r}; {type(layer).__name__} "
+                        f"takes {list(layer.call_inputs) + list(accepted_keywords(layer))}")
     if kwargs.get("training") not in (None, True, False):
         raise TypeError(f"{where}: call argument 'training' must be True, False or None, "
                         f"got {kwargs['training']!r}")
     for key, reason in layer.refused_keywords.items():
         if kwargs.get(key) is not None:
             raise ValueError(f"{where}: call argument {key!r} is not supported: {reason}")
-    inputs = _gather_inputs(where, names, given, state, layer.state_keyword)
-    return inputs, {key: value for key, value in kwargs.items() if key not in layer.refused_keywords}
 
 
 def _gather_inputs(where, names, given, state, state_name):
