@@ -28,7 +28,7 @@ def run_layer(layer, params, x, **call):
     (``fast.table.record_for``; ``Record.run`` is one autograd primitive, so this stays
     differentiable), else ``layer.forward`` -- the mask check, then ``apply``."""
     record = record_for(layer, isinstance(x, (list, tuple)))
-    if record is None:
+    if record is None or not record.takes(call):
         return layer.forward(params, x, **call)
     layer.check_call(x, call)
     return record.run(layer, params, x, **call)

@@ -120,20 +120,22 @@ class FastStep:
             params = params_tree.get(layer.name, NO_PARAMS)
             fixed = self.fixed_calls.get(node)      # a record that no mask can reach: its call is fixed
             if fixed is not None:
-                x = [values[t] for t in node.inputs] if node.takes_list else values[node.inputs[0]]
+                x = [values[t] for t in node.inputs[:node.input_count]] if node.takes_list \
+                    else values[node.inputs[0]]
                 out, saved = record.forward(layer, params, x, **fixed)
                 entry = (node, record, saved, wanted)
             else:
                 ins = [values[t] for t in node.inputs]
                 in_masks = [None] * len(ins) if maskless else [masks.get(t) for t in node.inputs]
                 x, mask, call = node.call_arguments(ins, in_masks, True, rng)
-                if record is not None:
+                by_record = record is not None and record.takes(call)
+                if by_record:
                     layer.check_call(x, call)
                     out, saved = record.forward(layer, params, x, **call)
                     entry = (node, record, saved, wanted)
                 else:
                     out, entry = forward_with_autograd(node, params, x, call, wanted)
-                if not maskless or record is None:
+                if not maskless or not by_record:
                     masks.update(zip(node.outputs, node.output_masks(x, mask)))
             if node.returns_list:
                 values.update(zip(node.outputs, out))
@@ -192,21 +194,24 @@ def plan(model):
         if isinstance(layer, InputLayer):
             continue
         record = record_for(layer, node.takes_list)
-        wanted = [needs_grad[t] for t in node.inputs]
+        wanted = [needs_grad[t] and i < node.input_count          # a call argument (a mask) is data
+                  for i, t in enumerate(node.inputs)]
         differentiable = layer.count_params() > 0 or any(wanted)
         maskless = not any(may_mask[t] for t in node.inputs)
         for tensor in node.outputs:            # a layer with a record makes no mask of its own
-            needs_grad[tensor], may_mask[tensor] = differentiable, not maskless or record is None
+            needs_grad[tensor], may_mask[tensor] = differentiable, \
+                not maskless or record is None or bool(node.call_kwargs)
         steps.append((node, record, wanted, differentiable, maskless))
     return steps
 
 
 def fixed_calls(steps):
     """``{node: the keyword arguments of its call}`` for the nodes whose call never changes: a
-    record, no mask can reach it, no ``training``/``rng`` (``Node.call_arguments`` makes them)."""
+    record, no mask can reach it, no ``training``/``rng`` (``Node.call_arguments`` makes them),
+    no call arguments of its own."""
     fixed = {}
     for node, record, _, _, maskless in steps:
-        if record is not None and maskless and not node.layer.accepts_training:
+        if record is not None and maskless and not node.layer.accepts_training and not node.call_kwargs:
             nones = [None] * len(node.inputs)
             fixed[node] = node.call_arguments(nones, nones, True, None)[2]
     return fixed
