@@ -2,11 +2,11 @@
 
 Each model is built exactly as its article writes it (see
 docs/articles/), compiled with ``Adam()`` in float32, and trained with
-``model.fit`` -- the real training path: by default the fast step
-(``minattn.fast.training.FastSteps`` on one flat weight buffer: for E1-E4 the
-tape-free step of ``minattn.fast.direct``, each layer's hand-written backward
-called directly; for the GPT autograd's ``value_and_grad`` of forward pass +
-loss; then the optimizer's ``update``), with ``--traced`` the readable one (``training.ReadableSteps``), batch after
+``model.fit`` -- the real training path: by default the one fast step
+(``minattn.fast.step.FastStep`` on one flat weight buffer: each layer's
+record -- its hand-written backward called directly -- and autograd for each
+layer without one, e.g. the GPT's attention blocks; then the optimizer's
+``update``), with ``--traced`` the readable one (``training.ReadableSteps``), batch after
 batch. One warm-up ``fit`` runs first; then ``fit`` runs on exactly
 ``--batches`` batches, ``--repeats`` times, and the median time is reported.
 
@@ -527,7 +527,7 @@ def memory_child(framework, name, batches):
 def measure_memory(framework, name, batches=MEMORY_BATCHES):
     """Run ``memory_child`` in a fresh interpreter (same environment, so same threads)."""
     command = [sys.executable, os.path.abspath(__file__), "--memory-child", f"{framework}:{name}",
-               "--batches", str(batches)] + ([] if minattn.fused_enabled() else ["--traced"]) + (
+               "--batches", str(batches)] + ([] if minattn.fast_enabled() else ["--traced"]) + (
                ["--default-threads"] if DEFAULT_THREADS else [])
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -621,7 +621,7 @@ def parse_args(argv):
 def describe_environment(tm, no_torch, jm=None, no_jax=False):
     env = {"python": platform.python_version(), "numpy": np.__version__,
            "autograd": metadata.version("autograd"), "minattn": minattn.__version__,
-           "floatx": FLOATX, "layers": "fused" if minattn.fused_enabled() else "traced",
+           "floatx": FLOATX, "layers": "fused" if minattn.fast_enabled() else "traced",
            "cpus": os.cpu_count(), "blas_threads": blas_threads()}
     if tm:
         env.update(torch=tm.torch.__version__, torch_threads=tm.torch.get_num_threads())
@@ -637,7 +637,7 @@ def describe_environment(tm, no_torch, jm=None, no_jax=False):
 
 def main(argv=None):
     args = parse_args(argv)
-    minattn.set_fused(not args.traced)
+    minattn.set_fast(not args.traced)
     if args.memory_child:                                   # internal: see measure_memory
         framework, name = args.memory_child.split(":")
         print(json.dumps(memory_child(framework, name, args.batches)))

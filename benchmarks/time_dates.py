@@ -55,7 +55,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--traced", action="store_true", help="time the readable path")
     args = parser.parse_args(argv)
-    minattn.set_fused(not args.traced)
+    minattn.set_fast(not args.traced)
     data = dates.make_date_dataset(args.samples, seed=0)
     x, decoder_in, y = dates.encode_pairs(*data["train"], dates.source_vocab(), dates.target_vocab(),
                                           demo.SOURCE_LENGTH)

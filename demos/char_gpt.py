@@ -105,8 +105,8 @@ def train(model, windows, validation, args):
 
 def evaluate(model, windows, blocks):
     """Like-for-like bits per character, and on the fixed 64-character blocks (the last validation loss)."""
-    return {"bits_per_char": windows.model_bits(lambda x: model.predict(x, batch_size=128)),
-            "block_bits_per_char": cc.bits_per_char(model.predict(blocks[0], batch_size=128), blocks[1]),
+    return {"bits_per_char": windows.model_bits(lambda x: model.predict(x, batch_size=128, verbose=0)),
+            "block_bits_per_char": cc.bits_per_char(model.predict(blocks[0], batch_size=128, verbose=0), blocks[1]),
             "params": model.count_params()}
 
 

@@ -61,10 +61,10 @@ def main(argv=None):
     model.compile(optimizer=Adam(), loss="mse")
     history = model.fit(x, y, epochs=args.epochs, batch_size=BATCH_SIZE, verbose=args.verbose)
 
-    predictions = model.predict(x[:10])[:, 0]
+    predictions = model.predict(x[:10], verbose=0)[:, 0]
     print("first ten targets     ", np.round(y[:10, 0], 3))
     print("first ten predictions ", np.round(predictions, 3))
-    attention = attention_model.predict(x).mean(axis=0)
+    attention = attention_model.predict(x, verbose=0).mean(axis=0)
     print("(targets |abc - efg| / 1000 and the model's outputs for the first ten samples)")
     print("mean attention        ", np.array2string(attention, precision=4))
     print("article's attention   ", ARTICLE_ATTENTION)

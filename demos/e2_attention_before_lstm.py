@@ -76,7 +76,7 @@ def main(argv=None):
     model.compile(optimizer=Adam(), loss="mse")
     history = model.fit(x_one_hot, y, epochs=args.epochs, batch_size=BATCH_SIZE, verbose=args.verbose)
 
-    weights = attention_model.predict(x_one_hot).mean(axis=0)    # (time,) or (time, features)
+    weights = attention_model.predict(x_one_hot, verbose=0).mean(axis=0)    # (time,) or (time, features)
     attention = weights if weights.ndim == 1 else weights.mean(axis=1)
     informative = float(attention[INFORMATIVE].sum())
     name = "E2 per-feature" if args.per_feature else "E2"

@@ -66,7 +66,7 @@ def main(argv=None):
     # The article feeds 300 fresh samples one at a time; one batch gives the same numbers.
     test_x, _ = datasets.planted_time_step(TEST_SAMPLES, TIME_STEPS, INPUT_DIM, ATTENTION_COLUMN,
                                            seed=args.seed + 1)
-    per_sample = attention_model.predict(test_x).mean(axis=-1)   # (samples, time)
+    per_sample = attention_model.predict(test_x, verbose=0).mean(axis=-1)   # (samples, time)
     for vector in per_sample:
         assert abs(np.sum(vector) - 1.0) < 1e-5, "an attention vector does not sum to 1"
     print(f"each of the {TEST_SAMPLES} attention vectors sums to 1 (checked to 1e-5)")

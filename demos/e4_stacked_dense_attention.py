@@ -63,7 +63,7 @@ def main(argv=None):
                         validation_split=VALIDATION_SPLIT, verbose=args.verbose)
 
     test_x, _ = datasets.planted_column(TEST_SAMPLES, INPUT_DIM, ATTENTION_COLUMN, seed=args.seed + 1)
-    per_sample = attention_model.predict(test_x)
+    per_sample = attention_model.predict(test_x, verbose=0)
     one_sample = per_sample[0]
     attention = per_sample.mean(axis=0)
     print("attention for one test sample ", np.array2string(one_sample, precision=4))

@@ -133,7 +133,7 @@ def main(argv=None):
     model.compile(optimizer=Adam(LEARNING_RATE), loss="binary_crossentropy")
     print(f"\n== minattn: {args.epochs} epochs on {len(x)} reviews")
     history = model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, verbose=args.verbose)
-    minattn_probability = model.predict(test_x, batch_size=256)
+    minattn_probability = model.predict(test_x, batch_size=256, verbose=0)
 
     # The distribution first: the Keras model's weights are created under it.
     keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))

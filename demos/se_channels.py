@@ -80,11 +80,11 @@ def main(argv=None):
         history = model.fit(x, y, epochs=args.epochs, batch_size=BATCH_SIZE, verbose=args.verbose,
                             validation_data=(test_x, test_y))
         histories[label] = history
-        accuracy[label] = float(np.mean(np.argmax(model.predict(test_x), axis=-1) == test_y))
+        accuracy[label] = float(np.mean(np.argmax(model.predict(test_x, verbose=0), axis=-1) == test_y))
         print(f"{label}: test accuracy {accuracy[label]:.3f} (share of the {TEST_SAMPLES} test images "
               "classified right)")
         if weights_model is not None:
-            w = weights_model.predict(test_x)                         # (samples, channels)
+            w = weights_model.predict(test_x, verbose=0)                         # (samples, channels)
             weights[label] = (w.mean(axis=0), w.std(axis=0))
             print("  mean SE weight per channel", np.array2string(w.mean(axis=0), precision=3),
                   f"(informative: {list(INFORMATIVE)}; the factor the block scales each channel by, "

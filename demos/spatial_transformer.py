@@ -73,11 +73,11 @@ def main(argv=None):
         print(f"--- {label}")
         histories[label] = model.fit(x, y, epochs=args.epochs, batch_size=BATCH_SIZE, verbose=args.verbose,
                                      validation_data=(test_x, test_y))
-        accuracy[label] = float(np.mean(np.argmax(model.predict(test_x), axis=-1) == test_y))
+        accuracy[label] = float(np.mean(np.argmax(model.predict(test_x, verbose=0), axis=-1) == test_y))
         print(f"{label}: test accuracy {accuracy[label]:.3f} (share of the {TEST_SAMPLES} test images "
               "classified right)")
-    views = view_model.predict(test_x[:SHOWN])                           # (SHOWN, 16, 16, 1)
-    theta = theta_model.predict(test_x)                                  # (samples, 6)
+    views = view_model.predict(test_x[:SHOWN], verbose=0)                           # (SHOWN, 16, 16, 1)
+    theta = theta_model.predict(test_x, verbose=0)                                  # (samples, 6)
     zoom = np.sqrt(np.abs(theta[:, 0] * theta[:, 4] - theta[:, 1] * theta[:, 3]))   # sqrt |det A|
     print(f"mean zoom sqrt|det A| = {zoom.mean():.3f} (1 = the whole canvas, smaller = zoomed in)")
 

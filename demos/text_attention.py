@@ -191,7 +191,7 @@ def train_variant(variant, args, data):
     history = model.fit(x, y[:, None], epochs=args.epochs, batch_size=BATCH_SIZE,
                         validation_split=VALIDATION_SPLIT, verbose=args.verbose)
     seconds = time.perf_counter() - start
-    probability = model.predict(test_x, batch_size=256)[:, 0]
+    probability = model.predict(test_x, batch_size=256, verbose=0)[:, 0]
     accuracy = float(np.mean((probability > 0.5) == test_y))
     weights = None
     if attention_model is not None:

@@ -141,6 +141,31 @@ def is_sparse(loss_fn):
     return loss_fn is sparse_categorical_crossentropy or getattr(loss_fn, "sparse_labels", False)
 
 
+def weights_like(sample_weight, ndim):
+    """``sample_weight`` (one weight per sample, or per step of a sequence) reshaped to
+    ``ndim`` axes -- ``(batch, 1, ..., 1)`` or ``(batch, steps, 1, ...)`` -- so it broadcasts
+    over an array of ``ndim`` axes whose leading axes are its own."""
+    shape = anp.shape(sample_weight)
+    return anp.reshape(sample_weight, shape + (1,) * (ndim - len(shape)))
+
+
+def batch_mean(loss_fn, y_true, y_pred, sample_weight=None):
+    """The loss of a batch as Keras 3 reduces it ("sum_over_batch_size"):
+
+        mean(loss_fn(y_true, y_pred))                        without weights
+        sum(w * loss_fn(y_true, y_pred)) / number of losses  with weights w
+
+    The divisor is the number of per-sample losses (batch, or batch x steps),
+    not the sum of the weights, as in Keras 3. ``sample_weight`` has shape
+    ``(batch,)`` or the per-sample loss's shape; ``None`` is the plain mean, so
+    weights of one give exactly (bit for bit) the unweighted loss.
+    """
+    per_sample = loss_fn(y_true, y_pred)
+    if sample_weight is None:
+        return anp.mean(per_sample)
+    return anp.mean(per_sample * weights_like(sample_weight, anp.ndim(per_sample)))
+
+
 def total_loss(per_output, added=()):
     """The outputs' mean losses plus the ``add_loss`` terms, added in that order.
 

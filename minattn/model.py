@@ -7,31 +7,20 @@
 The weights live on the layers, so a second Model over tensors of the first
 (``Model(inputs, attention_probs)``) uses the same, trained, weights.
 
-Every method is here; the longer ones hand over to the file that holds their
-idea: ``training.py`` (compile / fit / evaluate / predict), ``saving.py``
-(save_weights / load_weights), ``added_losses.py`` (the checks and sums of
-``add_loss``), ``summary.py`` (the table).
+Every method is here; the longer ones hand over to the file that holds their idea:
+``training.py`` (compile / fit), ``evaluation.py`` (evaluate / predict), ``saving.py``,
+``added_losses.py`` (``add_loss``), ``summary.py``, ``model_graph.py`` (the nodes).
 """
 import numpy as np
 
-from . import added_losses, saving, training
+from . import added_losses, evaluation, saving, training
 from .fast.table import record_for
-from .graph import SymbolicTensor
 from .layers.input_layer import InputLayer
 from .layers.vocabulary import show_shape, unique_name
-from .pytree import named_leaves, tree_map
+from .model_graph import as_tensor_list, check_params, collect_nodes
+from .method_arguments import check_compile_options, refuse_unless_default
+from .pytree import tree_map
 from .summary import format_summary
-
-
-def _as_tensor_list(tensors, what):
-    items = list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
-    for t in items:
-        if not isinstance(t, SymbolicTensor):
-            raise TypeError(f"Model: {what} must be tensors from Input() or from calling a layer, "
-                            f"got {type(t).__name__}")
-    if not items:
-        raise ValueError(f"Model: no {what} given")
-    return items
 
 
 def run_layer(layer, params, x, **call):
@@ -39,7 +28,7 @@ def run_layer(layer, params, x, **call):
     (``fast.table.record_for``; ``Record.run`` is one autograd primitive, so this stays
     differentiable), else ``layer.forward`` -- the mask check, then ``apply``."""
     record = record_for(layer, isinstance(x, (list, tuple)))
-    if record is None:
+    if record is None or not record.takes(call):
         return layer.forward(params, x, **call)
     layer.check_call(x, call)
     return record.run(layer, params, x, **call)
@@ -61,10 +50,10 @@ class Model:
 
     def __init__(self, inputs, outputs, name=None):
         self.name = name or unique_name("model")
-        self.inputs = _as_tensor_list(inputs, "inputs")
-        self.outputs = _as_tensor_list(outputs, "outputs")
+        self.inputs = as_tensor_list(inputs, "inputs")
+        self.outputs = as_tensor_list(outputs, "outputs")
         self._single_output = not isinstance(outputs, (list, tuple))
-        self.nodes = self._collect_nodes(self.outputs, "the outputs", every_input=True)
+        self.nodes = collect_nodes(self, self.outputs, "the outputs", every_input=True)
         self.added_losses = []
         self.nodes_with_losses = self.nodes       # grows with add_loss; see apply_with_losses
         self.layers = list(dict.fromkeys(node.layer for node in self.nodes))
@@ -77,32 +66,6 @@ class Model:
         self.stop_training = False      # a callback sets it to end fit (Keras's flag)
         self.history = None             # the History of the last fit
 
-    def _collect_nodes(self, tensors, what, every_input=False):
-        """Every node between the inputs and ``tensors``, in creation order.
-
-        Raises ValueError if ``what`` (e.g. "the outputs") needs an input that is
-        not one of the model's, or, with ``every_input``, if an input is unused.
-        """
-        input_nodes = {t.node for t in self.inputs}
-        seen, stack = set(), [t.node for t in tensors]
-        while stack:
-            node = stack.pop()
-            if node in seen:
-                continue
-            seen.add(node)
-            if node in input_nodes:
-                continue
-            if isinstance(node.layer, InputLayer):
-                raise ValueError(f"Model '{self.name}': graph disconnected -- {what} need "
-                                 f"input '{node.layer.name}', which is not among the model's inputs "
-                                 f"{[t.layer.name for t in self.inputs]}")
-            stack.extend(t.node for t in node.inputs)
-        missing = input_nodes - seen
-        if every_input and missing:
-            raise ValueError(f"Model '{self.name}': input(s) {[n.layer.name for n in missing]} "
-                             "are not used by any output")
-        return sorted(seen, key=lambda node: node.id)
-
     # -- the pure forward pass ----------------------------------------------
     def apply(self, params, *inputs, training=False, rng=None):
         """Run the model on arrays with weights ``params``; pure, differentiable.
@@ -114,7 +77,7 @@ class Model:
             rng: the random generator Dropout draws from.
 
         Returns:
-            The output array, or a list of them for a model with several outputs.
+            The output array, or a list of them (several outputs).
         """
         return self._outputs(self._run_nodes(self.nodes, params, inputs, training, rng))
 
@@ -198,79 +161,120 @@ class Model:
             >>> model.add_loss(Lambda(attention_penalty)(a), weight=0.01)
         """
         weight = added_losses.checked_term(self, tensor, weight)
-        nodes = self._collect_nodes([tensor], "the add_loss tensor")
+        nodes = collect_nodes(self, [tensor], "the add_loss tensor")
         added_losses.check_loss_layers(self, nodes)
         self.added_losses.append((tensor, weight))
         self.nodes_with_losses = sorted(set(self.nodes_with_losses) | set(nodes),
                                          key=lambda node: node.id)   # creation order runs parents first
 
-    # -- training (training.py) ---------------------------------------------------
-    def compile(self, optimizer="adam", loss=None, metrics=None):
-        """Choose optimizer, loss and metrics.
+    # -- training (training.py, evaluation.py) ---------------------------------------
+    def compile(self, optimizer="adam", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Choose optimizer, loss and metrics (Keras 3's arguments, in its order).
 
         Args:
-            optimizer: an instance (``Adam()``) or a name ("adam", "sgd").
+            optimizer: an instance (``Adam()``) or a name ("adam", "sgd"). The
+                default is "adam", not Keras's "rmsprop": minattn has no RMSprop.
             loss: a name ("mse", "binary_crossentropy", ...), a function
                 ``(y_true, y_pred) -> per-sample loss``, or a list, one per output.
-            metrics: a list, e.g. ``["accuracy"]`` (a bare string is an error,
-                as in Keras 3).
+            loss_weights: only None (the outputs' losses are summed).
+            metrics: a list, e.g. ``["accuracy"]`` (a bare string is an error, as in Keras 3).
+            weighted_metrics: only None (metrics are not sample-weighted).
+            run_eagerly: True or False: minattn always runs eagerly, in NumPy.
+            steps_per_execution: only 1.
+            jit_compile: "auto" or False: nothing is compiled.
+            auto_scale_loss: True or False: no loss is scaled.
 
         Raises:
-            ValueError: an unknown name, or the model's weights mix float
-                types (see ``docs/reliability.md``).
+            ValueError: an unknown name; an option above at another value (named); or
+                weights mixing float types (``docs/reliability.md``).
         """
+        check_compile_options(f"Model '{self.name}' compile", loss_weights, weighted_metrics, run_eagerly,
+                              steps_per_execution, jit_compile, auto_scale_loss)
         if loss is None:
             raise ValueError(f"compile: model '{self.name}' needs a loss, e.g. loss='mse'")
         self.compiled = training.Compiled(self, optimizer, loss, metrics)
 
-    def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None,
-            shuffle=True, verbose=1, callbacks=None):
-        """Train for ``epochs`` passes over the data; return a ``History`` (also ``model.history``).
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Train; return a ``History`` (also ``model.history``). Keras 3's arguments, in its order.
 
         Args:
             x: an array, or a list of arrays, one per input (nested Python
                 lists of numbers are one array for a single-input model).
             y: an array, or a list of arrays, one per output.
-            epochs: passes over the training data.
-            batch_size: samples per gradient step (default 32).
+            batch_size: samples per gradient step; None means 32.
+            epochs: the index of the last epoch plus one (training runs epochs
+                ``initial_epoch`` .. ``epochs - 1``).
+            verbose: "auto" (= 1), 0 silent, 1 progress bar, 2 one line per epoch.
+            callbacks: a list of ``minattn.callbacks.Callback`` (EarlyStopping, ModelCheckpoint,
+                ...), called as Keras calls them; one sets ``model.stop_training`` to stop.
             validation_split: fraction in [0, 1) held out for validation --
                 the LAST samples, taken before shuffling, as Keras does.
-            validation_data: ``(x_val, y_val)``; overrides validation_split.
-            shuffle: reshuffle the training samples every epoch.
-            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
-            callbacks: a list of ``minattn.callbacks.Callback`` (EarlyStopping,
-                ModelCheckpoint, CSVLogger, LearningRateScheduler, ...), called
-                as Keras calls them; one sets ``model.stop_training`` to stop.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``;
+                overrides validation_split.
+            shuffle: reshuffle the training samples every epoch (True or False).
+            class_weight: ``{class id: weight}``: each sample's loss weighted by its target's class.
+            sample_weight: per-sample weights of the loss, ``(samples,)`` (or the per-sample loss's
+                shape), or one per output: ``sum(w * loss) / number of losses``, as in Keras 3.
+            initial_epoch: the epoch to start from (resuming a run): callbacks
+                and History see the real epoch indices.
+            steps_per_epoch: only None (one pass over the arrays per epoch).
+            validation_steps: only None.
+            validation_batch_size: the validation pass's (None: batch_size).
+            validation_freq: validate after every ``validation_freq``-th epoch.
 
-        Each epoch's ``loss`` is the mean of its batch losses (weighted by
-        batch size), as Keras reports it, including any ``add_loss`` terms;
-        ``val_`` values are computed on the validation data after the epoch.
-        The layers hold the latest weights after every step.
+        Each epoch's ``loss`` is the mean of its batch losses (weighted by batch size), with any
+        ``add_loss`` terms. The layers hold the latest weights after every step.
 
-        Divergence: a step whose loss or weight update is not finite is not
-        applied; training stops there, with a ``TrainingDiverged`` warning
-        (a ``RuntimeWarning``) naming the epoch and batch -- fit does not
-        raise. The update that led to a non-finite loss is taken back too,
-        so the model keeps the weights whose loss was last seen finite, and
-        ``evaluate`` or another ``fit`` can go on from them. The returned
-        History holds the completed epochs plus the partial one (its applied
-        batches), with ``history.diverged`` True and ``history.stop_reason``
-        saying where.
+        A stopped fit keeps its record: History sets ``model.history`` at
+        every epoch end, so an exception in a callback or Ctrl-C leaves the
+        completed epochs there. Ctrl-C stops within the batch, keeps the
+        weights (and optimizer state) of the last completed step and
+        re-raises ``KeyboardInterrupt``, as Keras does.
+
+        Divergence: a step whose loss or update is not finite is not applied;
+        fit stops (it does not raise) with a ``TrainingDiverged`` warning
+        naming the epoch, the batch and the likely cause, and keeps the
+        weights whose loss was last seen finite. The History holds the
+        partial epoch too, with ``history.diverged`` and ``history.stop_reason``.
         """
-        return training.fit(self, x, y, epochs=epochs, batch_size=batch_size,
-                            validation_split=validation_split, validation_data=validation_data,
-                            shuffle=shuffle, verbose=verbose, callbacks=callbacks)
+        return training.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
+                            shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch,
+                            validation_steps, validation_batch_size, validation_freq)
 
-    def evaluate(self, x, y, batch_size=32, verbose=0):
-        """Loss (and metrics) on the given data: a float, or ``[loss, metric, ...]``.
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """Loss (and metrics) on the given data: a float, ``[loss, metric, ...]``, or a dict.
+
+        Args:
+            x: as for ``fit``.
+            y: as for ``fit``.
+            batch_size: samples per forward pass; None means 32.
+            verbose: "auto" (= 1) prints a line with the logs; 0 silent.
+            sample_weight: weights of each sample's loss, as for ``fit``.
+            steps: only None.
+            callbacks: only None.
+            return_dict: return ``{"loss": ..., metric name: ...}``.
+            **kwargs: none is known (a TypeError names it).
 
         The loss includes the ``add_loss`` terms, as ``fit``'s does.
         """
-        return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose)
+        return evaluation.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                                   return_dict, **kwargs)
 
-    def predict(self, x, batch_size=32):
-        """The model's outputs for ``x``, computed ``batch_size`` samples at a time (no ``add_loss`` terms)."""
-        return training.predict(self, x, batch_size=batch_size)
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for ``x`` (no ``add_loss`` terms), in the model's float type.
+
+        Args:
+            x: as for ``fit``.
+            batch_size: samples per forward pass; None means 32.
+            verbose: "auto" (= 1) prints a progress line; 0 silent.
+            steps: only None.
+            callbacks: only None.
+        """
+        return evaluation.predict(self, x, batch_size, verbose, steps, callbacks)
 
     # -- weights -------------------------------------------------------------
     @property
@@ -280,7 +284,7 @@ class Model:
 
     def set_params(self, params):
         """Give every layer its weights from a pytree shaped like ``model.params``."""
-        self._check_params(params)
+        check_params(self, params)
         for layer in self.layers:
             if layer.params:
                 layer.params = tree_map(np.array, params[layer.name])               # copies
@@ -294,18 +298,6 @@ class Model:
         for layer in self.layers:
             if layer.params:
                 layer.params = params[layer.name]
-
-    def _check_params(self, params):
-        for name, weights in self.params.items():
-            if name not in params:
-                raise ValueError(f"Model '{self.name}': no weights given for layer '{name}'")
-            for key, old in named_leaves(weights):
-                new = params[name]
-                for part in key.split("/"):                 # nested: 'forward_lstm_1/kernel'
-                    new = new.get(part) if isinstance(new, dict) else None
-                if new is None or np.shape(new) != old.shape:
-                    raise ValueError(f"Model '{self.name}': weight '{name}/{key}' must have shape "
-                                     f"{old.shape}, got {None if new is None else np.shape(new)}")
 
     def get_layer(self, name):
         """The layer called ``name``."""
@@ -340,62 +332,67 @@ class Model:
         return sum(layer.count_params() for layer in self.layers)
 
     # -- saving (saving.py) ----------------------------------------------------------
-    def save_weights(self, path):
-        """Save the weights to an ``.npz`` file, atomically.
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Save the weights to an ``.npz`` file, atomically (``minattn.saving``).
 
-        The file holds one array per ``layer/weight`` and a manifest of the
-        layers with weights (class, weight names and shapes, in order), so it
-        can be loaded into a rebuilt model by structure. It is written to a
-        temporary file in the same folder and moved into place
-        (``os.replace``) only when complete: a save that fails leaves the
-        previous file as it was.
+        Written to a temporary file in the same folder and moved into place
+        only when complete: a save that fails leaves the previous file as it
+        was (and the next save removes a killed save's stale temporary file).
 
         Args:
-            path: a file name ending in ``.npz`` (anything else is a ``ValueError``:
-                minattn writes no ``.h5`` or ``.keras`` files).
+            filepath: a file name ending in ``.npz`` (minattn writes no ``.h5`` or ``.keras``).
+            overwrite: with False an existing file is a ``FileExistsError``
+                (Keras asks on the terminal instead).
+            max_shard_size: only None (one file).
 
         Raises:
-            ValueError: the name does not end in ``.npz``.
+            ValueError: the name does not end in ``.npz``, or max_shard_size is given.
             FileNotFoundError: its folder does not exist.
+            PermissionError: the existing file is read-only (its mode is checked, for root too).
         """
-        saving.save_weights(self, path)
+        saving.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
-    def load_weights(self, path, by_name=False):
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False):
         """Load weights saved by ``save_weights``; all or nothing.
 
-        By default the file is matched to the model by structure, as Keras 3
-        does: the i-th layer with weights in the file gives its weights to the
-        i-th layer with weights in the model, which must have the same class
-        and the same weight shapes; layer names do not matter, so the same
-        architecture rebuilt in the same process (``dense_4`` instead of
-        ``dense_2``) loads its checkpoint. A file written before the manifest
-        existed is matched by layer name instead.
-
-        With ``by_name=True`` (Keras 2's option) each model layer whose name
-        appears in the file takes the weights saved under that name; model
-        layers not in the file keep their weights and file layers not in the
-        model are ignored, as in Keras 2. A matched layer whose weights differ
-        in number or shape is an error naming the layer and the shapes.
-
-        Every array is read, matched, cast to the weight's dtype and checked
-        (shape, finite) before any layer changes: a file that does not fit
-        raises and leaves the model exactly as it was.
+        Matched by structure, as Keras 3 does (the i-th layer with weights in
+        the file to the model's i-th, same class and shapes; names do not
+        matter). Every array is checked before any layer changes: a file that
+        does not fit raises and leaves the model as it was.
 
         Args:
-            path: an ``.npz`` file from ``save_weights``.
-            by_name: match layers by name instead of by structure.
+            filepath: an ``.npz`` file from ``save_weights``.
+            skip_mismatch: only False (a mismatch is an error, nothing loaded).
+            by_name: minattn's extra keyword (Keras 2's option): each model
+                layer whose name is in the file takes the weights saved under
+                that name; other layers keep theirs.
 
         Raises:
-            FileNotFoundError: no file at ``path``.
-            ValueError: the file cannot be read or does not fit (the message
-                names the layer, the weight and both shapes); nothing was loaded.
+            FileNotFoundError: no file at ``filepath``.
+            ValueError: the file does not fit (the layer, weight and shapes named); nothing was loaded.
         """
-        saving.load_weights(self, path, by_name=by_name)
+        refuse_unless_default(f"Model '{self.name}' load_weights", {"skip_mismatch": (skip_mismatch, False)},
+                              "minattn loads all weights or none")
+        saving.load_weights(self, filepath, by_name=by_name)
 
     # -- display -----------------------------------------------------------------
-    def summary(self, print_fn=print):
-        """Print the Keras-2 table: Layer (type), Output Shape, Param #, Connected to."""
-        print_fn(format_summary(self))
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print the Keras-2 table: Layer (type), Output Shape, Param #, Connected to.
+
+        Args:
+            line_length: the table's width (default 98).
+            positions: the right end of each of the 4 columns, as fractions of
+                the width (<= 1) or in characters.
+            print_fn: the function given the table (default ``print``).
+            expand_nested: only False.
+            show_trainable: only False.
+            layer_range: only None.
+        """
+        refuse_unless_default(f"Model '{self.name}' summary", {
+            "expand_nested": (expand_nested, False), "show_trainable": (show_trainable, False),
+            "layer_range": (layer_range, None)})
+        (print_fn or print)(format_summary(self, line_length, positions))
 
     def __repr__(self):
         ins = ", ".join(show_shape(t.shape) for t in self.inputs)

@@ -11,7 +11,10 @@ Three promises:
 * **Atomic save.** The archive is written to a temporary file in the target's
   folder, flushed and fsync'ed, then moved over the target with
   ``os.replace``. A save that fails halfway (an exception, Ctrl-C, a full
-  disk) leaves the previous file as it was and no temporary file behind.
+  disk) leaves the previous file as it was and no temporary file behind; a
+  save killed outright (SIGKILL, power cut) leaves its hidden temporary file,
+  which the next save to the folder removes (``remove_stale_temporaries``).
+  A read-only target is refused with ``PermissionError`` (``check_writable``).
 * **All or nothing load.** Every array is read, matched, converted to the
   weight's dtype and checked (shape, finiteness) before the first layer is
   changed; a file that does not fit raises ``ValueError`` and the model keeps
@@ -26,10 +29,14 @@ Three promises:
 """
 import json
 import os
+import re
 import secrets
+import stat
+import time
 
 import numpy as np
 
+from .method_arguments import refuse_unless_default
 from .pytree import named_leaves, tree_map
 
 MANIFEST = "__manifest__"
@@ -64,15 +71,22 @@ def checked_path(path, what):
 
 
 # -- saving -----------------------------------------------------------------------
-def save_weights(model, path):
+def save_weights(model, path, overwrite=True, max_shard_size=None):
     """Write ``model``'s weights to ``path`` (an ``.npz``) atomically; see the module docstring.
 
     Raises:
-        ValueError: the name does not end in ``.npz``.
+        ValueError: the name does not end in ``.npz``, or ``max_shard_size`` is not None.
         FileNotFoundError: the folder does not exist.
+        FileExistsError: the file exists and ``overwrite`` is False.
+        PermissionError: the file exists and is read-only (see ``check_writable``).
     """
     what = f"Model '{model.name}': save_weights"
+    refuse_unless_default(what, {"max_shard_size": (max_shard_size, None)}, "minattn writes one file")
     path = checked_path(path, what)
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{what}: {path!r} exists and overwrite=False (Keras would ask on the "
+                              "terminal; minattn does not)")
+    check_writable(path, what)
     arrays = {f"{layer.name}/{key}": np.asarray(value)
               for layer in weight_layers(model) for key, value in named_leaves(layer.params)}
     arrays[MANIFEST] = np.array(json.dumps({"format": FORMAT, "version": VERSION,
@@ -80,7 +94,47 @@ def save_weights(model, path):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{what}: the folder {folder!r} does not exist")
+    remove_stale_temporaries(folder, time.time() - STALE_SECONDS)
     write_atomically(path, lambda handle: np.savez(handle, **arrays))
+
+
+def check_writable(path, what):
+    """``PermissionError`` if ``path`` exists and may not be written.
+
+    ``os.replace`` would replace a read-only file silently (it needs only the
+    folder's permission), so the file is looked at first: it must be
+    writable for this process (``os.access``) and have a write bit in its
+    mode -- the second check holds for root too, whom ``os.access`` lets
+    write anything.
+    """
+    if os.path.exists(path):
+        mode = os.stat(path).st_mode
+        if not os.access(path, os.W_OK) or not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+            raise PermissionError(f"{what}: {path!r} is read-only (mode {stat.filemode(mode)}); it was "
+                                  "left as it was. Make it writable (chmod u+w) or save elsewhere")
+
+
+def temporary_name(path):
+    """A new hidden temporary file name next to ``path``: ``.<name>.<8 hex digits>.tmp``."""
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+
+
+TEMPORARY = re.compile(r"^\..+\.npz\.[0-9a-f]{8}\.tmp$")     # what temporary_name makes
+STALE_SECONDS = 60     # a temporary file untouched this long before a save began is a killed save's
+
+
+def remove_stale_temporaries(folder, older_than):
+    """Remove the temporary files of killed saves in ``folder``: names like ``temporary_name``'s,
+    last modified before ``older_than`` (a time stamp). A save in progress keeps writing its
+    file, so it is not touched; files that vanish meanwhile are skipped."""
+    for name in os.listdir(folder):
+        full = os.path.join(folder, name)
+        try:
+            if TEMPORARY.match(name) and os.path.isfile(full) and os.path.getmtime(full) < older_than:
+                os.remove(full)
+        except FileNotFoundError:
+            pass
 
 
 def write_atomically(path, write):
@@ -91,8 +145,7 @@ def write_atomically(path, write):
     either its old content or the complete new one. It is created with mode
     0o666 minus the umask, like any new file.
     """
-    folder, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+    temporary = temporary_name(path)
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as handle:

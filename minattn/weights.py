@@ -14,6 +14,7 @@ the same views after either path's ``fit``.
 """
 import numpy as np
 
+from .interrupts import deferred_interrupt
 from .pytree import flatten, tree_leaves, unflatten
 
 
@@ -54,13 +55,15 @@ class Weights:
     def step_to(self, new, state):
         """Write the weights after a step (a tree like ``tree``, or a flat vector) and the new
         optimizer state; keep the old ones for ``undo_last_step``."""
-        if self.previous is None:
-            self.previous = (np.empty_like(self.flat), None)
-        previous_flat = self.previous[0]
-        np.copyto(previous_flat, self.flat)
-        self.previous = (previous_flat, self.state)
-        np.copyto(self.flat, new if isinstance(new, np.ndarray) else flatten(new, self.flat.dtype))
-        self.state = state
+        new_flat = new if isinstance(new, np.ndarray) else flatten(new, self.flat.dtype)
+        with deferred_interrupt():       # Ctrl-C here waits: the weights and the state change together
+            if self.previous is None:
+                self.previous = (np.empty_like(self.flat), None)
+            previous_flat = self.previous[0]
+            np.copyto(previous_flat, self.flat)
+            self.previous = (previous_flat, self.state)
+            np.copyto(self.flat, new_flat)
+            self.state = state
 
     def undo_last_step(self):
         """Back to the weights and state before the last step (whose result gave a non-finite loss)."""

@@ -130,7 +130,7 @@ class History(Callback):
 
     Attributes:
         history: ``{name: [value per epoch]}`` -- loss, metrics, val_ values.
-        epoch: the epoch numbers recorded (from 0).
+        epoch: the epoch numbers recorded (from 0; from ``initial_epoch`` when given).
         seconds: wall-clock seconds of each epoch (training + validation).
         stopped: True when training ended before the requested epochs.
         stop_reason: None, or why it stopped (a callback, or divergence with
@@ -158,6 +158,8 @@ class History(Callback):
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self._started if self._started is not None else 0.0
         self.append(epoch, dict(logs or {}), seconds)
+        if self.model is not None:
+            self.model.history = self         # as Keras: a fit stopped later keeps the epochs done
 
     def append(self, epoch, logs, seconds):
         self.epoch.append(epoch)

@@ -6,6 +6,7 @@
 Each overrides the hooks of ``base.Callback`` it needs.
 """
 import csv
+import inspect
 import math
 import os
 import warnings
@@ -207,11 +208,27 @@ class CSVLogger(Callback):
             self.file.close()
 
 
+def takes_two_arguments(function):
+    """Whether ``function`` can be called as ``function(epoch, lr)`` (else it is called as ``function(epoch)``).
+
+    Read from its signature, so that a ``TypeError`` raised inside the
+    function is its own error, with its own traceback, not a reason to retry
+    with one argument. A function whose signature cannot be read is given two.
+    """
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+
+
 class LearningRateScheduler(Callback):
     """Set the optimizer's learning rate at the start of every epoch to ``schedule(epoch, lr)``.
 
     ``epoch`` counts from 0; ``lr`` is the current rate. A schedule taking
-    only ``epoch`` also works (Keras's old form). The rate in use is logged
+    only ``epoch`` also works (Keras's old form): which form it is, is read
+    from its signature, so an error inside the schedule surfaces as itself. The rate in use is logged
     as ``learning_rate`` at the end of each epoch. The readable and the fast
     training steps both read ``optimizer.learning_rate`` at every step.
 
@@ -226,12 +243,13 @@ class LearningRateScheduler(Callback):
             raise TypeError(f"LearningRateScheduler: schedule must be a function (epoch, lr) -> lr, "
                             f"got {type(schedule).__name__}")
         self.schedule, self.verbose = schedule, verbose
+        self.takes_rate = takes_two_arguments(schedule)
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.compiled.optimizer
-        try:
+        if self.takes_rate:
             rate = self.schedule(epoch, float(optimizer.learning_rate))
-        except TypeError:
+        else:
             rate = self.schedule(epoch)
         optimizer.learning_rate = rate                   # the optimizer checks it: finite and > 0
         if self.verbose > 0:

@@ -34,7 +34,7 @@ def permutation_importance(model, x, y, loss="mse", seed=0, batch_size=1024):
     rng = np.random.default_rng(seed)
 
     def mean_loss(inputs):
-        return float(np.mean(loss_fn(y, model.predict(inputs, batch_size=batch_size))))
+        return float(np.mean(loss_fn(y, model.predict(inputs, batch_size=batch_size, verbose=0))))
 
     baseline = mean_loss(x)
     rises = []

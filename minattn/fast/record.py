@@ -25,6 +25,8 @@ From that one pair come both ways the fast path uses an op:
   ``backward`` -- so ``gradcheck``, ``Model.apply`` under autograd and any
   layer without a record around it still work.
 """
+import inspect
+
 from autograd.extend import defvjp_argnums, primitive
 from autograd.tracer import getval
 
@@ -53,6 +55,14 @@ class Record:
         self.supports = supports if supports is not None else _always
         self.takes_list = takes_list
         self.name = name if name is not None else forward.__module__
+        parameters = list(inspect.signature(forward).parameters.values())[3:]   # after layer, params, x
+        self._keywords = None if any(p.kind is p.VAR_KEYWORD for p in parameters) else \
+            {p.name for p in parameters}
+
+    def takes(self, call):
+        """Whether ``forward`` takes every keyword of ``call`` (a call argument it was not written
+        for sends the layer to its readable ``apply`` instead: never dropped)."""
+        return self._keywords is None or self._keywords.issuperset(call)
 
     def covers(self, layer, takes_list):
         """Whether this record computes ``layer`` called on a list (``takes_list``) or not."""

@@ -66,10 +66,6 @@ class FastStep:
         if self.weights.follow_model():
             self.gradient_for(self.weights.flat)
 
-    def undo_last_step(self):
-        """Back to the weights and state before the last step (whose result gave a non-finite loss)."""
-        self.weights.undo_last_step()
-
     def __enter__(self):
         self._threads = one_blas_thread()
         self._threads.__enter__()
@@ -78,34 +74,29 @@ class FastStep:
     def __exit__(self, *exc_info):
         return self._threads.__exit__(*exc_info)
 
-    @property
-    def params(self):
-        return self.weights.tree
-
-    @property
-    def state(self):
-        return self.weights.state
-
-    def train_on_batch(self, xs, ys, rng):
+    def train_on_batch(self, xs, ys, rng, sample_weights=None):
         """One step, in place on the buffer; returns ``(loss, predictions)``. If the loss or the new
         weights are not finite it raises ``StepDiverged`` and applies nothing; a non-finite loss also
-        undoes the previous step, so the weights are those of the last finite loss."""
-        loss, preds = self.loss_and_gradient(xs, ys, rng)
-        new_flat, state = self.compiled.optimizer.update(self.weights.flat, self.gradient, self.state,
-                                                         self.weights.sizes)
-        check_step(loss, all_finite(new_flat), self.undo_last_step)
-        self.weights.step_to(new_flat, state)           # the layers' views show the new weights
+        undoes the previous step, so the weights are those of the last finite loss.
+        ``sample_weights``: None, or one array per output (``losses.batch_mean``)."""
+        loss, preds = self.loss_and_gradient(xs, ys, rng, sample_weights)
+        weights = self.weights
+        new_flat, state = self.compiled.optimizer.update(weights.flat, self.gradient, weights.state,
+                                                         weights.sizes)
+        check_step(loss, all_finite(new_flat), weights.undo_last_step)
+        weights.step_to(new_flat, state)                # the layers' views show the new weights
         return float(loss), preds
 
-    def loss_and_gradient(self, xs, ys, rng):
+    def loss_and_gradient(self, xs, ys, rng, sample_weights=None):
         """``(loss, predictions)`` at the current weights; the gradient lands in ``self.gradient``
         (a flat vector like the weights; ``self.gradient_tree`` shows it shaped like them)."""
         self.gradient.fill(0)
         values, tape = self.forward(self.weights.tree, xs, rng)
         preds = [values[t] for t in self.model.outputs]
         terms, grads = [], {}
-        for loss_with_grad_fn, y, tensor, p in zip(self.losses, ys, self.model.outputs, preds):
-            value, d_pred = loss_with_grad_fn(y, p)
+        per_output = sample_weights or [None] * len(ys)
+        for loss_with_grad_fn, y, w, tensor, p in zip(self.losses, ys, per_output, self.model.outputs, preds):
+            value, d_pred = loss_with_grad_fn(y, p, w)
             terms.append(value)
             accumulate(grads, tensor, d_pred)
         added = []
@@ -129,20 +120,22 @@ class FastStep:
             params = params_tree.get(layer.name, NO_PARAMS)
             fixed = self.fixed_calls.get(node)      # a record that no mask can reach: its call is fixed
             if fixed is not None:
-                x = [values[t] for t in node.inputs] if node.takes_list else values[node.inputs[0]]
+                x = [values[t] for t in node.inputs[:node.input_count]] if node.takes_list \
+                    else values[node.inputs[0]]
                 out, saved = record.forward(layer, params, x, **fixed)
                 entry = (node, record, saved, wanted)
             else:
                 ins = [values[t] for t in node.inputs]
                 in_masks = [None] * len(ins) if maskless else [masks.get(t) for t in node.inputs]
                 x, mask, call = node.call_arguments(ins, in_masks, True, rng)
-                if record is not None:
+                by_record = record is not None and record.takes(call)
+                if by_record:
                     layer.check_call(x, call)
                     out, saved = record.forward(layer, params, x, **call)
                     entry = (node, record, saved, wanted)
                 else:
                     out, entry = forward_with_autograd(node, params, x, call, wanted)
-                if not maskless or record is None:
+                if not maskless or not by_record:
                     masks.update(zip(node.outputs, node.output_masks(x, mask)))
             if node.returns_list:
                 values.update(zip(node.outputs, out))
@@ -201,21 +194,24 @@ def plan(model):
         if isinstance(layer, InputLayer):
             continue
         record = record_for(layer, node.takes_list)
-        wanted = [needs_grad[t] for t in node.inputs]
+        wanted = [needs_grad[t] and i < node.input_count          # a call argument (a mask) is data
+                  for i, t in enumerate(node.inputs)]
         differentiable = layer.count_params() > 0 or any(wanted)
         maskless = not any(may_mask[t] for t in node.inputs)
         for tensor in node.outputs:            # a layer with a record makes no mask of its own
-            needs_grad[tensor], may_mask[tensor] = differentiable, not maskless or record is None
+            needs_grad[tensor], may_mask[tensor] = differentiable, \
+                not maskless or record is None or bool(node.call_kwargs)
         steps.append((node, record, wanted, differentiable, maskless))
     return steps
 
 
 def fixed_calls(steps):
     """``{node: the keyword arguments of its call}`` for the nodes whose call never changes: a
-    record, no mask can reach it, no ``training``/``rng`` (``Node.call_arguments`` makes them)."""
+    record, no mask can reach it, no ``training``/``rng`` (``Node.call_arguments`` makes them),
+    no call arguments of its own."""
     fixed = {}
     for node, record, _, _, maskless in steps:
-        if record is not None and maskless and not node.layer.accepts_training:
+        if record is not None and maskless and not node.layer.accepts_training and not node.call_kwargs:
             nones = [None] * len(node.inputs)
             fixed[node] = node.call_arguments(nones, nones, True, None)[2]
     return fixed

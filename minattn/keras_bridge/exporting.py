@@ -42,8 +42,10 @@ def to_keras(model, lambdas=None, drop_added_losses=False):
         rounding), built in the model's float type (float64 turns on JAX's x64).
 
     Raises:
-        ValueError: A layer without Keras counterpart, or a Lambda that
-            cannot be translated, named with what to do.
+        ValueError: A layer without Keras counterpart, a Lambda that
+            cannot be translated, or a layer called with call arguments
+            (``mask=``, ``use_causal_mask=``, ...; not carried over yet),
+            named with what to do.
     """
     if model.added_losses and not drop_added_losses:
         raise ValueError(f"Model '{model.name}': its add_loss terms do not carry over to Keras; "
@@ -57,6 +59,10 @@ def to_keras(model, lambdas=None, drop_added_losses=False):
         layer = node.layer
         if isinstance(layer, InputLayer):
             continue
+        if node.call_kwargs:                                       # never dropped on the way over
+            raise ValueError(f"{type(layer).__name__} '{layer.name}' was called with call arguments "
+                             f"{sorted(node.call_kwargs)}, which to_keras does not carry over; build the "
+                             "model without them (e.g. the constructor's causal=) to export it")
         inputs = [values[t] for t in node.inputs]
         inputs = inputs if node.takes_list else inputs[0]
         if isinstance(layer, Lambda):

@@ -32,7 +32,8 @@ import numpy as np
 from .. import activations
 from .base import Layer
 from .scores import get_score
-from .vocabulary import layer_label, query_mask, query_value_key_shapes, show_shape, split_query_value_key
+from .vocabulary import (check_input_arrays, layer_label, query_mask, query_value_key_shapes, show_shape,
+                         split_query_value_key)
 
 MASK_VALUE = -1e9          # a score that softmax turns into exactly 0 (exp underflows)
 
@@ -79,6 +80,24 @@ def attention_mask(key_mask=None, causal=False, query_len=None, key_len=None):
     return allowed
 
 
+def given_attention_mask(layer, attention_mask, query, key):
+    """Keras's ``attention_mask=``: a (batch, Tq, Tk) array, True where query i may attend to key j.
+
+    Returned as booleans; any other shape (it is never broadcast) or a value
+    other than 0 / 1 is a ValueError naming ``layer``.
+    """
+    if attention_mask is None:
+        return None
+    allowed = np.asarray(attention_mask)
+    expected = (query.shape[0], query.shape[1], key.shape[1])
+    if allowed.shape != expected:
+        raise ValueError(f"{layer_label(layer)}: attention_mask has shape {allowed.shape}; expected "
+                         f"(batch, Tq, Tk) = {expected}")
+    if allowed.dtype != bool and not np.isin(allowed, (0, 1)).all():
+        raise ValueError(f"{layer_label(layer)}: attention_mask must hold booleans or 0 / 1")
+    return allowed.astype(bool)
+
+
 def zero_masked_steps(x, mask):
     """``x`` (batch, time, ...) with the steps where ``mask`` is False set to 0."""
     if mask is None:
@@ -87,10 +106,41 @@ def zero_masked_steps(x, mask):
     return anp.where(keep, x, 0.0)
 
 
+class ReturnsScores:
+    """``return_attention_scores`` at the call, for ``Attention`` and ``MultiHeadAttention``.
+
+    The constructor's ``return_attention_scores`` is the default; a call's
+    argument wins. The weights' shape is ``weights_heads + (Tq, Tk)``.
+    """
+    weights_heads = ()
+
+    def returns_scores(self, return_attention_scores=None):
+        """Whether a call returns the weights too: the call's argument, else the constructor's."""
+        chosen = return_attention_scores
+        return self.return_attention_scores if chosen is None else bool(chosen)
+
+    def call_output_shape(self, input_shape, output_shape, call):
+        """``init``'s shape (for the constructor's setting) turned into this call's."""
+        built_with, wanted = self.return_attention_scores, self.returns_scores(call.get("return_attention_scores"))
+        if wanted == built_with:
+            return output_shape
+        if not wanted:
+            return output_shape[0]
+        return [output_shape, tuple(self.weights_heads) + (input_shape[0][0], input_shape[-1][0])]
+
+    def compute_mask(self, x, mask):
+        return self.call_compute_mask(x, mask, {})
+
+    def call_compute_mask(self, x, mask, call):
+        """The query's mask on the output; none on the weights."""
+        scores = self.returns_scores(call.get("return_attention_scores"))
+        return [query_mask(mask), None] if scores else query_mask(mask)
+
+
 # ---------------------------------------------------------------------------
 # Attention over [query, value] or [query, value, key]
 # ---------------------------------------------------------------------------
-class Attention(Layer):
+class Attention(ReturnsScores, Layer):
     """Attention of a query sequence over a value sequence, with any score function.
 
     For each query step i, with keys k_j (default: the values) and values v_j:
@@ -111,9 +161,22 @@ class Attention(Layer):
     Args:
         score: a name above or a ``Score`` instance (default "dot").
         units: hidden size of the "additive" and "concat" scores (default: key dim).
-        causal: query step i sees only keys j <= i (decoder self-attention).
-        return_attention_scores: also return the weights a.
+        causal: query step i sees only keys j <= i (decoder self-attention); a
+            shorthand for calling with ``use_causal_mask=True`` every time.
+        return_attention_scores: also return the weights a (a shorthand for the
+            call argument of the same name).
         name: layer name.
+
+    Call arguments (Keras 3's ``Attention.call``):
+        inputs: ``[query, value]`` or ``[query, value, key]``.
+        mask: ``[query_mask, value_mask]`` (or with ``key_mask``), boolean
+            (batch, Tq) and (batch, Tv), False at padding; replaces the masks
+            the inputs carry. None: the inputs' own masks.
+        training: accepted as in Keras; this layer has no dropout to switch.
+        return_attention_scores: return ``[context, weights]`` (default: the
+            constructor's ``return_attention_scores``).
+        use_causal_mask: query i sees only keys j <= i (default: the
+            constructor's ``causal``).
 
     Input shape: a list ``[query (batch, Tq, dq), value (batch, Tv, dv)]`` or
         ``[query, value, key (batch, Tv, dk)]``; "dot" and "scaled_dot" need
@@ -128,8 +191,10 @@ class Attention(Layer):
 
     Example:
         >>> context = Attention(score="additive")([decoder_states, encoder_states])
+        >>> context, weights = Attention()([q, v], mask=[None, key_mask], return_attention_scores=True)
     """
     accepts_mask = True
+    call_keywords = ("return_attention_scores", "use_causal_mask")
 
     def __init__(self, score="dot", units=None, causal=False, return_attention_scores=False, name=None):
         super().__init__(name)
@@ -146,13 +211,13 @@ class Attention(Layer):
         context = (query[0], value[-1])
         return ([context, (query[0], key[0])] if self.return_attention_scores else context), params
 
-    def apply(self, params, xs, mask=None):
+    def apply(self, params, xs, mask=None, return_attention_scores=None, use_causal_mask=None):
+        """``context`` (or ``[context, weights]``); the two call arguments default to the constructor's."""
+        check_input_arrays(self, xs, ["query", "value", "key"])
+        causal = self.causal if use_causal_mask is None else bool(use_causal_mask)
         query, value, key, query_mask, key_mask = split_query_value_key(xs, mask)
         scores = self.score.scores(params, query, key)                          # (batch, Tq, Tk)
-        allowed = attention_mask(key_mask, self.causal, query.shape[1], key.shape[1])
+        allowed = attention_mask(key_mask, causal, query.shape[1], key.shape[1])
         weights = masked_softmax(scores, allowed)                               # (batch, Tq, Tk)
         context = zero_masked_steps(anp.matmul(weights, value), query_mask)     # (batch, Tq, dv)
-        return [context, weights] if self.return_attention_scores else context
-
-    def compute_mask(self, x, mask):
-        return [query_mask(mask), None] if self.return_attention_scores else query_mask(mask)
+        return [context, weights] if self.returns_scores(return_attention_scores) else context

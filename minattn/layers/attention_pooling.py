@@ -57,6 +57,10 @@ class StructuredSelfAttention(Layer):
         return_attention: also return A.
         name: layer name.
 
+    Call arguments: ``inputs``; ``mask``, boolean (batch, time), False at
+    padding, replacing the input's own mask (None: keep it); ``training``,
+    accepted as in Keras (this layer has nothing to switch).
+
     Input shape: ``(batch, time, features)`` -- H, e.g. an LSTM's sequences.
     Output shape: ``(batch, r, features)`` (Flatten it for a Dense); with
         ``return_attention`` a list ``[M (batch, r, features), A (batch, r, time)]``.
@@ -108,6 +112,10 @@ class KeyValueAttention(Layer):
         units: hidden size of the score (default: the key size, features / 2).
         return_attention: also return the weights.
         name: layer name.
+
+    Call arguments: ``inputs``; ``mask``, boolean (batch, time), False at
+    padding, replacing the input's own mask (None: keep it); ``training``,
+    accepted as in Keras (this layer has nothing to switch).
 
     Input shape: ``(batch, time, features)``, features even.
     Output shape: ``(batch, time, features / 2)``; with ``return_attention`` a
@@ -184,6 +192,10 @@ class AttentionWithContext(Layer):
         return_attention: also return the weights.
         name: layer name.
 
+    Call arguments: ``inputs``; ``mask``, boolean (batch, time), False at
+    padding, replacing the input's own mask (None: keep it); ``training``,
+    accepted as in Keras (this layer has nothing to switch).
+
     Input shape: ``(batch, time, features)``.
     Output shape: ``(batch, features)``; with ``return_attention`` a list
         ``[s, a]`` with a ``(batch, time)`` (paper) or ``(batch, time, features)``
@@ -258,6 +270,10 @@ class AttentionPooling(Layer):
         use_bias: add the per-step bias the printed code forgot.
         return_attention: also return the weights a.
         name: layer name.
+
+    Call arguments: ``inputs``; ``mask``, boolean (batch, time), False at
+    padding, replacing the input's own mask (None: keep it); ``training``,
+    accepted as in Keras (this layer has nothing to switch).
 
     Input shape: ``(batch, time, features)``.
     Output shape: ``(batch, features)``; with ``return_attention`` a list

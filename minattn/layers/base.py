@@ -12,7 +12,9 @@ list of shapes and a list of arrays; one with several outputs returns a list.
 
 Calling a layer on a symbolic tensor (from ``Input``) records a node in the
 graph and builds the layer's weights once; calling it on a NumPy array runs
-its ``apply`` at once (handy to try a layer out; always the readable maths).
+its ``apply`` at once (handy to try a layer out; always the readable maths). Either way
+the call takes Keras's call arguments (``mask=``, ``training=``, ...; ``calls.py`` reads
+them), and the two give the same numbers.
 
 This package never imports ``minattn.fast``: the fast path's records are
 chosen by the code that runs the graph (``Model.apply``, ``fit``'s fast
@@ -23,6 +25,7 @@ import numpy as np
 from .. import config
 from ..graph import SymbolicTensor, call_symbolic
 from ..pytree import named_leaves, tree_leaves, tree_map
+from .calls import apply_arguments, bind_call
 from .vocabulary import check_mask, layer_label, shapes_match, show_shape, snake_case, unique_name
 
 
@@ -37,11 +40,25 @@ class Layer:
             (recurrent layers' ``[x, h0, c0]``) instead of an error.
         accepts_training: ``apply`` takes ``training=`` and ``rng=`` (e.g. Dropout).
         propagates_mask: the input mask is passed on unchanged to the output.
+
+    And what ``layer(...)`` takes besides its input (``calls.py`` explains each;
+    every layer also takes ``training=``, as in Keras, and each layer's
+    docstring lists its call arguments):
+        call_inputs: the names of its tensor arguments, in positional order.
+        state_keyword: a keyword whose tensors join the inputs (``initial_state``).
+        mask_keywords: its mask arguments (default ``("mask",)`` if ``accepts_mask``).
+        call_keywords: the other keywords ``apply`` takes, handed on as given.
+        refused_keywords: ``{name: reason}``, Keras arguments minattn cannot honour.
     """
     accepts_mask = False
     accepts_training = False
     propagates_mask = False
     first_input_mask = False
+    call_inputs = ("inputs",)
+    state_keyword = None
+    mask_keywords = None
+    call_keywords = ()
+    refused_keywords = {}
 
     def __init__(self, name=None):
         self.name = name if name is not None else unique_name(snake_case(type(self).__name__))
@@ -67,6 +84,20 @@ class Layer:
     def compute_mask(self, x, mask):
         """The mask of the output, given the input ``x`` and its ``mask``."""
         return mask if self.propagates_mask else None
+
+    # -- one call's arguments (calls.py) ------------------------------------
+    def apply_arguments(self, x, mask, call, training, rng):
+        """``(mask, kwargs)`` for ``apply`` from a call's keywords ``call`` (``calls.apply_arguments``)."""
+        return apply_arguments(self, x, mask, call, training, rng)
+
+    def call_output_shape(self, input_shape, output_shape, call):
+        """The output shape of a call with keywords ``call``; ``output_shape`` is ``init``'s.
+        A layer whose outputs a call argument changes (``return_attention_scores``) overrides it."""
+        return output_shape
+
+    def call_compute_mask(self, x, mask, call):
+        """The output mask(s) of a call with keywords ``call`` (by default ``compute_mask``)."""
+        return self.compute_mask(x, mask)
 
     # -- running -------------------------------------------------------------
     def forward(self, params, x, **kwargs):
@@ -102,19 +133,31 @@ class Layer:
         output_shape, _ = self.init(np.random.default_rng(0), input_shape)
         return output_shape
 
-    def __call__(self, inputs, **kwargs):
+    def __call__(self, *args, **kwargs):
+        """Call the layer as Keras does: ``layer(inputs, **call_arguments)``.
+
+        On symbolic tensors it records a node (its call arguments with it); on
+        arrays it runs at once. An argument the layer does not take is a
+        ``TypeError`` naming it (see ``calls.bind_call``).
+        """
+        inputs, call = bind_call(self, args, kwargs)
         flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         if all(isinstance(t, SymbolicTensor) for t in flat):
-            return call_symbolic(self, inputs)
+            return call_symbolic(self, inputs, call)
         if any(isinstance(t, SymbolicTensor) for t in flat):
             raise TypeError(f"{layer_label(self)}: inputs mix symbolic tensors and arrays")
-        return self._call_eager(inputs)
+        return self._call_eager(inputs, call)
 
-    def _call_eager(self, inputs):
+    def _call_eager(self, inputs, call):
         arrays = [np.asarray(a) for a in inputs] if isinstance(inputs, (list, tuple)) else np.asarray(inputs)
         shapes = [a.shape[1:] for a in arrays] if isinstance(arrays, list) else arrays.shape[1:]
         self.build(shapes)
-        return self.forward(self.params, arrays)
+        for key, value in call.items():
+            if any(isinstance(item, SymbolicTensor) for item in (value if isinstance(value, list) else [value])):
+                raise TypeError(f"{layer_label(self)}: call argument {key!r} is a symbolic tensor "
+                                "but the inputs are arrays")
+        _, kwargs = self.apply_arguments(arrays, None, call, False, None)
+        return self.forward(self.params, arrays, **kwargs)
 
     # -- the graph ---------------------------------------------------------
     @property

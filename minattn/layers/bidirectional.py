@@ -24,6 +24,10 @@ class Bidirectional(Layer):
             last axis), "sum", "mul", "ave", or None (a list ``[forward, backward]``).
         name: layer name (default bidirectional_1, ...).
 
+    Call arguments (Keras's): ``sequences``; ``initial_state``, the forward
+    layer's states then the backward layer's; ``mask``, boolean (batch, time),
+    replacing the input's own mask; ``training``, accepted as in Keras.
+
     Input shape: ``(batch, time, features)``; optionally with initial states,
         the forward layer's first then the backward layer's
         (``initial_state=[h_f, c_f, h_b, c_b]`` for an LSTM).
@@ -48,6 +52,8 @@ class Bidirectional(Layer):
     """
     accepts_mask = True
     first_input_mask = True                 # [x, *states] with x's mask alone
+    call_inputs = ("sequences",)            # Keras: layer(sequences, initial_state=None, mask=None, training=None)
+    state_keyword = "initial_state"         # layer(x, initial_state=[...]) is layer([x, ...])
 
     def __init__(self, layer, merge_mode="concat", name=None):
         super().__init__(name)
@@ -62,11 +68,6 @@ class Bidirectional(Layer):
         self.backward_layer = type(layer)(**{**settings, "name": f"backward_{layer.name}",
                                              "go_backwards": not layer.go_backwards})
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
-
-    def __call__(self, inputs, initial_state=None):
-        if initial_state is not None:
-            inputs = [inputs] + list(initial_state)
-        return super().__call__(inputs)
 
     def init(self, rng, input_shape):
         x_shape, states = self._split(input_shape)

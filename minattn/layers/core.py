@@ -1,4 +1,6 @@
 """Core layers: Dense, Activation, Lambda, Dropout."""
+import inspect
+
 import autograd.numpy as anp
 import numpy as np
 
@@ -90,6 +92,11 @@ class Lambda(Layer):
     Input shape: whatever ``function`` takes (a list of tensors for a list).
     Output shape: whatever it returns, inferred as above.
 
+    Call arguments (Keras's ``Lambda.call``): ``inputs``; ``mask`` and
+    ``training``, handed to ``function`` as keywords when its signature takes
+    them (then a model hands it the input's mask, and fit's mode), refused
+    by name when it does not (Keras would drop them).
+
     Example (E2's mean over the feature axis):
         >>> Lambda(lambda x: anp.mean(x, axis=1), name="dim_reduction")
     """
@@ -99,6 +106,8 @@ class Lambda(Layer):
         if not callable(function):
             raise ValueError(f"{layer_label(self)}: function must be callable, got {function!r}")
         self.function = function
+        taken = _keywords_taken(function)
+        self.accepts_mask, self.accepts_training = "mask" in taken, "training" in taken
         self.fixed_output_shape = None if output_shape is None else check_int_tuple(
             output_shape, f"{layer_label(self)}: output_shape", allow_none=True)
 
@@ -123,8 +132,22 @@ class Lambda(Layer):
             return [np.shape(o)[1:] for o in out]
         return np.shape(out)[1:]
 
-    def apply(self, params, x):
-        return self.function(x)
+    def apply(self, params, x, mask=None, training=False, rng=None):
+        kwargs = {}
+        if self.accepts_mask:
+            kwargs["mask"] = mask
+        if self.accepts_training:
+            kwargs["training"] = training
+        return self.function(x, **kwargs)
+
+
+def _keywords_taken(function):
+    """The names among ``mask`` and ``training`` that ``function`` takes as keywords."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):           # a builtin without a signature takes neither
+        return set()
+    return {name for name in ("mask", "training") if name in parameters}
 
 
 def _merge_trials(a, b):
@@ -142,6 +165,11 @@ class Dropout(Layer):
     Args:
         rate: the fraction dropped, in [0, 1) -- Keras's meaning.
         name: layer name.
+
+    Call arguments (Keras's): ``inputs``; ``training``: drop (True) or pass
+    ``x`` unchanged (False, the default on arrays). In a model, ``fit`` runs
+    it in training mode and ``predict`` / ``evaluate`` not, unless the call
+    fixed ``training=True`` or ``False``, as in Keras.
 
     Input shape: any. Output shape: the same.
     """

@@ -107,6 +107,11 @@ class AttentionDecoder(Layer):
         return_attention: also return the weights (batch, Ty, Tx).
         name: layer name.
 
+    Call arguments: ``inputs`` (the list below); ``mask``, a list with one
+    mask (or None) per input -- the encoder outputs' removes source steps --
+    replacing the inputs' own masks; ``training``, accepted as in Keras
+    (nothing to switch).
+
     Input shape: a list ``[decoder_inputs (Ty, E), encoder_outputs (Tx, dv)]``
         or ``[decoder_inputs, encoder_outputs, h0 (units,), c0 (units,)]``;
         decoder_inputs are the embedded targets shifted right (start token

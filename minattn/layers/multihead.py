@@ -11,7 +11,8 @@ import numpy as np
 from .. import config
 from ..arguments import check_positive, check_positive_int
 from ..initializers import glorot_uniform
-from .attention import attention_mask, masked_softmax, zero_masked_steps
+from . import attention as core
+from .attention import ReturnsScores, given_attention_mask, masked_softmax, zero_masked_steps
 from .base import Layer
 from .scores import scaled_dot_score
 from .vocabulary import (layer_label, query_mask, query_value_key_shapes, sequence_shape,
@@ -37,7 +38,7 @@ def _merge_heads(x, kernel, bias):
     return y if bias is None else y + bias
 
 
-class MultiHeadAttention(Layer):
+class MultiHeadAttention(ReturnsScores, Layer):
     """Multi-head scaled dot-product attention (Vaswani et al. 2017, "Attention Is All You Need").
 
         head_h = softmax(Q_h K_h^T / sqrt(key_dim)) V_h,
@@ -55,9 +56,24 @@ class MultiHeadAttention(Layer):
             (default 0), Keras's ``dropout``: each head's weights are dropped
             and rescaled by 1 / (1 - dropout) before they average the values.
         use_bias: biases on the four projections (default True).
-        causal: query step i sees only keys j <= i.
-        return_attention_scores: also return the weights of every head.
+        causal: query step i sees only keys j <= i; a shorthand for calling with
+            ``use_causal_mask=True`` every time.
+        return_attention_scores: also return the weights of every head (a
+            shorthand for the call argument of the same name).
         name: layer name.
+
+    Call arguments (Keras 3's ``MultiHeadAttention.call``):
+        query: (batch, Tq, dq); or the list ``[query, value(, key)]``.
+        value: (batch, Tv, dv).
+        key: (batch, Tv, dk), default the value.
+        query_mask, value_mask, key_mask: boolean (batch, Tq) / (batch, Tv),
+            False at padding; each replaces that input's own mask (None: keep it).
+        attention_mask: boolean (batch, Tq, Tv), True where query i may attend
+            to key j; combined with the key masks and the causal mask.
+        return_attention_scores: return ``[output, weights]`` (default: the
+            constructor's).
+        training: switches the attention dropout (in a model: fit's mode unless given).
+        use_causal_mask: query i sees only keys j <= i (default: the constructor's ``causal``).
 
     Input shape: ``[query (batch, Tq, dq), value (batch, Tv, dv)]`` or
         ``[query, value, key (batch, Tv, dk)]``.
@@ -74,6 +90,13 @@ class MultiHeadAttention(Layer):
     """
     accepts_mask = True
     accepts_training = True
+    call_inputs = ("query", "value", "key")
+    mask_keywords = ("query_mask", "value_mask", "key_mask")
+    call_keywords = ("attention_mask", "return_attention_scores", "use_causal_mask")
+
+    @property
+    def weights_heads(self):
+        return (self.num_heads,)
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, causal=False,
                  return_attention_scores=False, name=None):
@@ -104,21 +127,24 @@ class MultiHeadAttention(Layer):
         out = (query[0], dq)
         return ([out, (h, query[0], key[0])] if self.return_attention_scores else out), params
 
-    def apply(self, params, xs, mask=None, training=False, rng=None):
+    def apply(self, params, xs, mask=None, training=False, rng=None, attention_mask=None,
+              return_attention_scores=None, use_causal_mask=None):
+        """``output`` (or ``[output, weights]``); the last two arguments default to the constructor's."""
+        causal = self.causal if use_causal_mask is None else bool(use_causal_mask)
         query, value, key, query_mask, key_mask = split_query_value_key(xs, mask)
         q = _split_heads(query, params["query_kernel"], params.get("query_bias"))   # (batch, H, Tq, key_dim)
         k = _split_heads(key, params["key_kernel"], params.get("key_bias"))         # (batch, H, Tk, key_dim)
         v = _split_heads(value, params["value_kernel"], params.get("value_bias"))   # (batch, H, Tk, value_dim)
-        allowed = attention_mask(key_mask, self.causal, query.shape[1], key.shape[1])
+        allowed = core.attention_mask(key_mask, causal, query.shape[1], key.shape[1])  # (batch | 1, Tq, Tk)
+        given = given_attention_mask(self, attention_mask, query, key)             # (batch, Tq, Tk)
+        if given is not None:
+            allowed = given if allowed is None else allowed & given
         allowed = None if allowed is None else allowed[:, None]                    # (batch | 1, 1, Tq, Tk)
         weights = masked_softmax(scaled_dot_score(q, k), allowed)                 # (batch, H, Tq, Tk)
         heads = anp.matmul(drop_weights(weights, self.dropout, training, rng), v)  # (batch, H, Tq, value_dim)
         output = _merge_heads(heads, params["output_kernel"], params.get("output_bias"))   # (batch, Tq, dq)
         output = zero_masked_steps(output, query_mask)
-        return [output, weights] if self.return_attention_scores else output
-
-    def compute_mask(self, x, mask):
-        return [query_mask(mask), None] if self.return_attention_scores else query_mask(mask)
+        return [output, weights] if self.returns_scores(return_attention_scores) else output
 
 
 def drop_weights(weights, rate, training, rng):

@@ -3,6 +3,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import config, initializers
+from ..arguments import check_positive
 from .base import Layer
 from .vocabulary import layer_label, show_shape
 
@@ -19,8 +20,8 @@ class LayerNormalization(Layer):
     Args:
         axis: the axis (or tuple of axes) normalized over, counted with the
             batch axis as Keras does (default -1, the features).
-        epsilon: added to the variance (default 1e-3, Keras's; keras_hub's
-            Transformer blocks pass 1e-5).
+        epsilon: added to the variance, a finite number > 0 (NumPy scalars
+            accepted; default 1e-3, Keras's; keras_hub's Transformer blocks pass 1e-5).
         center: learn the shift ``beta`` (default True).
         scale: learn the scale ``gamma`` (default True).
         beta_initializer: default "zeros".  gamma_initializer: default "ones".
@@ -39,10 +40,8 @@ class LayerNormalization(Layer):
         axes = axis if isinstance(axis, (list, tuple)) else (axis,)
         if not axes or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
             raise ValueError(f"{layer_label(self)}: axis must be an int or a tuple of ints, got {axis!r}")
-        if not isinstance(epsilon, (int, float)) or isinstance(epsilon, bool) or not epsilon > 0:
-            raise ValueError(f"{layer_label(self)}: epsilon must be a positive number, got {epsilon!r}")
         self.axis = tuple(int(a) for a in axes)
-        self.epsilon = float(epsilon)
+        self.epsilon = check_positive(epsilon, f"{layer_label(self)}: epsilon")      # finite, > 0
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer, layer_label(self))
         self.gamma_initializer = initializers.get(gamma_initializer, layer_label(self))

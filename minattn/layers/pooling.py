@@ -126,6 +126,10 @@ class GlobalAveragePooling1D(Layer):
         keepdims: keep the time axis as size 1 (default False).
         name: layer name (default global_average_pooling1d_1, ...).
 
+    Call arguments (Keras's): ``inputs``; ``mask``, boolean (batch, time),
+    False at padding, replacing the input's own mask (None: keep it);
+    ``training``, accepted as in Keras (nothing to switch).
+
     Input shape: ``(batch, time, features)``, optionally with a ``(batch, time)`` mask.
     Output shape: ``(batch, features)``, or ``(batch, 1, features)`` with keepdims.
 

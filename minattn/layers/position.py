@@ -27,9 +27,14 @@ class SinePositionEncoding(Layer):
         max_wavelength: the longest wavelength (default 10000).
         name: layer name.
 
+    Call arguments (keras_hub's): ``inputs``; ``start_index`` (default 0), the
+    position of the first step (the table's rows ``start_index ...``);
+    ``training``, accepted as by every Keras layer (nothing to switch).
+
     Input shape: ``(batch, time, d)``. Output shape: the same (the table,
         identical for every sample). No mask is passed on (as keras_hub).
     """
+    call_keywords = ("start_index",)
 
     def __init__(self, max_wavelength=10000, name=None):
         super().__init__(name)
@@ -45,9 +50,10 @@ class SinePositionEncoding(Layer):
                              f"{show_shape(input_shape)}")
         return tuple(input_shape), {}
 
-    def apply(self, params, x):
+    def apply(self, params, x, start_index=0):
+        start = check_start_index(self, start_index)
         batch, time, depth = np.shape(x)
-        table = sinusoidal_encoding(time, depth, self.max_wavelength)          # (T, d)
+        table = sinusoidal_encoding(start + time, depth, self.max_wavelength)[start:]   # (T, d)
         return np.broadcast_to(table.astype(np.result_type(x, np.float32)), (batch, time, depth))
 
 
@@ -71,10 +77,16 @@ class TokenAndPositionEmbedding(Layer):
     Weights, keras_hub's order: ``token_embedding/embeddings (vocabulary_size,
     embedding_dim)``, ``position_embedding/embeddings (sequence_length, embedding_dim)``.
 
+    Call arguments (keras_hub's): ``inputs``; ``start_index`` (default 0), the
+    position of the first step: its rows of the position table are
+    ``start_index ... start_index + time - 1``; ``training``, accepted as by
+    every Keras layer (nothing to switch).
+
     Differences from keras_hub: no ``tie_weights`` reverse projection (use a
-    ``Dense`` for the output logits) and no ``start_index`` (no cached
-    decoding); a sequence longer than ``sequence_length`` is an error.
+    ``Dense`` for the output logits); a sequence reaching past
+    ``sequence_length`` is an error.
     """
+    call_keywords = ("start_index",)
 
     def __init__(self, vocabulary_size, sequence_length, embedding_dim, embeddings_initializer="uniform",
                  mask_zero=False, name=None):
@@ -88,9 +100,10 @@ class TokenAndPositionEmbedding(Layer):
                                          embeddings_initializer=embeddings_initializer,
                                          name=f"{self.name}/token_embedding")
 
-    def _check_length(self, time):
-        if time is not None and time > self.sequence_length:
-            raise ValueError(f"{layer_label(self)}: sequences of {time} steps are longer than "
+    def _check_length(self, time, start=0):
+        if time is not None and start + time > self.sequence_length:
+            where = "are longer than" if start == 0 else f"from start_index={start} reach past"
+            raise ValueError(f"{layer_label(self)}: sequences of {time} steps {where} "
                              f"sequence_length={self.sequence_length}")
 
     def init(self, rng, input_shape):
@@ -103,11 +116,18 @@ class TokenAndPositionEmbedding(Layer):
                                                config.floatx())
         return output_shape, {"token_embedding": token, "position_embedding": {"embeddings": position}}
 
-    def apply(self, params, x):
-        time = np.shape(x)[1]
-        self._check_length(time)
+    def apply(self, params, x, start_index=0):
+        start, time = check_start_index(self, start_index), np.shape(x)[1]
+        self._check_length(time, start)
         tokens = self.token_embedding.apply(params["token_embedding"], x)          # (batch, T, d)
-        return tokens + params["position_embedding"]["embeddings"][:time]          # + (T, d)
+        return tokens + params["position_embedding"]["embeddings"][start:start + time]   # + (T, d)
 
     def compute_mask(self, x, mask):
         return self.token_embedding.compute_mask(x, mask)
+
+
+def check_start_index(layer, start_index):
+    """keras_hub's ``start_index``: a whole number >= 0 (a Python or NumPy integer)."""
+    if isinstance(start_index, bool) or not isinstance(start_index, (int, np.integer)) or start_index < 0:
+        raise ValueError(f"{layer_label(layer)}: start_index must be an integer >= 0, got {start_index!r}")
+    return int(start_index)

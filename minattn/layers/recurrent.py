@@ -47,6 +47,8 @@ class _Recurrent(Layer):
     """
     accepts_mask = True
     first_input_mask = True                 # [x, h0, c0] with x's mask alone
+    call_inputs = ("sequences",)            # Keras: layer(sequences, initial_state=None, mask=None, training=None)
+    state_keyword = "initial_state"         # layer(x, initial_state=[h0, c0]) is layer([x, h0, c0])
     gates = None           # 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h)
     state_count = None     # 2 for LSTM (h, c), 1 for GRU (h)
 
@@ -76,11 +78,6 @@ class _Recurrent(Layer):
                 "recurrent_initializer": self.recurrent_initializer,
                 "bias_initializer": self.bias_initializer, "return_sequences": self.return_sequences,
                 "return_state": self.return_state, "go_backwards": self.go_backwards, "name": self.name}
-
-    def __call__(self, inputs, initial_state=None):
-        if initial_state is not None:
-            inputs = [inputs] + list(initial_state)
-        return super().__call__(inputs)
 
     # -- shapes and weights --------------------------------------------------
     def init(self, rng, input_shape):
@@ -182,6 +179,12 @@ class LSTM(_Recurrent):
             sequence is then in that reversed order too (as Keras).
         name: layer name.
 
+    Call arguments (Keras's): ``sequences``; ``initial_state``, a list
+    ``[h0, c0]`` of (batch, units) arrays or tensors (the same as calling on
+    ``[x, h0, c0]``); ``mask``, boolean (batch, time), False at padding,
+    replacing the input's own mask; ``training``, accepted as in Keras (no
+    dropout here to switch).
+
     Input shape: ``(batch, time, features)``; optionally called on
         ``[x, h0, c0]`` (or with ``initial_state=[h0, c0]``) to start from a
         given state.
@@ -257,6 +260,11 @@ class GRU(_Recurrent):
         go_backwards: read the sequence last step first; the returned
             sequence is then in that reversed order too (as Keras).
         name: layer name.
+
+    Call arguments (Keras's): ``sequences``; ``initial_state``, a list
+    ``[h0]`` (the same as calling on ``[x, h0]``); ``mask``, boolean (batch,
+    time), False at padding, replacing the input's own mask; ``training``,
+    accepted as in Keras (no dropout here to switch).
 
     Input shape: ``(batch, time, features)``; optionally called on ``[x, h0]``
         (or with ``initial_state=[h0]``) to start from a given state.

@@ -17,12 +17,12 @@ existing minattn layer (``MultiHeadAttention``, ``LayerNormalization``,
 import abc
 
 from .. import activations
-from ..arguments import check_positive_int
+from ..arguments import check_positive, check_positive_int
 from .base import Layer
 from .core import Dense
 from .multihead import MultiHeadAttention, drop_weights
 from .normalization import LayerNormalization
-from .vocabulary import layer_label, show_shape
+from .vocabulary import check_input_arrays, layer_label, show_shape
 
 
 def _dropout(x, rate, training, rng):
@@ -52,7 +52,7 @@ class TransformerBlock(Layer, abc.ABC):
             raise ValueError(f"{layer_label(self)}: dropout must be in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
         self.activation = activations.get(activation, layer_label(self))
-        self.layer_norm_epsilon = layer_norm_epsilon
+        self.layer_norm_epsilon = check_positive(layer_norm_epsilon, f"{layer_label(self)}: layer_norm_epsilon")
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
         self.normalize_first = bool(normalize_first)
         self.sublayers = {}            # keras_hub's sub-layer name -> layer, made by init
@@ -99,15 +99,18 @@ class TransformerBlock(Layer, abc.ABC):
         y = x + _dropout(sublayer(inner), self.dropout, training, rng)
         return y if self.normalize_first else norm.forward(params[norm_name], y)
 
-    def _attention_block(self, params, x, name, norm_name, key_mask, training, rng, scores, value=None):
+    def _attention_block(self, params, x, name, norm_name, key_mask, training, rng, scores, value=None,
+                         attention_mask=None, use_causal_mask=None):
         """Residual + norm ``norm_name`` around attention sub-layer ``name`` (self-attention when ``value`` is None).
 
-        Its weights (batch, H, Tq, Tk) go in ``scores[name]``.
+        ``key_mask`` (batch, Tk), ``attention_mask`` (batch, Tq, Tk) and
+        ``use_causal_mask`` (None: the sub-layer's own) go to the attention as
+        its call arguments. Its weights (batch, H, Tq, Tk) go in ``scores[name]``.
         """
         def attend(h):
             output, weights = self.sublayers[name].forward(
                 params[name], [h, h if value is None else value], mask=[None, key_mask],
-                training=training, rng=rng)
+                training=training, rng=rng, attention_mask=attention_mask, use_causal_mask=use_causal_mask)
             scores[name] = weights
             return output
         return self._residual(params, x, norm_name, attend, training, rng)
@@ -126,8 +129,20 @@ class TransformerBlock(Layer, abc.ABC):
     def run_with_scores(self, params, xs, mask=None, training=False, rng=None, **padding_masks):
         """``(output, {sub-layer name: attention weights (batch, heads, Tq, Tk)})``."""
 
-    def apply(self, params, xs, mask=None, training=False, rng=None, **padding_masks):
-        return self.run_with_scores(params, xs, mask, training, rng, **padding_masks)[0]
+    def apply(self, params, xs, mask=None, training=False, rng=None, return_attention_scores=False, **call):
+        """The block's output; with ``return_attention_scores`` (the encoder's call argument)
+        ``[output, self-attention weights (batch, H, T, T)]``. ``call``: the masks, by keras_hub's names."""
+        output, scores = self.run_with_scores(params, xs, mask, training, rng, **call)
+        return [output, next(iter(scores.values()))] if return_attention_scores else output
+
+    def call_output_shape(self, input_shape, output_shape, call):
+        if not call.get("return_attention_scores"):
+            return output_shape
+        return [output_shape, (self.num_heads, output_shape[0], output_shape[0])]    # (H, T, T)
+
+    def call_compute_mask(self, x, mask, call):
+        out_mask = self.compute_mask(x, mask)
+        return [out_mask, None] if call.get("return_attention_scores") else out_mask
 
     def attention_scores(self, params, xs, mask=None, **padding_masks):
         """Run the block (inference) and return its attention weights per sub-layer and head.
@@ -164,11 +179,16 @@ class TransformerEncoder(TransformerBlock):
         normalize_first: pre-norm (GPT-2) instead of post-norm (the paper, BERT).
         name: layer name.
 
-    Call: ``apply(params, x, mask=None, padding_mask=None)``. The padding mask
-    (batch, time), False at padding, is ``padding_mask`` if given, else the
-    input's mask (from ``Embedding(mask_zero=True)`` or
-    ``TokenAndPositionEmbedding(mask_zero=True)``); padded keys get weight
-    exactly 0. The mask is passed on to the output.
+    Call arguments (keras_hub's ``TransformerEncoder.call``):
+        inputs: (batch, time, features).
+        padding_mask: boolean (batch, time), False at padding; default the
+            input's mask (from ``Embedding(mask_zero=True)`` or
+            ``TokenAndPositionEmbedding(mask_zero=True)``). Padded keys get
+            weight exactly 0. The input's mask is passed on to the output.
+        attention_mask: boolean (batch, time, time), True where step i may
+            attend to step j; and'ed with the padding mask.
+        training: switches the dropouts (in a model: fit's mode unless given).
+        return_attention_scores: return ``[output, weights (batch, heads, time, time)]``.
 
     Input shape: ``(batch, time, features)``. Output shape: the same.
 
@@ -177,14 +197,15 @@ class TransformerEncoder(TransformerBlock):
     ``feedforward_layer_norm``, ``feedforward_intermediate_dense`` (kernel,
     bias), ``feedforward_output_dense``.
 
-    Differences from keras_hub: no ``attention_mask`` argument and no
-    regularizers; the output at padded steps is computed like any other step
+    Differences from keras_hub: no regularizers; the output at padded steps is computed like any other step
     (keras_hub also does so when given ``padding_mask``; with an implicit
     Keras mask its attention gives padded queries zero weights instead).
     ``attention_scores(params, x)`` returns the weights
     (keras_hub's ``return_attention_scores=True``).
     """
     propagates_mask = True
+    mask_keywords = ()                     # keras_hub's call takes padding_mask, not mask
+    call_keywords = ("padding_mask", "attention_mask", "return_attention_scores")
 
     def init(self, rng, input_shape):
         if isinstance(input_shape, list):
@@ -200,14 +221,15 @@ class TransformerEncoder(TransformerBlock):
         shapes["feedforward_output_dense"] = shape[:-1] + (self.intermediate_dim,)
         return shape, self._init_sublayers(rng, shapes)
 
-    def run_with_scores(self, params, x, mask=None, training=False, rng=None, padding_mask=None):
+    def run_with_scores(self, params, x, mask=None, training=False, rng=None, padding_mask=None,
+                        attention_mask=None):
         """``(output (batch, T, d), {"self_attention_layer": weights (batch, H, T, T)})``."""
         if isinstance(x, (list, tuple)):
             raise ValueError(f"{layer_label(self)}: expected one sequence, got a list of {len(x)}")
         key_mask = padding_mask if padding_mask is not None else _first(mask)
         scores = {}
         x = self._attention_block(params, x, "self_attention_layer", "self_attention_layer_norm", key_mask,
-                                  training, rng, scores)
+                                  training, rng, scores, attention_mask=attention_mask)
         return self._feedforward_block(params, x, training, rng), scores
 
 
@@ -228,11 +250,22 @@ class TransformerDecoder(TransformerBlock):
 
     Args: as ``TransformerEncoder``.
 
-    Call: ``apply(params, x_or_[x, encoder_sequence], mask=None,
-    decoder_padding_mask=None, encoder_padding_mask=None)``. Each padding mask
-    (batch, time), False at padding, is the argument if given, else the mask
-    of that input; padded keys (and, in self-attention, future steps) get
-    weight exactly 0. The decoder sequence's mask is passed on.
+    Call arguments (keras_hub's ``TransformerDecoder.call``):
+        decoder_sequence: (batch, T, d); or the list ``[decoder_sequence, encoder_sequence]``.
+        encoder_sequence: (batch, T_encoder, d_encoder), or None (decoder only).
+        decoder_padding_mask, encoder_padding_mask: boolean (batch, time),
+            False at padding; default the mask of that input. Padded keys get
+            weight exactly 0. The decoder sequence's mask is passed on.
+        decoder_attention_mask: boolean (batch, T, T), True where step i may
+            attend to step j in self-attention; and'ed with the padding and causal masks.
+        encoder_attention_mask: boolean (batch, T, T_encoder), the same for
+            cross-attention (keras_hub's docstring says (batch, T_encoder,
+            T_encoder); the shape its cross-attention uses is this one).
+        use_causal_mask: self-attention sees only steps j <= i (default True).
+        training: switches the dropouts (in a model: fit's mode unless given).
+        self_attention_cache, self_attention_cache_update_index,
+        cross_attention_cache, cross_attention_cache_update_index: refused
+            when given: minattn has no key/value cache.
 
     Input shape: ``(batch, T, d)`` or ``[(batch, T, d), (batch, T_encoder, d_encoder)]``.
     Output shape: ``(batch, T, d)``.
@@ -243,11 +276,17 @@ class TransformerDecoder(TransformerBlock):
     ``feedforward_intermediate_dense`` (kernel, bias), ``feedforward_output_dense``,
     ``feedforward_layer_norm``.
 
-    Differences from keras_hub: no attention-mask arguments, no key/value
-    cache (generation reruns the whole prefix) and ``use_causal_mask`` is
-    always True; outputs at padded steps as in ``TransformerEncoder``.
+    Differences from keras_hub: no key/value cache (generation reruns the
+    whole prefix); outputs at padded steps as in ``TransformerEncoder``.
     ``attention_scores(params, xs)`` returns the weights of both attentions.
     """
+    call_inputs = ("decoder_sequence", "encoder_sequence")
+    mask_keywords = ()                     # keras_hub's call takes the padding masks by name
+    call_keywords = ("decoder_padding_mask", "decoder_attention_mask", "encoder_padding_mask",
+                     "encoder_attention_mask", "use_causal_mask")
+    refused_keywords = dict.fromkeys(
+        ("self_attention_cache", "self_attention_cache_update_index", "cross_attention_cache",
+         "cross_attention_cache_update_index"), "minattn has no key/value cache (generation reruns the prefix)")
 
     def init(self, rng, input_shape):
         cross = isinstance(input_shape, list)
@@ -275,8 +314,10 @@ class TransformerDecoder(TransformerBlock):
         return decoder_shape, self._init_sublayers(rng, shapes)
 
     def run_with_scores(self, params, xs, mask=None, training=False, rng=None, decoder_padding_mask=None,
-                encoder_padding_mask=None):
+                        encoder_padding_mask=None, decoder_attention_mask=None, encoder_attention_mask=None,
+                        use_causal_mask=True):
         """``(output (batch, T, d), {"self_attention": (batch, H, T, T)[, "cross_attention": (batch, H, T, Te)]})``."""
+        check_input_arrays(self, xs if isinstance(xs, (list, tuple)) else [xs], ["decoder_sequence", "encoder_sequence"])
         cross = "cross_attention" in self.sublayers
         if isinstance(xs, (list, tuple)) != cross or (cross and len(xs) != 2):
             built = "[decoder_sequence, encoder_sequence]" if cross else "decoder_sequence alone"
@@ -287,8 +328,9 @@ class TransformerDecoder(TransformerBlock):
         encoder_mask = encoder_padding_mask if encoder_padding_mask is not None else masks[1]
         scores = {}
         x = self._attention_block(params, x, "self_attention", "self_attention_layer_norm", decoder_mask,
-                                  training, rng, scores)
+                                  training, rng, scores, attention_mask=decoder_attention_mask,
+                                  use_causal_mask=bool(use_causal_mask))
         if cross:
             x = self._attention_block(params, x, "cross_attention", "cross_attention_layer_norm", encoder_mask,
-                                      training, rng, scores, value=encoder)
+                                      training, rng, scores, value=encoder, attention_mask=encoder_attention_mask)
         return self._feedforward_block(params, x, training, rng), scores

@@ -9,6 +9,7 @@ another layer file. Nothing here knows about a particular layer.
   (argument checks themselves are ``minattn.arguments``, shared with fit);
 * shapes (batch axis left out, as everywhere in minattn): ``show_shape``,
   ``shapes_match``, ``sequence_shape``, ``query_value_key_shapes``;
+* inputs: ``check_input_arrays`` (batch and built shapes of several inputs);
 * masks: ``check_mask``, ``combine_masks``, ``split_query_value_key``, ``query_mask``.
 """
 import re
@@ -149,6 +150,30 @@ def combine_masks(*masks):
     for m in present[1:]:
         out = out & m
     return out
+
+
+def check_input_arrays(layer, arrays, names):
+    """``ValueError`` naming the layer and every input's shape unless the input arrays share one
+    batch size and, once the layer is built, have the shapes it was built for.
+
+    A layer taking several inputs calls it first in ``apply``: calls that skip
+    ``build``'s shape check (``forward`` on arrays, a model run) would otherwise
+    fail inside a matmul or a broadcast with a message naming no layer.
+
+    Args:
+        arrays: the layer's input arrays, e.g. ``[query, value]``.
+        names: their names in messages, e.g. ``["query", "value", "key"]``.
+    """
+    shapes = [tuple(np.shape(getval(a))) for a in arrays]
+    shown = ", ".join(f"{name} {shape}" for name, shape in zip(names, shapes))
+    if len({shape[:1] for shape in shapes}) > 1:
+        raise ValueError(f"{layer_label(layer)}: the inputs' batch sizes differ: {shown}; every input "
+                         "needs one entry per sample of the batch")
+    built = layer.input_shape
+    if isinstance(built, list) and len(built) == len(shapes) and \
+            not all(shapes_match(expected, shape[1:]) for expected, shape in zip(built, shapes)):
+        raise ValueError(f"{layer_label(layer)}: the inputs have shapes {shown}, but the layer was built for "
+                         f"{show_shape(built)} (batch axis left out)")
 
 
 def split_query_value_key(xs, mask):

@@ -115,17 +115,21 @@ BAD_SPLITS = [-0.1, 1.0, 1.5, np.nan, np.inf, "0.2", True, None, [0.2], 0.99]   
 
 
 def bad_arguments(draw, x, y):
-    name = draw(st.sampled_from(["batch_size", "epochs", "validation_split"]))
-    value = draw(st.sampled_from(BAD_SPLITS if name == "validation_split" else BAD_INTS))
-    return x, y, {name: value}
+    name = draw(st.sampled_from(["batch_size", "epochs", "validation_split", "initial_epoch"]))
+    bad = BAD_SPLITS if name == "validation_split" else BAD_INTS
+    if name == "batch_size":
+        bad = [value for value in bad if value is not None]      # None is Keras's default: 32
+    if name == "initial_epoch":
+        bad = [value for value in bad if not (type(value) is int and value == 0)]   # 0 is its default
+    return x, y, {name: draw(st.sampled_from(bad))}
 
 
 def bad_validation_data(draw, x, y):
     value = draw(st.sampled_from(["x_only", "three", "wrong_shape", "nan"]))
     if value == "x_only":
         return x, y, {"validation_data": x}
-    if value == "three":
-        return x, y, {"validation_data": (x, y, y)}
+    if value == "three":                              # (x, y, sample_weight) is Keras's; four is not
+        return x, y, {"validation_data": (x, y, None, y)}
     bad = np.full((2,) + first(x).shape[1:] + ((2,) if value == "wrong_shape" else ()), np.nan)
     return x, y, {"validation_data": (replace_first(x, bad), y[:2])}
 

@@ -624,6 +624,10 @@ def test_verbose_0_prints_nothing(capsys):
     model = small_classifier()
     model.compile("adam", loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=2, validation_split=0.2, verbose=0)
-    model.evaluate(x, y)
-    model.predict(x)
+    model.evaluate(x, y, verbose=0)
+    model.predict(x, verbose=0)
     assert capsys.readouterr().out == ""
+    model.evaluate(x, y)                     # Keras's verbose="auto": one line each
+    model.predict(x)
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 2 and "loss:" in printed[0] and printed[1].startswith("30/30 [")

@@ -40,7 +40,7 @@ def test_the_readable_step_is_value_and_grad_then_optimizer_step(float64):
     x, y = data()
     compiled = model.compiled
     steps = ReadableSteps(model, compiled)         # the weights' owner: the layers hold its views
-    params0 = steps.params
+    params0 = steps.weights.tree
     loss, grads = value_and_grad(compiled.batch_loss)(params0, [x], [y], None)
     expected, _ = compiled.optimizer.step(params0, grads, compiled.optimizer.init(params0))
     params0 = {name: {key: value.copy() for key, value in weights.items()} for name, weights in params0.items()}
@@ -48,8 +48,8 @@ def test_the_readable_step_is_value_and_grad_then_optimizer_step(float64):
     assert step_loss == loss
     for name, weights in expected.items():
         for key, value in weights.items():
-            assert np.array_equal(steps.params[name][key], value)
-            assert model.get_layer(name).params[key] is steps.params[name][key]   # the layers hold them
+            assert np.array_equal(steps.weights.tree[name][key], value)
+            assert model.get_layer(name).params[key] is steps.weights.tree[name][key]   # the layers hold them
     np.testing.assert_array_equal(preds[0], model.apply(params0, x, training=True))
 
 
