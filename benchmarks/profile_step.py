@@ -4,19 +4,18 @@ For each model (built and fed exactly as in bench_train.py) it prints
 
 * what autograd records in one step (``minattn.experiments.profiling``): on small
   models each recorded op costs about the same Python bookkeeping whatever its
-  size. On the fast path the four article models take the tape-free step
-  (``minattn.fast.direct``): the layers with a rule run without autograd, and
+  size. On the fast path every model takes the one fast step
+  (``minattn.fast.step``): the layers with a record run without autograd, and
   only the others are recorded, each on its own -- so it prints the layers of
   each kind and the ops recorded for the second;
 * the median time of the pieces of one ``fit`` step: the forward pass, the
   forward and backward pass together, the optimizer's update, and the whole
   step inside ``fit`` (what is left is the loop: batching, checks, metrics,
-  progress). On the tape-free step these are ``DirectStep``'s forward pass and
-  its call; on autograd's tape (a model the step does not cover)
-  ``FastSteps.flat_loss`` and its ``loss_and_grad``; with ``--traced``,
+  progress). On the fast path these are ``FastStep.forward`` and
+  ``FastStep.loss_and_gradient``; with ``--traced``,
   ``Compiled.batch_loss``, ``value_and_grad`` of it and ``optimizer.step`` on
   the weight trees -- the readable step;
-* on the tape-free step, the split of forward + backward into the part that
+* on the fast step, the split of forward + backward into the part that
   does not grow with the batch (Python overhead) and the part that does
   (arithmetic), and the matmul-bound limit: the samples per second of a step
   that did nothing but its matrix products (``step_costs.py`` says how);
@@ -49,8 +48,7 @@ from autograd import value_and_grad  # noqa: E402
 import minattn  # noqa: E402
 from minattn.experiments.profiling import count_primitives, recorded_primitives  # noqa: E402
 from minattn.fast.memory import keep_freed_memory  # noqa: E402
-from minattn.fast.flat import FlatParams  # noqa: E402
-from minattn.fast.training import FastSteps  # noqa: E402
+from minattn.fast.step import FastStep  # noqa: E402
 
 BATCHES = 300        # batches of the timed fit (and of the cProfile run)
 CALLS = 300          # calls per timing of one piece
@@ -69,20 +67,13 @@ class StepPieces:
     def __init__(self, model, x, y, batch_size):
         compiled, rng = model.compiled, minattn.config.rng()
         xb, yb = [x[:batch_size]], [y[:batch_size]]
-        self.fast = minattn.fused_enabled()
-        self.direct = None
+        self.fast = minattn.fast_enabled()
+        self.fast_step = None                           # the fast step, on the fast path
         if self.fast:
-            steps = FastSteps(model, compiled)
-            self.direct = steps.direct
-            if self.direct is not None:              # the tape-free step, on a copy of the buffer
-                weights = FlatParams(steps.weights.tree)
-                self.weights, self.tree = weights.flat, weights.tree
-                self.loss = lambda w: self.direct.forward(self.tree, xb, rng)
-                self.loss_and_grad = lambda w: self.direct(weights, xb, yb, rng, {})
-            else:
-                self.weights = steps.weights.flat.copy()
-                self.loss = lambda w: steps.flat_loss(w, xb, yb, rng, {})
-                self.loss_and_grad = lambda w: steps.loss_and_grad(w, xb, yb, rng, {})
+            steps = self.fast_step = FastStep(model, compiled)
+            self.weights, self.tree = steps.weights.flat, steps.weights.tree
+            self.loss = lambda w: steps.forward(self.tree, xb, rng)
+            self.loss_and_grad = lambda w: (steps.loss_and_gradient(xb, yb, rng)[0], steps.gradient)
             sizes = steps.weights.sizes
             self.update = lambda w, g, state: compiled.optimizer.update(w, g, state, sizes)
             self.state = compiled.optimizer.init(steps.weights.tree)
@@ -100,7 +91,7 @@ def step_pieces(model, x, y, batch_size, batches, calls, repeats):
     w = step.weights
     grads = step.loss_and_grad(w)[1]
     pieces = {
-        "forward pass" if step.direct else "forward + loss": median_us(lambda: step.loss(w), calls, repeats),
+        "forward pass" if step.fast_step else "forward + loss": median_us(lambda: step.loss(w), calls, repeats),
         "forward + backward": median_us(lambda: step.loss_and_grad(w), calls, repeats),
         "optimizer update": median_us(lambda: step.update(w, grads, step.state), calls, repeats),
     }
@@ -122,29 +113,28 @@ def recorded_ops(model, x, y, batch_size):
     return count_primitives(step.loss, step.weights)
 
 
-def direct_layers(step, x, batch_size):
-    """``(layers run by rules, {layer: ops autograd records for it})`` for one tape-free step."""
-    values, _ = step.direct.forward(step.tree, [x[:batch_size]], minattn.config.rng())
-    by_rule, by_autograd = [], {}
-    for node, rule, _, differentiable, _ in step.direct.plan:
+def fast_step_layers(step, x, batch_size):
+    """``(layers run by records, {layer: ops autograd records for it})`` for one fast step."""
+    values, _ = step.fast_step.forward(step.tree, [x[:batch_size]], minattn.config.rng())
+    by_record, by_autograd = [], {}
+    for node, record, _, differentiable, _ in step.fast_step.plan:
         layer = node.layer
-        if rule is not None:
-            by_rule.append(layer.name)
+        if record is not None:
+            by_record.append(layer.name)
         elif differentiable and not node.takes_list:
             params = step.tree.get(layer.name, {})
             by_autograd[layer.name] = recorded_primitives(lambda v: layer.forward(params, v),
                                                           values[node.inputs[0]])
-    return by_rule, by_autograd
+    return by_record, by_autograd
 
 
-def direct_costs(model, x, y, batch_size, calls, repeats):
-    """The tape-free step's fixed and per-batch parts, and its matmul-bound limit."""
-    steps = FastSteps(model, model.compiled)
-    weights, rng = FlatParams(steps.weights.tree), minattn.config.rng()
+def fast_step_costs(model, x, y, batch_size, calls, repeats):
+    """The fast step's fixed and per-batch parts, and its matmul-bound limit."""
+    steps, rng = FastStep(model, model.compiled), minattn.config.rng()
     fixed, arithmetic, miss = step_costs.fixed_and_per_sample(
-        lambda b: steps.direct(weights, [x[:b]], [y[:b]], rng, {}), batch_size, calls, repeats)
-    values, _ = steps.direct.forward(weights.tree, [x[:batch_size]], rng)
-    shapes = step_costs.matmul_shapes(steps.direct, values)
+        lambda b: steps.loss_and_gradient([x[:b]], [y[:b]], rng), batch_size, calls, repeats)
+    values, _ = steps.forward(steps.weights.tree, [x[:batch_size]], rng)
+    shapes = step_costs.matmul_shapes(steps, values)
     products = step_costs.matmul_us(shapes, np.float32, calls, repeats)
     return {"fixed": fixed, "arithmetic": arithmetic, "miss": miss, "products": products,
             "mflop": step_costs.matmul_flops(shapes) / 1e6, "limit": batch_size / products * 1e6}
@@ -167,23 +157,22 @@ def report(name, args):
     model.fit(x[:10 * batch_size], y[:10 * batch_size], batch_size=batch_size, epochs=1, verbose=0)
     step = StepPieces(model, x, y, batch_size)
     header = f"{name} (batch {batch_size}, {model.count_params()} weights): "
-    if step.direct is not None:
-        by_rule, by_autograd = direct_layers(step, x, batch_size)
+    if step.fast_step is not None:
+        by_record, by_autograd = fast_step_layers(step, x, batch_size)
         recorded = sum(len(ops) for ops in by_autograd.values())
-        print(header + f"tape-free step: {len(by_rule)} layers run by their rules, "
+        print(header + f"one fast step: {len(by_record)} layers run by their records, "
               f"{len(by_autograd)} through autograd ({recorded} recorded ops)")
         for layer, ops in by_autograd.items():
             print(f"    {layer}: {', '.join(ops)}")
     else:
         ops = recorded_ops(model, x, y, batch_size)
-        views = ops.pop("take_weight", 0)
-        print(header + f"{sum(ops.values()) + views} recorded ops per step, {views} of them weight views")
+        print(header + f"{sum(ops.values())} recorded ops per step")
         print("    " + ", ".join(f"{op} x{count}" if count > 1 else op for op, count in ops.most_common()))
     pieces = step_pieces(model, x, y, batch_size, args.batches, args.calls, args.repeats)
     for piece, micros in pieces.items():
         print(f"    {piece:<18} {micros:8.0f} us")
-    if step.direct is not None:
-        costs = direct_costs(model, x, y, batch_size, args.calls // 3 or 1, args.repeats)
+    if step.fast_step is not None:
+        costs = fast_step_costs(model, x, y, batch_size, args.calls // 3 or 1, args.repeats)
         print(f"    forward + backward, split by batch size: {costs['fixed']:.0f} us fixed (Python "
               f"overhead), {costs['arithmetic']:.0f} us growing with the batch (arithmetic); the line "
               f"misses the timings by up to {costs['miss']:.0%}")
@@ -191,7 +180,7 @@ def report(name, args):
               f"-> matmul-bound limit {costs['limit']:,.0f} samples/s "
               f"(the whole fit step reaches {batch_size / pieces['whole fit step'] * 1e6 / costs['limit']:.0%})")
         if args.layers:
-            by_layer = step_costs.time_by_layer(FastSteps(model, model.compiled), x, y, batch_size, args.batches)
+            by_layer = step_costs.time_by_layer(FastStep(model, model.compiled), x, y, batch_size, args.batches)
             print("    by layer, inside the step (forward / backward, us): " + ", ".join(
                 f"{name} {f:.0f} / {b:.0f}" for name, (f, b) in
                 sorted(by_layer.items(), key=lambda item: -sum(item[1]))))
@@ -211,7 +200,7 @@ def parse_args(argv):
                         help="also print cProfile's N functions with the most own time")
     parser.add_argument("--traced", action="store_true", help="profile the traced layers")
     parser.add_argument("--layers", action="store_true",
-                        help="on the tape-free step, also time each layer inside real training steps")
+                        help="on the fast step, also time each layer inside real training steps")
     args = parser.parse_args(argv)
     args.names = [s.strip().upper() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in args.names if s not in bench_train.EXPERIMENTS]
@@ -224,7 +213,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    minattn.set_fused(not args.traced)
+    minattn.set_fast(not args.traced)
     minattn.set_floatx(bench_train.FLOATX)
     keep_freed_memory()                   # as the fast fit does, so the pieces timed alone match the step
     print(f"one training step, {'readable (traced)' if args.traced else 'fast'} path, "

@@ -50,13 +50,13 @@ def matmul_shapes(step, values):
     """``[(m, k, n, times)]``: the products ``(m, k) @ (k, n)`` of one tape-free step.
 
     Args:
-        step: a ``minattn.fast.direct.DirectStep``.
-        values: its forward pass's values by tensor (``step._forward``'s first result).
+        step: a ``minattn.fast.step.FastStep``.
+        values: its forward pass's values by tensor (``step.forward``'s first result).
     """
     shapes = []
-    for node, rule, wanted, _, _ in step.plan:
+    for node, record, wanted, _, _ in step.plan:
         layer, x = node.layer, values[node.inputs[0]]
-        if rule is None or not isinstance(layer, (Dense, LSTM)):
+        if record is None or not isinstance(layer, (Dense, LSTM)):
             continue
         if isinstance(layer, Dense):
             rows, inputs, units = x.size // x.shape[-1], x.shape[-1], layer.units
@@ -92,11 +92,12 @@ def matmul_flops(shapes):
 def time_by_layer(steps, x, y, batch_size, batches):
     """``{layer name: (forward us, backward us)}`` per step, inside ``batches`` real training steps.
 
-    Each rule's forward and backward, and each layer autograd records on its
+    Each record's forward and backward, and each layer autograd records on its
     own, is timed where it runs in the step (so with the caches as the step
     leaves them, not warmed by repetition), by wrapping them for the run.
     """
-    from minattn.fast import direct, seam
+    from minattn.fast import step as fast_step
+    from minattn.fast.table import RECORDS
     totals = {}
 
     def timed(fn, name, phase):
@@ -106,27 +107,28 @@ def time_by_layer(steps, x, y, batch_size, batches):
         spent[phase] += time.perf_counter() - start
         return result
 
-    originals = {cls: (rule.forward, rule.backward) for cls, rule in seam.RULES.items()}
-    with_autograd = direct.forward_with_autograd
+    records = list(dict.fromkeys(RECORDS.values()))        # one record may serve two classes
+    originals = [(record.forward, record.backward) for record in records]
+    with_autograd = fast_step.forward_with_autograd
 
     def autograd_node(node, *args):
-        out, entry, masks = timed(lambda: with_autograd(node, *args), node.layer.name, 0)
+        out, entry = timed(lambda: with_autograd(node, *args), node.layer.name, 0)
         if entry is not None:
             vjp = entry[2]
             entry = entry[:2] + (lambda g: timed(lambda: vjp(g), node.layer.name, 1),) + entry[3:]
-        return out, entry, masks
+        return out, entry
 
     try:
-        for rule, (forward, backward) in zip(seam.RULES.values(), originals.values()):
-            rule.forward = (lambda f: lambda layer, *a: timed(lambda: f(layer, *a), layer.name, 0))(forward)
-            rule.backward = (lambda b: lambda layer, *a: timed(lambda: b(layer, *a), layer.name, 1))(backward)
-        direct.forward_with_autograd = autograd_node
+        for record, (forward, backward) in zip(records, originals):
+            record.forward = (lambda f: lambda layer, *a, **k: timed(lambda: f(layer, *a, **k), layer.name, 0))(forward)
+            record.backward = (lambda b: lambda layer, *a: timed(lambda: b(layer, *a), layer.name, 1))(backward)
+        fast_step.forward_with_autograd = autograd_node
         with steps:
             for i in range(batches):
                 batch = slice(i * batch_size, (i + 1) * batch_size)
                 steps.train_on_batch([x[batch]], [y[batch]], np.random.default_rng(i))
     finally:
-        for rule, (forward, backward) in zip(seam.RULES.values(), originals.values()):
-            rule.forward, rule.backward = forward, backward
-        direct.forward_with_autograd = with_autograd
+        for record, (forward, backward) in zip(records, originals):
+            record.forward, record.backward = forward, backward
+        fast_step.forward_with_autograd = with_autograd
     return {name: (f / batches * 1e6, b / batches * 1e6) for name, (f, b) in totals.items()}

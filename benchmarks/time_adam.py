@@ -5,7 +5,7 @@ subnormal range (below 1.2e-38), where x86 arithmetic is far slower. This
 times ``Adam.update`` over E2's 19 375 weights (float32, zero gradients, as
 for a dead unit) with every moment normal, then with every moment subnormal,
 and the cost of one ``flushed`` copy of a moment vector -- which Adam
-does every ``FLUSH_EVERY`` steps (see minattn/optimizers.py).
+does every ``FLUSH_EVERY`` steps (see minattn/optimizers/base.py).
 
     python benchmarks/time_adam.py
 """

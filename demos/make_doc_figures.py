@@ -4,7 +4,7 @@ Runs the demos with their fixed seeds, each in its own process, into one
 folder (``runs/docs/<run>``), then copies the figures the pages use into
 ``docs/figures/`` and each run's ``results.json`` into ``docs/runs/<run>/``
 (the tables in docs/results.md and docs/seq2seq.md are checked against
-those by tests/test_doc_figures.py).
+those by tests/demos/test_doc_figures.py).
 
     python demos/make_doc_figures.py                 # full size, as committed: about 1.5 h on 2 cores
     python demos/make_doc_figures.py --only dates    # one run (names: see RUNS)
@@ -63,6 +63,7 @@ RUNS = {
         "cross_attention_0.png": "transformer_dates_cross_attention_0.png",
         "cross_attention_2.png": "transformer_dates_cross_attention_2.png",
         "loss.png": "transformer_dates_loss.png"}),
+    "scale_out_gpt": (["scale_out.py", "--model", "gpt", "--quick", "--epochs", "2"], {}),   # scale-out.md; needs [keras]
 }
 
 

@@ -8,8 +8,12 @@ minattn keeps exactly three pieces of global state, all here:
 * ``rng()`` -- one ``numpy.random.Generator`` that weight initialisation,
   shuffling and dropout all draw from, so ``set_random_seed(seed)`` makes a
   whole run repeatable: same seed, same weights, same losses.
-* ``fused()`` -- whether the fast path runs (the default) or the readable,
-  traced one (``set_fused(False)``, or ``with traced():`` for a block).
+* ``fast_enabled()`` -- whether the fast path runs (the default) or the
+  readable one (``set_fast(False)``, or ``with readable():`` for a block).
+  This is the one switch, read in one place for the layers
+  (``fast.table.record_for``) and one for ``fit`` (``training.fit``); the
+  previous release's names ``set_fused``, ``traced`` and ``fused`` are
+  aliases of it for one more release.
 """
 import contextlib
 import random
@@ -58,35 +62,43 @@ def rng():
     return _RNG
 
 
-_FUSED = True
+_FAST = True
 
 
-def fused():
-    """True when the fast path is on (the default): layers run their fast kernels, ``fit`` its fast step."""
-    return _FUSED
+def fast_enabled():
+    """True when the fast path is on (the default): the graph runs the layers' records
+    (``minattn.fast.table``) and ``fit`` the fast step (``minattn.fast.step``)."""
+    return _FAST
 
 
-def set_fused(flag=True):
-    """Choose the fast path (True, the default) or the readable, traced path (False).
+def set_fast(flag=True):
+    """Choose the fast path (True, the default) or the readable path (False).
 
-    The fast path runs every layer that has a fast kernel as a few ops with
-    hand-written gradients, and ``fit`` on one flat weight buffer
-    (``minattn.fast``): several times faster. The readable path runs each
-    layer's ``apply`` -- every small op recorded by autograd -- and ``fit``
-    as ``value_and_grad`` then ``optimizer.step`` on weight trees: the code
-    to read and step through, and the one to gradient-check. Both give the
-    same numbers to float rounding; the tests check it.
+    The fast path runs every layer that has a record (``minattn.fast``: a
+    forward and a hand-written backward pass) as one op, and ``fit`` as one
+    tape-free step on one flat weight buffer: several times faster. The
+    readable path runs each layer's ``apply`` -- every small op recorded by
+    autograd -- and ``fit`` as ``value_and_grad`` then ``optimizer.step`` on
+    weight trees: the code to read and step through, and the one to
+    gradient-check. Both give the same numbers to float rounding; the tests
+    check it. Eager calls ``layer(array)`` always run ``apply``.
     """
-    global _FUSED
-    _FUSED = bool(flag)
+    global _FAST
+    _FAST = bool(flag)
 
 
 @contextlib.contextmanager
-def traced():
-    """``with minattn.traced():`` -- the readable path inside the block, the previous setting after."""
-    previous = _FUSED
-    set_fused(False)
+def readable():
+    """``with minattn.readable():`` -- the readable path inside the block, the previous setting after."""
+    previous = _FAST
+    set_fast(False)
     try:
         yield
     finally:
-        set_fused(previous)
+        set_fast(previous)
+
+
+# The names of the previous release, kept for one more: the same switch.
+fused = fast_enabled           # deprecated alias of fast_enabled
+set_fused = set_fast           # deprecated alias of set_fast
+traced = readable              # deprecated alias of readable

@@ -15,6 +15,7 @@ idea: ``training.py`` (compile / fit / evaluate / predict), ``saving.py``
 import numpy as np
 
 from . import added_losses, saving, training
+from .fast.table import record_for
 from .graph import SymbolicTensor
 from .layers.input_layer import InputLayer
 from .layers.vocabulary import show_shape, unique_name
@@ -31,6 +32,17 @@ def _as_tensor_list(tensors, what):
     if not items:
         raise ValueError(f"Model: no {what} given")
     return items
+
+
+def run_layer(layer, params, x, **call):
+    """One call of ``layer`` as the graph runs it: its record when the fast path has one
+    (``fast.table.record_for``; ``Record.run`` is one autograd primitive, so this stays
+    differentiable), else ``layer.forward`` -- the mask check, then ``apply``."""
+    record = record_for(layer, isinstance(x, (list, tuple)))
+    if record is None:
+        return layer.forward(params, x, **call)
+    layer.check_call(x, call)
+    return record.run(layer, params, x, **call)
 
 
 class Model:
@@ -54,7 +66,7 @@ class Model:
         self._single_output = not isinstance(outputs, (list, tuple))
         self.nodes = self._collect_nodes(self.outputs, "the outputs", every_input=True)
         self.added_losses = []
-        self._nodes_with_losses = self.nodes       # grows with add_loss; see apply_with_losses
+        self.nodes_with_losses = self.nodes       # grows with add_loss; see apply_with_losses
         self.layers = list(dict.fromkeys(node.layer for node in self.nodes))
         names = [layer.name for layer in self.layers]
         duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -123,7 +135,7 @@ class Model:
             ``(outputs, added)``: outputs as ``apply`` returns them, and a list
             with ``weight * mean(tensor)`` (a scalar) for each ``add_loss`` call.
         """
-        values = self._run_nodes(self._nodes_with_losses, params, inputs, training, rng)
+        values = self._run_nodes(self.nodes_with_losses, params, inputs, training, rng)
         added = [added_losses.weighted_mean(values[tensor], weight) for tensor, weight in self.added_losses]
         return self._outputs(values), added
 
@@ -149,7 +161,7 @@ class Model:
     def _run_node(node, params, values, masks, training, rng):
         x, mask, kwargs = node.call_arguments([values[t] for t in node.inputs],
                                               [masks[t] for t in node.inputs], training, rng)
-        out = node.layer.forward(params.get(node.layer.name, {}), x, **kwargs)
+        out = run_layer(node.layer, params.get(node.layer.name, {}), x, **kwargs)
         outs = out if node.returns_list else [out]
         for tensor, value, m in zip(node.outputs, outs, node.output_masks(x, mask)):
             values[tensor] = value
@@ -189,7 +201,7 @@ class Model:
         nodes = self._collect_nodes([tensor], "the add_loss tensor")
         added_losses.check_loss_layers(self, nodes)
         self.added_losses.append((tensor, weight))
-        self._nodes_with_losses = sorted(set(self._nodes_with_losses) | set(nodes),
+        self.nodes_with_losses = sorted(set(self.nodes_with_losses) | set(nodes),
                                          key=lambda node: node.id)   # creation order runs parents first
 
     # -- training (training.py) ---------------------------------------------------

@@ -10,11 +10,11 @@ any ``model.add_loss`` terms); autograd traces it and gives the gradient of
 every weight as a tree shaped like ``params``; the optimizer returns new
 weights and its new state. Nothing else happens in between.
 
-On the fast path (the default) ``fit`` hands the same step to
-``minattn.fast.training.FastSteps``: the same loss and the same update rule,
-run on one flat weight buffer with the layers' fast kernels. Both give the
-same numbers to float rounding; ``with minattn.traced():`` chooses the
-readable one.
+On the fast path (the default) ``fit`` runs ``minattn.fast.step.FastStep``
+instead: the same loss and the same update rule, on one flat weight buffer,
+each layer's hand-written backward pass called directly (its record, in
+``minattn.fast``). Both give the same numbers to float rounding;
+``with minattn.readable():`` chooses the readable one.
 """
 import copy
 import warnings
@@ -28,8 +28,9 @@ from .callbacks import CallbackList, History, StepDiverged, TrainingDiverged, as
 from .arguments import check_fraction, check_positive_int
 from .data_checks import (as_list, check_lengths, check_one_float_type, check_x_shapes, check_y_shapes,
                           prepare_arrays)
-from .fast.training import FastSteps
+from .fast.step import FastStep
 from .progress import ProgressLine
+from .weights import Weights
 from .pytree import tree_leaves
 
 __all__ = ["History", "fit", "evaluate", "predict"]
@@ -71,33 +72,33 @@ class Compiled:
 class ReadableSteps:
     """The readable path's training steps: ``value_and_grad`` then ``optimizer.step``, on trees.
 
-    ``params`` always holds the weights after the last step, and the model's
-    layers hold the same arrays (``model.assign_params``), so nothing is stale.
-    The weights and optimizer state before the last step are kept too, so a
-    step whose loss turns out non-finite can take back the update that led there.
+    The weights and the optimizer state live in one owner, ``weights.Weights``
+    (the same as on the fast path): the layers hold views into its buffer, so
+    they always show the latest weights, and it keeps the weights before the
+    last step, so a step whose loss turns out non-finite can be taken back.
     """
 
     def __init__(self, model, compiled):
         self.model, self.compiled = model, compiled
-        self.params = model.params
-        model.assign_params(self.params)  # the layers hold these very dicts (see follow_model)
-        self.state = compiled.state if compiled.state is not None else compiled.optimizer.init(self.params)
-        self.previous = None              # (params, state) before the last step
+        self.weights = Weights(model, compiled)
+
+    @property
+    def params(self):
+        return self.weights.tree
+
+    @property
+    def state(self):
+        return self.weights.state
 
     def follow_model(self):
         """Take the layers' weights if something (a callback) gave them new arrays since the last step."""
-        if any(layer.params is not self.params.get(layer.name) for layer in self.model.layers if layer.params):
-            self.params, self.previous = self.model.params, None
-            self.model.assign_params(self.params)
+        self.weights.follow_model()
 
     def undo_last_step(self):
         """Back to the weights and state before the last step (whose result gave a non-finite loss)."""
-        if self.previous is not None:
-            self.params, self.state = self.previous
-            self.model.assign_params(self.params)
-            self.previous = None
+        self.weights.undo_last_step()
 
-    def __enter__(self):                  # nothing to set up or restore (FastSteps sets BLAS threads)
+    def __enter__(self):                  # nothing to set up or restore (FastStep sets BLAS threads)
         return self
 
     def __exit__(self, *exc_info):
@@ -116,9 +117,7 @@ class ReadableSteps:
         preds = None
         if compiled.metrics:              # the predictions the loss saw, for the metrics
             preds = as_list(self.model.apply_with_losses(self.params, *xs, training=True, rng=rng_before)[0])
-        self.previous = (self.params, self.state)
-        self.params, self.state = params, state
-        self.model.assign_params(params)
+        self.weights.step_to(params, state)            # the layers' views show the new weights
         return float(loss), preds
 
 
@@ -140,7 +139,7 @@ def fit(model, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_d
         callback.params["steps"] = -(-n_train // batch_size)
     if verbose and val is not None:
         print(f"Train on {n_train} samples, validate on {len(val[1][0])} samples")
-    with (FastSteps if config.fused() else ReadableSteps)(model, compiled) as steps:
+    with (FastStep if config.fast_enabled() else ReadableSteps)(model, compiled) as steps:
         logs = train_epochs(model, steps, (xs, ys), val, epochs, batch_size, shuffle, verbose,
                             callback_list, history)
     callback_list.call("on_train_end", logs or {})

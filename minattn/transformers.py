@@ -15,6 +15,7 @@ from .layers import (Dense, Dropout, GlobalAveragePooling1D, LayerNormalization,
                      TransformerDecoder, TransformerEncoder)
 from .model import Model
 from .datasets.dates import START
+from .kv_cache import CachedGPT, FullRecompute
 
 
 def build_gpt(vocab_size, sequence_length, embedding_dim=64, num_heads=4, num_layers=2, intermediate_dim=None,
@@ -158,32 +159,57 @@ def greedy_translate(model, x, target_length, batch_size=256):
     return np.concatenate(tokens), np.concatenate(inputs)
 
 
-def sample_text(model, prompt_ids, length, temperature=1.0, top_k=None, seed=0):
-    """Continue ``prompt_ids`` by ``length`` ids sampled from the model (temperature, top-k).
+def sample_text(model, prompt_ids, length, temperature=1.0, top_k=None, seed=0, cache=True, slide=None):
+    """Continue ``prompt_ids`` by ``length`` ids sampled from a ``build_gpt`` model (temperature, top-k).
 
-    At each step the last ``sequence_length`` ids are fed in (zeros pad a
-    short prompt on the right; the causal model's output at the last real
-    step does not see them), the next-id distribution is sharpened by
-    ``p ** (1 / temperature)``, cut to the ``top_k`` most likely ids, and
-    one id is drawn.
+    The context is the last ``sequence_length`` ids at most. Each step's
+    next-id distribution is sharpened by ``p ** (1 / temperature)``, cut to
+    the ``top_k`` most likely ids (``top_k=1``: greedy decoding), and one id
+    is drawn. When the context is full, it drops its oldest ``slide`` ids
+    before taking the new one, and the model starts again on what is left
+    (learned positions: the kept ids move to new positions).
+
+    Args:
+        cache: run only each new id, keeping every block's keys and values
+            (``minattn.kv_cache.CachedGPT``); False reruns the model on the
+            whole context at every step (``FullRecompute``). The same ids,
+            to float rounding, either way.
+        slide: ids dropped when the window is full, 1 to ``sequence_length``
+            (default a quarter of it). ``slide=1`` keeps the last
+            ``sequence_length`` ids at every step, but then the cache is
+            refilled at every step too.
 
     Returns:
         The sampled ids (length,).
     """
     if temperature <= 0:
         raise ValueError(f"sample_text: temperature must be > 0, got {temperature}")
+    predictor = CachedGPT(model) if cache else FullRecompute(model)
+    window = predictor.window
+    slide = max(1, window // 4) if slide is None else slide
+    if not 1 <= slide <= window:
+        raise ValueError(f"sample_text: slide must be in [1, {window}], got {slide}")
     rng = np.random.default_rng(seed)
-    window = model.inputs[0].shape[0]
-    ids = [int(i) for i in prompt_ids]
+    context = [int(i) for i in prompt_ids][-window:]
+    p = predictor.restart(context)
+    sampled = []
     for _ in range(length):
-        context = ids[-window:]
-        x = np.zeros((1, window), dtype=np.int64)
-        x[0, :len(context)] = context
-        p = model.apply(model.params, x)[0, len(context) - 1].astype(np.float64)     # (vocab,)
-        p[0] = 0.0                                                                  # never padding
-        logp = np.log(np.maximum(p, 1e-300)) / temperature
-        if top_k is not None:
-            logp[np.argsort(logp)[:-top_k]] = -np.inf
-        p = np.exp(logp - logp.max())
-        ids.append(int(rng.choice(len(p), p=p / p.sum())))
-    return np.array(ids[len(prompt_ids):])
+        sampled.append(draw(p, temperature, top_k, rng))
+        if len(context) == window:
+            context = context[slide:] + sampled[-1:]
+            p = predictor.restart(context)
+        else:
+            context.append(sampled[-1])
+            p = predictor.extend(sampled[-1])
+    return np.array(sampled)
+
+
+def draw(probabilities, temperature, top_k, rng):
+    """One id from ``probabilities`` (vocab,) sharpened by ``1 / temperature`` and cut to ``top_k``; never padding (0)."""
+    p = np.asarray(probabilities, dtype=np.float64).copy()
+    p[0] = 0.0
+    logp = np.log(np.maximum(p, 1e-300)) / temperature
+    if top_k is not None:
+        logp[np.argsort(logp)[:-top_k]] = -np.inf
+    p = np.exp(logp - logp.max())
+    return int(rng.choice(len(p), p=p / p.sum()))

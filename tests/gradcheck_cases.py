@@ -1,6 +1,6 @@
 """The registry of gradient-check cases: one or more per layer, activation and loss.
 
-``tests/test_gradients.py`` runs every case through ``minattn.gradcheck`` and
+``tests/layers/test_gradients.py`` runs every case through ``minattn.gradcheck`` and
 fails when a layer class, an activation or a loss in the package has no case
 here -- so when you add one to minattn, add its case below:
 
@@ -722,7 +722,7 @@ def _():
 
 
 # SE: the relu6 / hard_swish / hard_sigmoid pre-activations of these seeded
-# cases are away from 0, 6 and +-3 (tests/test_vision.py checks it).
+# cases are away from 0, 6 and +-3 (tests/layers/test_vision.py checks it).
 @layer_case("squeeze_excite_hard_swish")
 def _():
     return case(SqueezeExcite(2), _image(3, 3, channels=4, seed=70))
@@ -735,7 +735,7 @@ def _():
 
 # STN: the weights get nested_case's seeded perturbation, so theta is a generic
 # transform and no sampling point sits on an integer pixel coordinate, where
-# bilinear sampling has a kink (tests/test_vision.py checks the distance).
+# bilinear sampling has a kink (tests/layers/test_vision.py checks the distance).
 @layer_case("spatial_transformer_dense")
 def _():
     return nested_case(SpatialTransformer(3, output_size=(3, 4)), _image(4, 5, channels=2, seed=72))

@@ -25,6 +25,7 @@ from minattn.layers import (GRU, LSTM, Activation, Add, Attention, AttentionDeco
                             Multiply, Permute, PositionalEncoding, RepeatVector, Reshape, SinePositionEncoding,
                             SpatialTransformer, SqueezeExcite, StructuredSelfAttention, TokenAndPositionEmbedding,
                             TransformerDecoder, TransformerEncoder)
+from minattn.model import run_layer
 
 SMOOTH = ("linear", "tanh", "sigmoid", "softmax")
 SCORES = ("dot", "scaled_dot", "general", "additive", "concat")
@@ -48,11 +49,12 @@ class Drawn:
     normalised: bool = True                  # the weights over the allowed keys sum to 1
 
     def forward(self, layer, inputs, params=None):
-        """``layer.forward`` with this example's mask and training settings."""
+        """The layer run as the graph runs it (``model.run_layer``: its record on the fast path
+        where the table has one, else ``layer.forward``), with this example's mask and training."""
         kwargs = {"mask": self.mask} if layer.accepts_mask else {}
         if layer.accepts_training:
             kwargs.update(training=self.training, rng=np.random.default_rng(3))
-        return layer.forward(layer.params if params is None else params, inputs, **kwargs)
+        return run_layer(layer, layer.params if params is None else params, inputs, **kwargs)
 
     @property
     def shapes(self):

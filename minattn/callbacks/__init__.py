@@ -15,10 +15,11 @@ running means so far, epoch logs the epoch's means and the validation values.
 
 Provided: ``History`` (always added, last), ``EarlyStopping``,
 ``ModelCheckpoint``, ``CSVLogger``, ``LearningRateScheduler``,
-``TerminateOnNaN``.
+``ReduceLROnPlateau``, ``TerminateOnNaN``.
 
 The code: ``base.py`` -- the hooks, ``CallbackList``, ``History`` and what
-a diverged step raises; ``builtin.py`` -- the callbacks above.
+a diverged step raises; ``builtin.py`` -- the callbacks above but one;
+``reduce_lr_on_plateau.py`` -- ``ReduceLROnPlateau``.
 
 Divergence: ``fit`` itself stops at a step whose loss or weight update is not
 finite, before applying it, warns with ``TrainingDiverged`` (naming the epoch
@@ -27,6 +28,7 @@ and batch) and returns the History; see ``Model.fit``.
 from .base import (Callback, CallbackList, History, StepDiverged, TrainingDiverged, as_callbacks,
                    check_step)
 from .builtin import CSVLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint, TerminateOnNaN, improves
+from .reduce_lr_on_plateau import ReduceLROnPlateau
 
 __all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
-           "LearningRateScheduler", "TerminateOnNaN", "TrainingDiverged"]
+           "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "TrainingDiverged"]

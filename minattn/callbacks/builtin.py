@@ -1,6 +1,7 @@
 """The callbacks a user adds to ``fit(callbacks=[...])``, with Keras's names and meanings:
 ``EarlyStopping``, ``ModelCheckpoint``, ``CSVLogger``, ``LearningRateScheduler``,
 ``TerminateOnNaN`` (and ``improves``, how a monitored value is judged better).
+``ReduceLROnPlateau`` is in ``reduce_lr_on_plateau.py``.
 
 Each overrides the hooks of ``base.Callback`` it needs.
 """
@@ -10,6 +11,7 @@ import os
 import warnings
 
 from ..arguments import check_finite, check_int
+from ..optimizers.schedules import LearningRateSchedule
 from .base import Callback
 
 
@@ -238,6 +240,22 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = float(self.model.compiled.optimizer.learning_rate)
+
+    def on_train_begin(self, logs=None):
+        settable_optimizer(self)
+
+
+def settable_optimizer(callback):
+    """The model's optimizer, checked to have a number as its rate: the rate of an optimizer built
+    with a schedule (``minattn.optimizers.schedules``) cannot be set, as in Keras, so the callbacks
+    that set it refuse it when training starts (Keras fails at the first change)."""
+    optimizer = callback.model.compiled.optimizer
+    if isinstance(optimizer.learning_rate, LearningRateSchedule):
+        raise TypeError(f"{type(callback).__name__}: the optimizer's learning rate is the schedule "
+                        f"{optimizer.learning_rate!r}, which sets the rate at every step and cannot be "
+                        "changed by a callback (Keras refuses it too); give the optimizer a number as "
+                        "learning_rate, or leave this callback out")
+    return optimizer
 
 
 class TerminateOnNaN(Callback):

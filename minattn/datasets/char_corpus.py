@@ -4,6 +4,7 @@
     train, validation = split_blocks(text, block=2048, validation=0.1, seed=0)
     vocab = CharVocab.from_text(train)         # a character seen only in validation is UNKNOWN
     x, y = next_char_windows(vocab.encode(train), length=64)
+    x, y = EpochWindows(vocab.encode(train), 64, count=5600, seed=0).for_epoch(3)   # cut at a random offset
 
 The files are read from the interpreter that runs the code, so the corpus
 (and every number measured on it) depends on the Python version; results
@@ -21,27 +22,51 @@ import numpy as np
 STDLIB_MODULES = ("textwrap", "heapq", "fractions", "shlex", "string", "calendar", "statistics",
                   "pprint", "functools", "random", "difflib", "dataclasses")
 
+# The larger slice, about 3.1 MB (Python 3.11): the modules above, then 54 more, each a single .py file in
+# Pythons 3.10 to 3.13 (none generated, none mostly tables). The text still differs between versions
+# (the files change); a run records which modules it read and how many characters they gave.
+STDLIB_LARGE = STDLIB_MODULES + (
+    "inspect", "typing", "pydoc", "tarfile", "doctest", "argparse", "_pyio", "datetime", "subprocess",
+    "locale", "enum", "mailbox", "ipaddress", "pickle", "pdb", "ast", "optparse", "threading", "shutil",
+    "configparser", "imaplib", "ssl", "smtplib", "platform", "traceback", "os", "socket", "codecs",
+    "ftplib", "bdb", "zipimport", "ntpath", "_collections_abc", "tempfile", "pstats", "trace", "dis",
+    "plistlib", "uuid", "socketserver", "contextlib", "tokenize", "_strptime", "webbrowser", "pkgutil",
+    "gzip", "modulefinder", "profile", "mimetypes", "weakref", "gettext", "base64", "warnings", "csv")
+
 PADDING = 0           # id 0 is never a character: the masked loss skips it
 UNKNOWN = "\N{REPLACEMENT CHARACTER}"
 
 
-def stdlib_text(modules=STDLIB_MODULES):
-    """The source of ``modules`` (names of ``.py`` files in the standard library), joined by blank lines.
+def stdlib_sources(modules=STDLIB_MODULES, skip_missing=False):
+    """``{module: source}`` for ``modules`` (names of ``.py`` files in the running interpreter's standard library).
+
+    Args:
+        modules: the names, read in this order.
+        skip_missing: leave out a module with no source file (another
+            Python version may lack it) instead of raising; the keys of the
+            result say exactly what was read.
 
     Raises:
         FileNotFoundError: naming the module when a file is not there (e.g. a
-            Python build without its ``.py`` sources).
+            Python build without its ``.py`` sources) and ``skip_missing`` is False.
     """
     folder = sysconfig.get_paths()["stdlib"]
-    texts = []
+    sources = {}
     for name in modules:
         path = os.path.join(folder, name + ".py")
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"stdlib_text: the standard-library module {name!r} has no source "
+            if skip_missing:
+                continue
+            raise FileNotFoundError(f"stdlib_sources: the standard-library module {name!r} has no source "
                                     f"file at {path}")
         with open(path, encoding="utf-8") as handle:
-            texts.append(handle.read())
-    return "\n\n".join(texts)
+            sources[name] = handle.read()
+    return sources
+
+
+def stdlib_text(modules=STDLIB_MODULES, skip_missing=False):
+    """The source of ``modules`` (see ``stdlib_sources``), joined by blank lines."""
+    return "\n\n".join(stdlib_sources(modules, skip_missing).values())
 
 
 class CharVocab:
@@ -96,6 +121,40 @@ def next_char_windows(ids, length, stride=None):
     x = np.stack([ids[s:s + length] for s in starts])
     y = np.stack([ids[s + 1:s + length + 1] for s in starts])
     return x, y
+
+
+class EpochWindows:
+    """Each epoch's training windows, cut afresh and reproducibly from the seed.
+
+        windows = EpochWindows(train_ids, length=64, count=5600, seed=0)
+        for epoch in range(epochs):
+            x, y = windows.for_epoch(epoch)          # (count, 64) each
+            model.fit(x, y, epochs=1, ...)
+
+    With ``random_offset`` (the default) epoch e's generator is seeded by
+    ``(seed, e)``: it picks an offset o in [0, length), cuts the text into
+    windows at o, o + length, ... (``next_char_windows``), and keeps ``count``
+    of them chosen at random (in text order). A model trained on windows cut
+    at fixed places sees each character at the same position every epoch and
+    can memorise them; moving the cuts each epoch shows it every character
+    at every position. With ``random_offset=False`` every epoch gets the same
+    windows: cut at offset 0, ``count`` chosen once by ``seed``.
+    """
+
+    def __init__(self, ids, length, count, seed, random_offset=True):
+        if count < 1 or len(ids) < 2 * length + 1:
+            raise ValueError(f"EpochWindows: need count >= 1 and a text of at least {2 * length + 1} ids, "
+                             f"got count={count}, {len(ids)} ids")
+        self.ids, self.length, self.count = np.asarray(ids), length, count
+        self.seed, self.random_offset = seed, bool(random_offset)
+
+    def for_epoch(self, epoch):
+        """``(x, y)``, each (count or fewer, length): epoch ``epoch``'s windows (the same for the same seed)."""
+        rng = np.random.default_rng([self.seed, epoch] if self.random_offset else self.seed)
+        offset = int(rng.integers(self.length)) if self.random_offset else 0
+        x, y = next_char_windows(self.ids[offset:], self.length)
+        chosen = np.sort(rng.permutation(len(x))[:self.count])                  # text order
+        return x[chosen], y[chosen]
 
 
 def bits_per_char(probabilities, targets):

@@ -10,8 +10,12 @@ docstring, body to fill in) and a grading module (``checks/<name>.py``)
 that compares the student's function with minattn's own implementation on
 seeded random inputs and checks its gradients against finite differences.
 A student's file never runs in the grader's process: ``sandbox.py`` runs it
-in a child process with a time and a memory limit, and only the values its
-functions return come back. The statements are in ``docs/coursework/``.
+in a child process with time, CPU, memory and file-size limits, in a
+private folder, under a policy (``policy.py``) that refuses processes,
+signals, sockets, ctypes, other files and minattn's own implementations;
+only the values its functions return come back. The statements are in
+``docs/coursework/``; what the grader protects against, and what it does
+not, in ``docs/coursework/grading.md``.
 """
 from .checks import EXERCISES, grader
 from .classes import grade_folder

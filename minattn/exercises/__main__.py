@@ -7,18 +7,24 @@ Exit codes of ``check`` and ``grade``:
   exits, crashes, runs out of time or memory);
 * 2 -- a usage error: nothing could be graded (no such file or folder, a
   folder given to ``check``, no exercise named, a starter that would
-  overwrite a file).
+  overwrite a file, an option out of range, a grader whose own files changed);
+* 130 -- interrupted by Ctrl-C: what was graded is said, and ``grade``'s
+  CSV holds the rows of the submissions graded before it.
 
 ``list`` and ``start`` exit 0 when they worked, 2 otherwise.
 """
 import argparse
 import json
+import math
 import sys
 
 from . import EXERCISES, UnknownExercise, check_file, grader, start
-from .classes import grade_folder
+from .classes import Interrupted, grade_folder
+from .integrity import GraderChanged
 from .loading import NotAFile
-from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, MAX_TIMEOUT
+
+INTERRUPTED = 130
 
 
 def main(argv=None):
@@ -47,23 +53,29 @@ def _parser():
     grading.add_argument("folder", help="the folder of submissions")
     grading.add_argument("--csv", required=True, help="the CSV to write: one row per graded file")
     grading.add_argument("--reports", help="folder for one report per submission (default: CSV name + _reports)")
-    grading.add_argument("--jobs", type=_positive(int), default=1, help="submissions graded at once (default 1)")
+    grading.add_argument("--jobs", type=_in_range(int, 1, 256, "a whole number of processes"), default=1,
+                         help="submissions graded at once (default 1)")
     for command in (checking, grading):
-        command.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT,
-                             help=f"seconds allowed per file, import and checks (default {DEFAULT_TIMEOUT:g})")
-        command.add_argument("--memory", type=_positive(int), default=DEFAULT_MEMORY_MB,
+        command.add_argument("--timeout", type=_in_range(float, 0, MAX_TIMEOUT, "a number of seconds", above=True),
+                             default=DEFAULT_TIMEOUT, help=f"seconds allowed per file, import and checks "
+                             f"(default {DEFAULT_TIMEOUT:g}, at most {MAX_TIMEOUT:g})")
+        command.add_argument("--memory", type=_in_range(int, 1, 2 ** 20, "a whole number of MB"),
+                             default=DEFAULT_MEMORY_MB,
                              help=f"memory limit of a submission's process in MB (default {DEFAULT_MEMORY_MB})")
     return parser
 
 
-def _positive(kind):
+def _in_range(kind, low, high, what, above=False):
+    """An argparse type: a finite ``kind`` in [low, high] (in (low, high] when ``above``), else a usage error."""
+    bounds = f"{'more than' if above else 'at least'} {low:.12g} and at most {high:.12g}"
+
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {what}, {bounds}; got {text!r}") from None
+        if not math.isfinite(value) or value > high or (value <= low if above else value < low):
+            raise argparse.ArgumentTypeError(f"expected {what}, {bounds}; got {text!r}")
         return value
     return parse
 
@@ -93,8 +105,11 @@ def _check(args):
         report = check_file(args.file, timeout=args.timeout, memory_mb=args.memory)
     except FileNotFoundError:
         return _usage(f"no such file: {args.file}")
-    except (UnknownExercise, NotAFile, PermissionError) as err:
+    except (UnknownExercise, NotAFile, PermissionError, GraderChanged) as err:
         return _usage(str(err))
+    except KeyboardInterrupt:
+        print(f"interrupted: {args.file} was not graded", file=sys.stderr)
+        return INTERRUPTED
     print(report.text())
     if args.gradescope:
         try:
@@ -108,9 +123,15 @@ def _check(args):
 def _grade(args):
     try:
         graded = grade_folder(args.folder, args.csv, args.reports, jobs=args.jobs, timeout=args.timeout,
-                              memory_mb=args.memory, progress=print)
-    except (FileNotFoundError, NotADirectoryError) as err:
+                              memory_mb=args.memory, progress=lambda line: print(line, flush=True))
+    except (FileNotFoundError, NotADirectoryError, GraderChanged) as err:
         return _usage(str(err))
+    except Interrupted as err:
+        print(err, file=sys.stderr)
+        return INTERRUPTED
+    except KeyboardInterrupt:
+        print("interrupted: nothing was graded", file=sys.stderr)
+        return INTERRUPTED
     except OSError as err:                                  # the CSV or the reports folder cannot be written
         return _usage(f"cannot write {err.filename}: {err.strerror}")
     passed = sum(row["passed"] == row["total"] and row["total"] > 0 for row in graded.rows)

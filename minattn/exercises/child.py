@@ -1,4 +1,10 @@
-"""The process that runs students' files for the grader: ``python -m minattn.exercises.child REQ REPLY MB``.
+"""The process that runs students' files for the grader, under the policy of ``policy.py``.
+
+``sandbox.py`` starts it as ``python -c BOOT REQ REPLY SETTINGS``: BOOT
+loads this folder as a package of its own (``minattn_sandbox``), so that
+minattn itself -- whose kernels would answer the exercises -- is never
+imported here. It sets its limits (``limits.py``), imports NumPy and
+autograd, installs the audit hook, and only then runs a student's file.
 
 It imports a student's file and calls its functions when the grader asks,
 and it sends back only what those functions produced: their values, the
@@ -13,56 +19,68 @@ Requests (dicts): ``{"op": "load", "path", "names"}``, ``{"op": "call",
 """
 import contextlib
 import importlib.util
+import inspect
+import json
+import linecache
 import os
 import pickle
 import sys
 import traceback
 import warnings
 
-try:
-    import resource
-except ImportError:                           # not on Windows: no memory limit there
-    resource = None
-
+import autograd.numpy as anp
 import numpy as np
+from autograd import core, grad
 
+from . import limits
+from .policy import Policy
 from .protocol import MAX_REPLY, ChannelClosed, encode_reply, pack_value, read_message, write_message
 
 
 def main(argv=None):
-    request_fd, reply_fd, memory_mb = (int(a) for a in (argv or sys.argv[1:]))
-    limit_memory(memory_mb)
-    students = Students(memory_mb)
+    """Serve the grader's requests on the two pipes until it closes them.
+
+    ``argv``: the request and reply descriptors and a JSON object of settings
+    (``parent``, ``memory_mb``, ``file_mb``, ``timeout``, ``package``,
+    ``solutions``, ``hidden``, ``bases``; see ``sandbox.child_settings``).
+    """
+    argv = argv or sys.argv[1:]
+    request_fd, reply_fd, settings = int(argv[0]), int(argv[1]), json.loads(argv[2])
+    limits.die_with_parent(settings["parent"])
+    limits.limit_resources(settings["memory_mb"], settings["file_mb"])
+    limits.cpu_budget(settings["timeout"])             # the first file's; the grader renews it for each file
+    policy = Policy(os.getcwd(), settings["package"], settings["solutions"], settings["hidden"], settings["bases"])
+    students = Students(settings["memory_mb"], policy)
+    remember_own_source()
+    policy.install()                                   # from here on, every action is checked
     while True:
         try:
             request = pickle.loads(read_message(request_fd))
         except ChannelClosed:
             return 0
         header, arrays = students.answer(request)
+        header["refused"] = policy.take()
         try:
             payload = encode_reply(header, arrays)
         except BaseException as err:              # e.g. a submission that replaced np.savez
-            payload = encode_reply({"status": "error", "error": students.describe(err)}, {})
+            payload = encode_reply({"status": "error", "error": students.describe(err),
+                                    "refused": header["refused"] + policy.take()}, {})
         write_message(reply_fd, payload)
 
 
-def limit_memory(memory_mb):
-    """Cap this process's address space at ``memory_mb`` MB where the OS allows it; no core dumps."""
-    if resource is None:
-        return
-    for name, value in (("RLIMIT_AS", memory_mb * 2 ** 20), ("RLIMIT_CORE", 0)):
-        if hasattr(resource, name):
-            try:
-                resource.setrlimit(getattr(resource, name), (value, value))
-            except (ValueError, OSError):         # e.g. a hard limit already lower: keep it
-                pass
+def remember_own_source():
+    """Read the child's own modules into ``linecache`` now: a traceback through them later needs no
+    file opened in minattn's folder, which the policy refuses."""
+    for module in list(sys.modules.values()):
+        if (getattr(module, "__name__", "") or "").startswith(__package__ or "__main__"):
+            linecache.getlines(getattr(module, "__file__", "") or "")
 
 
 class Students:
     """The student files imported so far, and the requests about their functions."""
 
-    def __init__(self, memory_mb):
-        self.memory_mb = memory_mb
+    def __init__(self, memory_mb, policy):
+        self.memory_mb, self.policy = memory_mb, policy
         self.modules = {}
         self.files = set()
 
@@ -88,12 +106,11 @@ class Students:
         return (header, arrays) if fits(arrays) else (too_large(arrays), {})
 
     def load(self, path, names):
-        folder = os.path.dirname(os.path.abspath(path))
-        if folder not in sys.path:
-            sys.path.insert(0, folder)                   # so a student's file can import its neighbours
+        """Run the student's file (its copy in this process's folder) with the policy's builtins."""
         name = f"student_{len(self.modules)}"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
+        module.__dict__["__builtins__"] = self.policy.guarded_builtins()
         self.files.add(os.path.abspath(path))
         sys.modules[name] = module
         with quiet():
@@ -117,7 +134,8 @@ class Students:
 
     def location(self, err):
         """" (line N of f.py)": the deepest line of the traceback in a student's file."""
-        frames = [f for f in traceback.extract_tb(err.__traceback__) if os.path.abspath(f.filename) in self.files]
+        summary = traceback.StackSummary.extract(traceback.walk_tb(err.__traceback__), lookup_lines=False)
+        frames = [f for f in summary if os.path.abspath(f.filename) in self.files]
         return f" (line {frames[-1].lineno} of {os.path.basename(frames[-1].filename)})" if frames else ""
 
 
@@ -148,7 +166,6 @@ def too_large(arrays):
 
 
 def parameter_names(function):
-    import inspect
     function = getattr(function, "fun", function)      # an autograd primitive keeps the function it wraps
     try:
         parameters = list(inspect.signature(function).parameters.values())
@@ -163,7 +180,6 @@ def parameter_names(function):
 
 
 def probe(function):
-    from autograd import core
     try:
         registered = function in core.primitive_vjps
     except TypeError:
@@ -190,9 +206,6 @@ def gradients(function, args, trailing, indices, eps, seed, describe):
     argument ``i``, each evaluation on fresh copies of the arguments. An
     error while differentiating is returned in ``header["failed"]``.
     """
-    import autograd.numpy as anp
-    from autograd import grad
-
     args = [np.array(a, dtype=np.float64) for a in args]
     with quiet():
         outputs = function(*args, *trailing)

@@ -8,17 +8,31 @@ exercise (``UnknownExercise``) raises, because then there is nothing to grade.
 
 The student's code runs only in the sandbox's child process; the checks
 (``checks/<name>.py``) run here, in the grader, on the values it sends back.
+The report is the grader's: what the file printed comes first, fenced and
+with every line marked ``| ``, then the verdicts, and the summary line
+``k of n checks passed`` always last -- a file cannot print a fake one.
 """
 import os
+import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from .checks import grader
 from .compare import CheckFailure
 from .loading import exercise_of, parse_error, read_source
-from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, RemoteFunction, Sandbox, Stopped, student_error
+from .remote import RemoteFunction, student_error
+from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Sandbox, Stopped
 
 IMPORT_TITLE = "your file imports and defines the functions"
+POLICY_TITLE = "your file keeps to itself: no other file, process, signal, socket, ctypes or forbidden import"
+FENCE = ("---- what your file printed (each line starts with \"| \") ----", "---- end of what your file printed ----")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")          # \r, escape sequences...: shown, not obeyed
+
+
+def visible(text):
+    """``text`` with its control characters written out (\\r, \\x1b): a terminal cannot be made to
+    overwrite or hide a line of the report."""
+    return CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 @dataclass
@@ -32,7 +46,8 @@ class Result:
         if self.passed:
             return f"PASS  {self.title}"
         same = self.message == previous
-        return f"FAIL  {self.title}\n      " + ("(the same message as above)" if same else self.message)
+        message = "(the same message as above)" if same else visible(self.message).replace("\n", "\n      ")
+        return f"FAIL  {self.title}\n      " + message
 
 
 @dataclass
@@ -57,13 +72,14 @@ class Report:
         return f"{failed[0].title}: {failed[0].message}" if failed else ""
 
     def text(self):
-        lines, previous = [f"{self.exercise}: checking {self.path}"], ""
+        """The report: what the file printed (fenced), one line per check, and the summary last."""
+        lines, previous = [f"{self.exercise}: checking {visible(self.path)}"], ""
+        if self.printed.strip():
+            lines += [FENCE[0]] + ["| " + visible(line) for line in self.printed.rstrip().split("\n")] + [FENCE[1]]
         for result in self.results:
             lines.append(result.line(previous))
             previous = result.message if not result.passed else previous
         lines.append(f"{self.count} of {len(self.results)} checks passed")
-        if self.printed.strip():
-            lines.append("your file printed (the first characters):\n" + self.printed.rstrip())
         return "\n".join(lines)
 
     def gradescope(self):
@@ -74,10 +90,15 @@ class Report:
 
 
 def check_file(path, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEMORY_MB):
-    """Grade the file at ``path`` in a sandbox of its own; returns a ``Report``."""
+    """Grade the file at ``path`` in a sandbox of its own; returns a ``Report``.
+
+    Raises ``integrity.GraderChanged`` when the grader's own files are not the installed ones.
+    """
+    from . import integrity                  # imported here: ``python -m minattn.exercises.integrity`` stays clean
+    integrity.verify()
     source = read_source(path)
     exercise = exercise_of(path, source)
-    with Sandbox(timeout, memory_mb) as sandbox:
+    with Sandbox(timeout, memory_mb, hidden=[os.path.dirname(os.path.abspath(path))]) as sandbox:
         return grade_in(sandbox, path, exercise, source)
 
 
@@ -87,13 +108,14 @@ def grade_in(sandbox, path, exercise, source):
     checker = grader(exercise)
     syntax = parse_error(source, path)
     if syntax:
-        return not_run(report, checker, syntax)
-    sandbox.begin_file()
+        return not_run(report, checker, syntax, ran=False)
     try:
-        module = load(sandbox, str(path), checker)
+        module = load(sandbox, sandbox.begin_file(path), checker)
+    except OSError as err:                                  # the file vanished before its copy was made
+        return not_run(report, checker, f"the grader could not copy your file: {err}", ran=False)
     except (CheckFailure, Stopped) as failure:
         report.printed = sandbox.printed()
-        return not_run(report, checker, str(failure))
+        return not_run(report, checker, str(failure), sandbox.refused)
     report.results.append(Result(IMPORT_TITLE, True))
     stopped = None
     for title, check in checker.checks(module):
@@ -106,22 +128,35 @@ def grade_in(sandbox, path, exercise, source):
             report.results.append(Result(title, False, str(stop)))
             stopped = "the grading of your file had stopped at an earlier check"
     report.printed = sandbox.printed()
+    report.results.append(policy_result(sandbox.refused))
     return report
 
 
-def not_run(report, checker, reason):
+def policy_result(refused, ran=True):
+    """The last check of every file: a FAIL naming each action the policy refused ("your file tried to ...")."""
+    if refused:
+        unique = list(dict.fromkeys(refused))
+        return Result(POLICY_TITLE, False, "; ".join(unique) + ". The grader refused: a submission may only "
+                      "compute with its own file (see the exercise's starter for what it may import)")
+    return Result(POLICY_TITLE, True) if ran else Result(POLICY_TITLE, False, "not run: your file must import first")
+
+
+def not_run(report, checker, reason, refused=(), ran=True):
     """The report of a file that could not be imported: the reason, then every check failed as not run,
     so that the total is the same for every file of an exercise."""
     report.results.append(Result(IMPORT_TITLE, False, reason))
     placeholder = SimpleNamespace(**{name: None for name in checker.FUNCTIONS})
     for title, _ in checker.checks(placeholder):
         report.results.append(Result(title, False, "not run: your file must import first"))
+    report.results.append(policy_result(list(refused), ran=ran and bool(refused)))
     return report
 
 
 def load(sandbox, path, checker):
-    """The student's functions as ``RemoteFunction`` attributes; raises ``CheckFailure`` or ``Stopped``."""
-    path = os.path.abspath(path)                           # the child runs in a folder of its own
+    """The student's functions as ``RemoteFunction`` attributes; raises ``CheckFailure`` or ``Stopped``.
+
+    ``path`` is the copy of the file in the sandbox's folder (``Sandbox.begin_file``).
+    """
     header, _ = sandbox.ask({"op": "load", "path": path, "names": list(checker.FUNCTIONS)}, "during import")
     if header.get("status") != "ok":
         error = header.get("error") or {}

@@ -1,19 +1,22 @@
-"""The grader's side of running students' files: a child process with a time and a memory limit.
+"""The grader's side of running students' files: a child process that nothing a submission does can outlive.
 
-``Sandbox`` starts ``python -m minattn.exercises.child`` in its own process
-group, with a memory cap (``RLIMIT_AS``, where the OS has one), its printed
-output captured up to ``OUTPUT_LIMIT`` characters, and one deadline per
-graded file. Whatever the student's code does -- exit, hang, start threads,
-crash -- the sandbox kills the whole process group and raises ``Stopped``
-with a sentence saying what happened; the grader never waits past the
-deadline and never runs the student's code itself.
-
-``RemoteFunction`` stands for one of the student's functions: calling it
-sends the arguments to the child and returns what the student's function
-returned (as plain arrays), after checking that the arguments came back
-unchanged. The verdict is always the grader's: the child only reports values.
+``Sandbox`` starts the child (``child.py``) in a session and process group
+of its own, with its working directory a private temporary folder that
+holds only a copy of the file being graded. Inside, the child sets its
+limits (``limits.py``: memory, file size, CPU time, death with the grader)
+and a policy (``policy.py``: no writing outside its folder, no reading of
+the solutions or minattn's source, no processes, signals, sockets or
+ctypes, limited imports). Here, every reply is read against one deadline
+per graded file, the printed output on a thread that never waits for an
+end of file, and at the end ``reaper.kill_all`` kills the child, its group
+and anything carrying its token. Whatever the student's code does -- exit,
+hang, start threads, crash -- the sandbox raises ``Stopped`` with a sentence
+saying what happened; the grader never waits past the deadline and never
+runs the student's code itself.
 """
+import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -22,14 +25,23 @@ import tempfile
 import threading
 import time
 
-import numpy as np
-
-from . import protocol
+from . import limits, protocol, reaper
 
 DEFAULT_TIMEOUT = 60.0               # seconds per file: importing it and every check
+MAX_TIMEOUT = 3600.0                 # the longest --timeout accepted
 DEFAULT_MEMORY_MB = 2048
+FILE_LIMIT_MB = 32                   # the largest file a submission may write (in its own folder)
 OUTPUT_LIMIT = 4000                  # characters of a student's printed output kept for the report
-PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REFUSALS_KEPT = 20                   # refused actions kept per file
+EXERCISES_DIR = os.path.dirname(os.path.abspath(__file__))
+PACKAGE_DIR = os.path.dirname(EXERCISES_DIR)
+PACKAGE_ROOT = os.path.dirname(PACKAGE_DIR)
+SOLUTIONS_DIR = os.path.join(PACKAGE_ROOT, "coursework")
+# the child's first statement: this folder becomes the package ``minattn_sandbox``; minattn is never imported
+BOOT = ("import sys, types; package = types.ModuleType('minattn_sandbox'); package.__path__ = [sys.argv[1]]; "
+        "sys.modules['minattn_sandbox'] = package; from minattn_sandbox.child import main; "
+        "sys.exit(main(sys.argv[2:]))")
+SIGNAL_WORDS = {"SIGXCPU": "CPU time beyond the grader's limit", "SIGXFSZ": "a file beyond the grader's size limit"}
 
 
 class Stopped(Exception):
@@ -42,12 +54,17 @@ class Sandbox:
     Args:
         timeout: seconds allowed per file (importing it and all of its checks).
         memory_mb: address-space limit of the child, in MB.
+        hidden: folders the child may not read (the folder the submissions come from).
     """
 
-    def __init__(self, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEMORY_MB):
+    def __init__(self, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEMORY_MB, hidden=()):
         self.timeout, self.memory_mb = float(timeout), int(memory_mb)
+        self.hidden = [os.path.abspath(h) for h in hidden]
         self.process = None
         self.deadline = None
+        self.refused = []
+        self.cancelled = False
+        self.output = None
 
     def __enter__(self):
         return self
@@ -55,16 +72,25 @@ class Sandbox:
     def __exit__(self, *exc):
         self.close()
 
-    def begin_file(self):
-        """Start the child if there is none, and give the next file its own ``timeout``."""
+    def begin_file(self, path):
+        """Start the child if there is none, copy ``path`` alone into its folder, give the file its own
+        ``timeout``; returns the copy's path (the one the child loads)."""
+        if self.cancelled:
+            raise Stopped("not run: the grading was interrupted")
         if self.process is None:
             self._start()
         self.output.take()
+        self.refused = []
+        with open(path, "rb") as handle:
+            source = handle.read()
+        copy = private_copy(self.folder, os.path.basename(path), source)
+        limits.renew_cpu_budget(self.process.pid, self.timeout)
         self.deadline = time.monotonic() + self.timeout
+        return copy
 
     def printed(self):
         """What the student's code printed since ``begin_file`` (bounded), as text."""
-        return self.output.take()
+        return self.output.take() if self.output is not None else ""
 
     def ask(self, request, during):
         """The child's ``(header, arrays)`` reply; ``during`` ("in lstm_cell") words a failure."""
@@ -73,7 +99,7 @@ class Sandbox:
         try:
             protocol.write_message(self.requests, protocol.pickle_request(request))
             reply = protocol.read_message(self.replies, self.deadline, protocol.MAX_REPLY)
-            return protocol.decode_reply(reply)
+            header, arrays = protocol.decode_reply(reply)
         except protocol.ChannelTimeout:
             self.close()
             raise Stopped(f"timed out after {self.timeout:g} s {during} (the limit covers importing your file "
@@ -88,6 +114,9 @@ class Sandbox:
             self.close()
             raise Stopped(f"the grader could not read what your process sent back {during} ({err}); "
                           "did your code write to the grader's pipes?") from None
+        refused = header.get("refused") if isinstance(header.get("refused"), list) else []
+        self.refused += [str(r)[:300] for r in refused][:REFUSALS_KEPT - len(self.refused)]
+        return header, arrays
 
     def _exit_message(self, during):
         try:
@@ -99,8 +128,8 @@ class Sandbox:
             return f"your file's process closed its connection to the grader {during}"
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-            return (f"your file's process was killed by signal {name} {during} (a crash, or memory beyond "
-                    f"the grader's {self.memory_mb} MB limit)")
+            cause = SIGNAL_WORDS.get(name, f"a crash, or memory beyond the grader's {self.memory_mb} MB limit")
+            return f"your file's process was killed by signal {name} {during} ({cause})"
         return (f"your file exited with status {code} {during}: sys.exit, exit, quit and os._exit end the "
                 "grading; a function must return its result")
 
@@ -108,24 +137,34 @@ class Sandbox:
         request_read, self.requests = os.pipe()
         self.replies, reply_write = os.pipe()
         self.folder = tempfile.mkdtemp(prefix="minattn_grading_")
-        command = [sys.executable, "-m", "minattn.exercises.child", str(request_read), str(reply_write),
-                   str(self.memory_mb)]
+        self.token = reaper.new_token()
+        command = [sys.executable, "-B", "-c", BOOT, EXERCISES_DIR, str(request_read), str(reply_write),
+                   json.dumps(self.child_settings())]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, pass_fds=(request_read, reply_write),
-                                        start_new_session=True, env=child_environment(), cwd=self.folder)
+                                        start_new_session=True, env=child_environment(self.token), cwd=self.folder)
         os.close(request_read)
         os.close(reply_write)
         self.output = BoundedOutput(self.process.stdout, OUTPUT_LIMIT)
 
+    def child_settings(self):
+        """What the child needs to set its limits and its policy (see ``child.main``)."""
+        return {"parent": os.getpid(), "memory_mb": self.memory_mb, "file_mb": FILE_LIMIT_MB,
+                "timeout": self.timeout, "package": PACKAGE_DIR, "solutions": SOLUTIONS_DIR, "hidden": self.hidden,
+                "bases": [PACKAGE_ROOT] + [os.path.dirname(h) for h in self.hidden]}
+
+    def cancel(self):
+        """Kill the child now, from any thread (Ctrl-C): the file in progress stops, no later file starts."""
+        self.cancelled = True
+        process = self.process
+        if process is not None:
+            reaper.kill_all(process, self.token, rounds=1)
+
     def close(self):
-        """Kill the child's whole process group (threads, grandchildren) and release everything."""
+        """Kill the child, its group and everything it started; release the pipes and its folder."""
         if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.process.wait()
+        reaper.kill_all(self.process, self.token)
         for fd in (self.requests, self.replies):
             os.close(fd)
         self.output.finish()
@@ -133,34 +172,69 @@ class Sandbox:
         self.process = None
 
 
-def child_environment():
-    """The child's environment: minattn importable, one BLAS thread, no bytecode left in students' folders."""
+def private_copy(folder, name, source):
+    """Write ``source`` as ``name`` in a new, unpredictable sub-folder of ``folder``; returns its path.
+
+    The previous file's copy, and whatever it wrote, are removed first. The
+    copy is created with ``O_EXCL | O_NOFOLLOW``: a link that a thread of the
+    previous file left in the folder cannot turn the grader's own write
+    towards a file outside it.
+    """
+    for entry in os.listdir(folder):
+        target = os.path.join(folder, entry)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            os.remove(target)
+    copy = os.path.join(tempfile.mkdtemp(prefix="file_", dir=folder), name)
+    descriptor = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(source)
+    return copy
+
+
+def child_environment(token):
+    """The child's environment: its token, one BLAS thread, output unbuffered, no bytecode written."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([PACKAGE_ROOT] + [p for p in [env.get("PYTHONPATH")] if p])
     env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", OPENBLAS_NUM_THREADS="1",
                OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env[reaper.TOKEN_VARIABLE] = token
     return env
 
 
 class BoundedOutput:
-    """Reads a pipe to its end on a thread, keeping the first ``limit`` characters and counting the rest."""
+    """Reads a pipe on a thread, keeping the first ``limit`` bytes and counting the rest.
+
+    The thread waits for data at most ``POLL`` seconds at a time and stops when
+    told to (``finish``), not at the pipe's end of file: a process that escaped
+    the sandbox while holding the pipe open cannot keep the grader waiting.
+    """
+
+    POLL = 0.1
 
     def __init__(self, pipe, limit):
         self.pipe, self.limit = pipe, limit
         self.kept, self.dropped = bytearray(), 0
         self.lock = threading.Lock()
+        self.stop = threading.Event()
         self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()
 
     def _drain(self):
-        while True:
-            chunk = self.pipe.read1(65536) if hasattr(self.pipe, "read1") else self.pipe.read(65536)
+        fd = self.pipe.fileno()
+        while not self.stop.is_set():
+            if not select.select([fd], [], [], self.POLL)[0]:
+                continue
+            chunk = os.read(fd, 65536)
             if not chunk:
                 return
-            with self.lock:
-                room = max(0, self.limit - len(self.kept))
-                self.kept += chunk[:room]
-                self.dropped += max(0, len(chunk) - room)
+            self._keep(chunk)
+
+    def _keep(self, chunk):
+        with self.lock:
+            room = max(0, self.limit - len(self.kept))
+            self.kept += chunk[:room]
+            self.dropped += max(0, len(chunk) - room)
 
     def take(self):
         """The text kept so far (with a note of how much was cut), then start afresh."""
@@ -172,111 +246,13 @@ class BoundedOutput:
         return text
 
     def finish(self):
-        self.thread.join(timeout=1.0)
+        """Stop reading (within ``POLL`` seconds), keep what is already in the pipe, and close it."""
+        self.stop.set()
+        self.thread.join(timeout=2.0)
+        fd = self.pipe.fileno()
+        for _ in range(64):                              # bounded: only what is there now
+            chunk = os.read(fd, 65536) if select.select([fd], [], [], 0)[0] else b""
+            if not chunk:
+                break
+            self._keep(chunk)
         self.pipe.close()
-
-
-class RemoteFunction:
-    """One of the student's functions, run in the sandbox; called like the function itself.
-
-    Args:
-        sandbox: the ``Sandbox`` holding the student's file.
-        path: the student's file.
-        name: the function's name.
-        params: its parameter names (for messages).
-        trailing: arguments appended to every call (see ``bind``).
-        shape_hint: added when the function fails on arrays whose shapes do not fit.
-    """
-
-    def __init__(self, sandbox, path, name, params=(), trailing=(), shape_hint=""):
-        self.sandbox, self.path, self.__name__ = sandbox, path, name
-        self.params = [str(p)[:40] for p in params][:20] if isinstance(params, (list, tuple)) else []
-        self.trailing, self.shape_hint = tuple(trailing), shape_hint
-
-    def bind(self, *trailing):
-        """This function with ``trailing`` appended to its arguments."""
-        return RemoteFunction(self.sandbox, self.path, self.__name__, self.params, self.trailing + trailing,
-                              self.shape_hint)
-
-    def __call__(self, *args):
-        from .compare import CheckFailure
-        args = args + self.trailing
-        sent = [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in args]
-        header, arrays = self._ask({"op": "call", "args": list(args)})
-        value = self.unpack(header.get("value"), arrays)
-        for position, (before, after) in enumerate(zip(sent, header.get("inputs") or [])):
-            if before is not None:
-                changed = changed_in_place(before, self.unpack(after, arrays))
-                if changed:
-                    raise CheckFailure(f"{self.__name__} changed its input `{self.param(position)}` in place "
-                                       f"({changed}). Compute new arrays instead (c = f * c + ..., not c *= ...; "
-                                       "x - m, not x -= m): the caller's arrays must stay as they were, and "
-                                       "autograd cannot differentiate an assignment in place.")
-        return value
-
-    def gradients(self, args, indices, eps, seed):
-        """The child's reply to a gradient request: ``(header, arrays)`` (see ``child.gradients``)."""
-        return self._ask({"op": "gradients", "args": list(args), "trailing": list(self.trailing),
-                          "indices": indices, "eps": eps, "seed": seed})
-
-    def probe(self):
-        """``{"primitive": bool, "vjp": bool}``: is the function an autograd primitive with a VJP."""
-        header, _ = self._ask({"op": "probe"})
-        return {"primitive": header.get("primitive") is True, "vjp": header.get("vjp") is True}
-
-    def unpack(self, tree, arrays):
-        """A value from the child's reply; a malformed one stops the grading of this file."""
-        try:
-            return protocol.unpack_value(tree, arrays)
-        except ValueError as err:
-            self.sandbox.close()
-            raise Stopped(f"the grader could not read what your process sent back in {self.__name__} ({err})")
-
-    def param(self, position):
-        return self.params[position] if position < len(self.params) else f"argument {position + 1}"
-
-    def _ask(self, request):
-        from .compare import CheckFailure
-        request.update(path=self.path, function=self.__name__)
-        header, arrays = self.sandbox.ask(request, f"in {self.__name__}")
-        if header.get("status") != "ok":
-            raise CheckFailure(student_error(self.__name__, header.get("error") or {}, self.shape_hint))
-        return header, arrays
-
-
-def changed_in_place(before, after):
-    """"" when ``after`` equals ``before``, else where and how it changed, in words."""
-    if not isinstance(after, np.ndarray) or after.shape != before.shape:
-        return f"it came back as {type(after).__name__} of shape {np.shape(after)}"
-    floating = before.dtype.kind in "fc"
-    if np.array_equal(before, after, equal_nan=floating):
-        return ""
-    same = (before == after) | (np.isnan(before) & np.isnan(after)) if floating else before == after
-    differs = ~same
-    index = tuple(int(i) for i in np.argwhere(differs)[0])
-    was, now = (f"{v:.10g}" for v in (before[index], after[index]))
-    return f"at index {index[0] if len(index) == 1 else index} it was {was}, after the call {now}"
-
-
-SHAPE_WORDS = ("mismatch in its core dimension", "could not be broadcast", "shapes", "not aligned")
-
-
-def student_error(name, error, shape_hint=""):
-    """The message for an error raised in the student's code (``error`` as ``child.Students.describe`` gives it)."""
-    from .compare import NOT_IMPLEMENTED
-    kind, where = str(error.get("type", "Exception")), str(error.get("where", ""))
-    message = str(error.get("message", "")).strip().splitlines()[0][:300] if error.get("message") else ""
-    if kind == "NotImplementedError":
-        return f"{name}: {NOT_IMPLEMENTED}"
-    if kind == "SystemExit":
-        return (f"{name} exited with status {error.get('exit')}{where} (sys.exit, exit or quit): "
-                "a function must return its result")
-    if kind == "ResultTooLarge":
-        return (f"{name} returned {int(message or 0) / 2 ** 20:.0f} MB of arrays; the grader reads at most "
-                f"{protocol.MAX_REPLY // 2 ** 20} MB")
-    if kind == "MemoryError":
-        return f"{name} ran out of memory{where}: the grader's limit is {error.get('memory_mb')} MB"
-    if kind == "ValueError" and any(word in message for word in SHAPE_WORDS):
-        return (f"{name} failed on the shapes of its arrays{where}: is an axis transposed, or are two arguments "
-                f"swapped? {shape_hint} Print each array's .shape to see. (NumPy said: {message})").replace("  ", " ")
-    return f"{name} raised {kind}: {message}{where}"

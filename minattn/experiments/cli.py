@@ -90,6 +90,6 @@ def parse_experiment_args(parser, argv=None, variant=None):
     if args.out is None:
         parts = [args.out_base] + list(variant(args) if variant else [])
         args.out = "_".join(parts)
-    config.set_fused(not args.traced)
+    config.set_fast(not args.traced)
     return args
 

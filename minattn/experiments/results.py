@@ -48,7 +48,7 @@ def write_results(path, settings, history, **extra):
     samples = settings.get("train_samples")
     from .. import config
     record = {
-        "settings": {**settings, "fused": config.fused()},
+        "settings": {**settings, "fused": config.fast_enabled()},
         "history": history.history,
         "seconds_per_epoch": seconds,
         "samples_per_second": [samples / s for s in seconds] if samples else None,

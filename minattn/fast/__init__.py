@@ -1,32 +1,33 @@
-"""The fast path: every hand-written kernel and every piece of speed machinery, in one place.
+"""The fast path: one record per fast op, one table, one fast step.
 
 The readable path is the layers' ``apply`` methods and the training step in
 ``minattn/training.py``: every small op recorded by autograd, the code to
 read. That costs ~10-25 microseconds of Python per recorded op, which
-dominates small models. This package does the same maths with fewer
-recorded ops, and is what runs by default (``minattn.set_fused(False)`` or
-``with minattn.traced():`` switches it off):
+dominates small models. This package does the same maths with hand-written
+backward passes, and is what runs by default (``minattn.set_fast(False)`` or
+``with minattn.readable():`` switches it off):
 
-* ``seam.py`` -- the one seam: ``Layer.forward`` asks ``kernel_for(layer)``
-  and falls back to ``layer.apply``;
-* ``kernels.py`` -- which kernel takes over which layer;
-* ``elementwise.py``, ``dense.py``, ``lstm.py``, ``gru.py``, ``windows.py``,
-  ``losses.py``, ``cell.py``, ``attention.py`` -- the kernels: single autograd
-  primitives with hand-written backward passes (``recorded.py``: how the LSTM,
-  the GRU and the decoder's cell save their forward pass for the backward one);
-* ``decoder.py`` -- the attention decoder's loop built from those kernels;
-* ``training.py`` -- ``fit``'s fast step, on one flat weight buffer
-  (``flat.py``), with freed memory kept in the process (``memory.py``) and
-  one OpenBLAS thread while it trains (``threads.py``);
-* ``rules.py``, ``direct.py`` -- the tape-free step ``fit`` takes when every
-  layer with weights has a rule (its forward and backward pass as plain
-  NumPy): each layer's backward called directly, in reverse order, with
-  autograd only for the layers that have no rule.
+* ``record.py`` -- ``Record``: the one shape of a fast op, a forward that
+  returns its output and what the backward needs, and the backward that
+  returns the input and weight gradients; ``Record.run`` makes the same pair
+  one autograd primitive;
+* ``dense.py``, ``merging.py``, ``reshaping.py``, ``lstm.py``, ``gru.py``,
+  ``bidirectional.py``, ``windows.py`` -- the records, each file ending with its
+  ``RECORDS = {LayerClass: Record(...)}`` (``elementwise.py``: the
+  activations as they run; ``recurrent.py``: what the LSTM and GRU records
+  share);
+* ``table.py`` -- the one table joining them and ``record_for``, the one
+  lookup; ``Model.apply`` asks it for every node (and runs ``Record.run``);
+* ``step.py`` -- ``FastStep``, ``fit``'s one step: the records' forward
+  passes in graph order and their backward passes in reverse, autograd for
+  each layer without a record on its own, the losses' gradients from
+  ``losses.py``; on one flat weight buffer (``flat.py``), with freed memory
+  kept in the process (``memory.py``) and one OpenBLAS thread while it
+  trains (``threads.py``).
 
-Every kernel is gradient-checked against finite differences and tested equal
-to the readable layer (``tests/test_fast.py``); so is every rule
-(``tests/test_direct.py``).
-
-This ``__init__`` imports nothing, so that ``layers/base.py`` can import the
-seam without importing the kernels (which import the layers).
+Every record is tested equal to its layer's ``apply`` (values and
+gradients) and against finite differences in float64 (``tests/fast/test_records.py``);
+the step on whole models and random graphs in ``tests/fast/test_step.py`` and
+``tests/fast/test_properties_step.py``. The layers never import this package:
+the code that runs the graph chooses.
 """

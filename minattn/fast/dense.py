@@ -1,31 +1,20 @@
-"""Dense and softmax as single recorded ops with hand-written gradients.
+"""Dense and Activation as records: ``activation(x W + b)`` and ``activation(x``), by hand.
 
-The maths is written once, as plain NumPy (``dense_values``, ``dense_grads``,
-``softmax_grad``); the recorded ops here and the tape-free step's rules
-(``fast.rules``) both call it.
+    forward:   z = x W + b            y = act(z)            (every position of x a row)
+    backward:  dz = act'(y) * g       dx = dz W^T    dW = x^T dz    db = sum of dz over the rows
+
+``act`` is any activation of ``elementwise.ELEMENTWISE`` or softmax over the
+last axis; a layer with another one (a function of your own, hard_swish, ...)
+has no record: its ``apply`` runs, differentiated by autograd.
 """
 import numpy as np
-from autograd.extend import defvjp, defvjp_argnums, primitive
 
-from .elementwise import activate, activation_vjp, np_softmax, sum_along
-
-
-# -- softmax -------------------------------------------------------------------------
-@primitive
-def softmax(x, axis=-1):
-    """``exp(x - max) / sum exp(x - max)`` along ``axis``, as one op."""
-    return np_softmax(x, axis)
+from .. import activations as act
+from ..layers.core import Activation, Dense
+from .elementwise import ELEMENTWISE, activate, activation_vjp
+from .record import Record
 
 
-def softmax_grad(y, g, axis=-1):
-    """d loss / d x of softmax along ``axis``, from its output y and g = d loss / d y."""
-    return y * (g - sum_along(g * y, axis))
-
-
-defvjp(softmax, lambda y, x, axis=-1: lambda g: softmax_grad(y, g, axis))
-
-
-# -- Dense -----------------------------------------------------------------------------
 def dense_values(x, kernel, bias, activation):
     """``activation(x @ kernel + bias)`` on the last axis of x, plain NumPy (bias may be None).
 
@@ -58,15 +47,38 @@ def dense_grads(x, kernel, activation, y, g, wanted=(0, 1, 2)):
     return tuple(grads)
 
 
-@primitive
-def dense(x, kernel, bias, activation):
-    """``activation(x @ kernel + bias)`` on the last axis of x, as one op (bias may be None)."""
-    return dense_values(x, kernel, bias, activation)
+def computes(activation):
+    """Whether the records here compute this activation (softmax, or one of ``ELEMENTWISE``)."""
+    return activation is act.softmax or activation in ELEMENTWISE
 
 
-def _dense_vjp(argnums, y, args, kwargs):
-    x, kernel, bias, activation = args
-    return lambda g: dense_grads(x, kernel, activation, y, g, argnums)
+# -- Dense -------------------------------------------------------------------------------------
+def dense_forward(layer, params, x):
+    x_rows = x.reshape(-1, x.shape[-1])            # every position a row; kept for the backward pass
+    y_rows = dense_values(x_rows, params["kernel"], params.get("bias"), layer.activation)
+    return y_rows.reshape(x.shape[:-1] + (layer.units,)), (x_rows, y_rows, x.shape)
 
 
-defvjp_argnums(dense, _dense_vjp)
+def dense_backward(layer, params, saved, g, wanted):
+    x_rows, y_rows, x_shape = saved
+    has_bias = "bias" in params
+    grads = dense_grads(x_rows, params["kernel"], layer.activation, y_rows, g.reshape(y_rows.shape),
+                        ((0,) if wanted[0] else ()) + ((1, 2) if has_bias else (1,)))
+    dx, grads = (grads[0].reshape(x_shape), grads[1:]) if wanted[0] else (None, grads)
+    return dx, dict(zip(("kernel", "bias"), grads))
+
+
+# -- Activation ------------------------------------------------------------------------------
+def activation_forward(layer, params, x):
+    y = activate(layer.activation, x)
+    return y, y
+
+
+def activation_backward(layer, params, y, g, wanted):
+    return activation_vjp(layer.activation, y, g), {}
+
+
+RECORDS = {
+    Dense: Record(dense_forward, dense_backward, lambda layer: computes(layer.activation)),
+    Activation: Record(activation_forward, activation_backward, lambda layer: computes(layer.activation)),
+}

@@ -1,14 +1,18 @@
-"""The GRU over all time steps as one recorded op, with backpropagation through time by hand.
+"""The GRU as a record: its loop over all time steps, and backpropagation through time, by hand.
 
 Time-major inside (arrays over all steps are (time, batch, ...)); gates in
-Keras's order z, r, h.
+Keras's order z, r, h. ``GRU_RECORD`` covers every ``GRU`` whose activations
+``elementwise`` computes, called on ``x`` or ``[x, h0]``, with or without a
+mask, ``go_backwards`` and ``return_state`` (the readable maths is
+``layers.recurrent.GRU.step``).
 """
 import numpy as np
-from autograd.extend import defvjp_argnums, primitive
 
 from .. import activations as act
-from .elementwise import ELEMENTWISE, derivative
-from .recorded import any_nonzero, run_recorded, vjp_from_backward
+from ..layers.recurrent import GRU
+from .elementwise import ELEMENTWISE, any_nonzero, derivative, supports
+from .record import Record
+from .recurrent import input_grads, layer_output, loop_grads, loop_inputs
 
 
 def _time_major_projection(x, kernel, bias):
@@ -25,41 +29,6 @@ def _gru_biases(bias, reset_after):
     if bias is None:
         return None, None
     return (bias[0], bias[1]) if reset_after else (bias, None)
-
-
-def gru(x, kernel, recurrent_kernel, bias, h0, mask=None, activation=act.tanh,
-        recurrent_activation=act.sigmoid, reset_after=True):
-    """Run a GRU over all time steps as one recorded op.
-
-    Args:
-        x: inputs, (batch, time, features).
-        kernel: W, (features, 3u); recurrent_kernel: U, (u, 3u); gates z, r, h.
-        bias: (2, 3u) -- input and recurrent bias -- with ``reset_after``,
-            (3u,) without, or None.
-        h0: initial state, (batch, u).
-        mask: optional bool (batch, time); a masked step keeps the old state.
-        reset_after: ``hh = act(x W_h + b_xh + r * (h U_h + b_hh))`` if True,
-            ``hh = act(x W_h + b_h + (r * h) U_h)`` if False.
-
-    Returns:
-        ``(hs, h_last)``: every step's h, (batch, time, u), and the final h,
-        (batch, u).
-
-    The forward pass runs in plain NumPy (``gru_forward``); every step's
-    activated gates z, r, hh and the recurrent term of the candidate's
-    pre-activation (``h U_h + b_hh``, or ``(r * h) U_h``) reach the backward
-    pass through the recorded op's ``saved`` argument (see ``run_recorded``).
-    """
-    return run_recorded(gru_forward, _gru_op, (x, kernel, recurrent_kernel, bias, h0), mask=mask,
-                         activation=activation, recurrent_activation=recurrent_activation,
-                         reset_after=reset_after)
-
-
-@primitive
-def _gru_op(x, kernel, recurrent_kernel, bias, h0, saved, mask=None, activation=act.tanh,
-            recurrent_activation=act.sigmoid, reset_after=True):
-    """The op autograd records: its value is the forward pass's results (already in ``saved``)."""
-    return saved["outputs"]
 
 
 def gru_forward(x, kernel, recurrent_kernel, bias, h0, mask=None, activation=act.tanh,
@@ -201,4 +170,36 @@ def _gru_weight_grads(dhs, x, kernel, recurrent_kernel, bias, h0, hs, z, r, rese
             None if d_bias is None else d_bias.astype(bias.dtype))
 
 
-defvjp_argnums(_gru_op, vjp_from_backward(gru_backward))
+# -- the record ------------------------------------------------------------------------------
+def _settings(layer):
+    return {"activation": layer.activation, "recurrent_activation": layer.recurrent_activation,
+            "reset_after": layer.reset_after}
+
+
+def gru_record_forward(layer, params, x, mask=None):
+    """``GRU.apply``'s output; saved: the loop's inputs and ``gru_forward``'s results."""
+    steps_x, (h0,), steps_mask = loop_inputs(layer, params, x, mask)
+    saved = gru_forward(steps_x, params["kernel"], params["recurrent_kernel"], params.get("bias"), h0,
+                        mask=steps_mask, **_settings(layer))
+    hs, h_last = saved["outputs"]
+    return layer_output(layer, hs, [h_last]), (x, steps_x, h0, steps_mask, saved)
+
+
+def gru_record_backward(layer, params, saved, g, wanted):
+    x, steps_x, h0, steps_mask, forward = saved
+    g_hs, (g_h_last,) = loop_grads(layer, g)
+    hs, h_last = forward["outputs"]
+    g_hs = np.zeros_like(hs) if g_hs is None else g_hs                  # gru_backward wants both
+    g_h_last = np.zeros_like(h_last) if g_h_last is None else g_h_last
+    d_x, d_kernel, d_recurrent, d_bias, d_h0 = gru_backward(
+        steps_x, params["kernel"], params["recurrent_kernel"], params.get("bias"), h0, forward,
+        (g_hs, g_h_last), mask=steps_mask, **_settings(layer))
+    grads = {"kernel": d_kernel, "recurrent_kernel": d_recurrent}
+    if d_bias is not None:
+        grads["bias"] = d_bias
+    return input_grads(layer, x, d_x, [d_h0], wanted), grads
+
+
+GRU_RECORD = Record(gru_record_forward, gru_record_backward,
+                    lambda layer: supports(layer.activation, layer.recurrent_activation), takes_list=None)
+RECORDS = {GRU: GRU_RECORD}

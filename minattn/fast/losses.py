@@ -1,22 +1,18 @@
-"""The mse and binary cross-entropy losses as single recorded ops (the batch mean included).
+"""The losses' values and gradients for the fast step, the batch mean included.
 
-Each loss's value and gradient are written once, as plain NumPy
-(``mse_value``/``mse_grad``, ``bce_value``/``bce_grad``); the recorded ops
-here and the tape-free step (``fast.direct``, through ``LOSS_GRADS``) call them.
-
-``batch_loss_fn(loss_fn)`` is how the fast training step picks them: for a
-loss that has a kernel here it returns the kernel, for any other loss
-``mean(loss_fn(y_true, y_pred))`` as the readable path computes it.
+mse and binary cross-entropy have theirs written by hand, as plain NumPy
+(``mse_value``/``mse_grad``, ``bce_value``/``bce_grad``); any other loss is
+differentiated by autograd, one call of the readable ``mean(loss_fn(y, p))``.
+``loss_with_grad(loss_fn)`` is what the fast step calls.
 """
 import autograd.numpy as anp
 import numpy as np
-from autograd.extend import defvjp, primitive
+from autograd.core import make_vjp
 
 from .. import losses
 from ..config import EPSILON
 
 
-# -- the maths, plain NumPy -------------------------------------------------------------------
 def mse_value(y_true, y_pred):
     """``mean((y_pred - y_true)^2)`` over every element (a scalar)."""
     return np.mean(np.square(y_pred - y_true))
@@ -41,33 +37,19 @@ def bce_grad(y_true, y_pred, g=1.0, epsilon=EPSILON):
     return (g * grad).astype(y_pred.dtype, copy=False)
 
 
-# -- as recorded ops ------------------------------------------------------------------------------
-@primitive
-def mean_squared_error(y_true, y_pred):
-    """``mean((y_pred - y_true)^2)`` over every element, as one op (a scalar)."""
-    return mse_value(y_true, y_pred)
-
-
-defvjp(mean_squared_error, None, lambda ans, y_true, y_pred: lambda g: mse_grad(y_true, y_pred, g))
-
-
-@primitive
-def binary_crossentropy(y_true, y_pred, epsilon=EPSILON):
-    """Mean binary cross-entropy of clipped probabilities over every element, as one op."""
-    return bce_value(y_true, y_pred, epsilon)
-
-
-defvjp(binary_crossentropy, None,
-       lambda ans, y_true, y_pred, epsilon=EPSILON: lambda g: bce_grad(y_true, y_pred, g, epsilon))
-
-
-KERNELS = {losses.mean_squared_error: mean_squared_error,
-           losses.binary_crossentropy: binary_crossentropy}
-# the readable loss -> (value, gradient wrt y_pred), for the tape-free step
+# the readable loss -> (mean value, its gradient wrt y_pred), by hand
 LOSS_GRADS = {losses.mean_squared_error: (mse_value, mse_grad),
               losses.binary_crossentropy: (bce_value, bce_grad)}
 
 
-def batch_loss_fn(loss_fn):
-    """``(y_true, y_pred) -> mean loss`` as one op where a kernel exists, else the readable mean."""
-    return KERNELS.get(loss_fn) or (lambda y_true, y_pred: anp.mean(loss_fn(y_true, y_pred)))
+def loss_with_grad(loss_fn):
+    """``(y_true, y_pred) -> (mean loss, its gradient wrt y_pred)``: by hand for mse and binary
+    cross-entropy, else through autograd -- one call of the loss either way."""
+    if loss_fn in LOSS_GRADS:
+        value_fn, grad_fn = LOSS_GRADS[loss_fn]
+        return lambda y_true, y_pred: (value_fn(y_true, y_pred), grad_fn(y_true, y_pred))
+
+    def with_autograd(y_true, y_pred):
+        vjp, value = make_vjp(lambda p: anp.mean(loss_fn(y_true, p)), y_pred)
+        return value, vjp(np.ones_like(value))
+    return with_autograd

@@ -1,10 +1,17 @@
-"""The LSTM over all time steps as one recorded op, with backpropagation through time by hand."""
+"""The LSTM as a record: its loop over all time steps, and backpropagation through time, by hand.
+
+``LSTM_RECORD`` covers every ``LSTM`` whose activations ``elementwise`` computes,
+called on ``x`` or on ``[x, h0, c0]``, with or without a mask, ``go_backwards``
+and ``return_state``: its forward is ``lstm_forward``, its backward
+``lstm_backward`` (the readable maths is ``layers.recurrent.LSTM.step``).
+"""
 import numpy as np
-from autograd.extend import defvjp_argnums, primitive
 
 from .. import activations as act
-from .elementwise import ELEMENTWISE
-from .recorded import any_nonzero, run_recorded, vjp_from_backward
+from ..layers.recurrent import LSTM
+from .elementwise import ELEMENTWISE, any_nonzero, supports
+from .record import Record
+from .recurrent import input_grads, layer_output, loop_grads, loop_inputs
 
 
 # -- the layout ------------------------------------------------------------------------------
@@ -53,38 +60,6 @@ def _step_weights(stacked, u, usual):
     scale = np.ones(4 * u, stacked.dtype)
     scale[:3 * u] = 0.5                                                   # o, i, f
     return (stacked * scale).T
-
-
-def lstm(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.tanh,
-         recurrent_activation=act.sigmoid):
-    """Run an LSTM over all time steps as one recorded op.
-
-    Args:
-        x: inputs, (batch, time, features).
-        kernel: W, (features, 4u), gates in the order i, f, c, o.
-        recurrent_kernel: U, (u, 4u).
-        bias: (4u,) or None.
-        h0: initial hidden state, (batch, u).
-        c0: initial cell state, (batch, u).
-        mask: optional bool (batch, time); a masked step keeps the old state.
-
-    Returns:
-        ``(hs, h_last, c_last)``: every step's h, (batch, time, u), and the
-        final h and c, (batch, u).
-
-    The forward pass runs in plain NumPy (``lstm_forward``); every step's c
-    and gates reach the backward pass through the recorded op's ``saved``
-    argument (see ``run_recorded``).
-    """
-    return run_recorded(lstm_forward, _lstm_op, (x, kernel, recurrent_kernel, bias, h0, c0),
-                        mask=mask, activation=activation, recurrent_activation=recurrent_activation)
-
-
-@primitive
-def _lstm_op(x, kernel, recurrent_kernel, bias, h0, c0, saved, mask=None, activation=act.tanh,
-             recurrent_activation=act.sigmoid):
-    """The op autograd records: its value is the forward pass's results (already in ``saved``)."""
-    return saved["outputs"]
 
 
 def _is_usual(activation, recurrent_activation):
@@ -242,4 +217,33 @@ def _step_factors(gates, cs, act_cs, activation, recurrent_activation, dz_all):
     return dc_from_dh
 
 
-defvjp_argnums(_lstm_op, vjp_from_backward(lstm_backward))
+
+# -- the record ------------------------------------------------------------------------------
+def _settings(layer):
+    return {"activation": layer.activation, "recurrent_activation": layer.recurrent_activation}
+
+
+def lstm_record_forward(layer, params, x, mask=None):
+    """``LSTM.apply``'s output; saved: the loop's inputs and ``lstm_forward``'s results."""
+    steps_x, (h0, c0), steps_mask = loop_inputs(layer, params, x, mask)
+    saved = lstm_forward(steps_x, params["kernel"], params["recurrent_kernel"], params.get("bias"),
+                         h0, c0, mask=steps_mask, sequence=layer.return_sequences, **_settings(layer))
+    hs, h_last, c_last = saved["outputs"]
+    return layer_output(layer, hs, [h_last, c_last]), (x, steps_x, h0, c0, steps_mask, saved)
+
+
+def lstm_record_backward(layer, params, saved, g, wanted):
+    x, steps_x, h0, c0, steps_mask, forward = saved
+    g_hs, g_states = loop_grads(layer, g)
+    d_x, d_kernel, d_recurrent, d_bias, d_h0, d_c0 = lstm_backward(
+        steps_x, params["kernel"], params["recurrent_kernel"], params.get("bias"), h0, c0, forward,
+        (g_hs, *g_states), mask=steps_mask, need_x=wanted[0], **_settings(layer))
+    grads = {"kernel": d_kernel, "recurrent_kernel": d_recurrent}
+    if d_bias is not None:
+        grads["bias"] = d_bias
+    return input_grads(layer, x, d_x, [d_h0, d_c0], wanted), grads
+
+
+LSTM_RECORD = Record(lstm_record_forward, lstm_record_backward,
+                     lambda layer: supports(layer.activation, layer.recurrent_activation), takes_list=None)
+RECORDS = {LSTM: LSTM_RECORD}

@@ -42,28 +42,33 @@ class Record:
         supports: ``supports(layer) -> bool``: whether this layer's settings (its
             activations, say) are ones the record computes; else ``apply`` runs.
         takes_list: the op's ``x`` is a list of inputs (Multiply, Add); a call of
-            the layer on a list when it is False (an LSTM given initial states),
-            or on one input when it is True, runs ``apply``.
+            the layer on a list when it is False, or on one input when it is True,
+            runs ``apply``. None: either (an LSTM called on ``x`` or on
+            ``[x, h0, c0]``); ``dx`` then has the form of ``x``.
+        name: what the docs call the record (default: the forward's module).
     """
 
-    def __init__(self, forward, backward, supports=None, takes_list=False):
+    def __init__(self, forward, backward, supports=None, takes_list=False, name=None):
         self.forward, self.backward = forward, backward
         self.supports = supports if supports is not None else _always
         self.takes_list = takes_list
+        self.name = name if name is not None else forward.__module__
 
     def covers(self, layer, takes_list):
         """Whether this record computes ``layer`` called on a list (``takes_list``) or not."""
-        return self.takes_list == takes_list and self.supports(layer)
+        return (self.takes_list is None or self.takes_list == takes_list) and self.supports(layer)
 
     def run(self, layer, params, x, **call):
         """The op as one autograd primitive: ``y`` as ``forward`` computes it, differentiable
         with respect to ``params`` and ``x`` (its VJP calls ``backward``)."""
-        inputs = list(x) if self.takes_list else [x]
+        as_list = isinstance(x, (list, tuple)) if self.takes_list is None else self.takes_list
+        inputs = list(x) if as_list else [x]
         keys, leaves = weight_leaves(params)
         values = [getval(a) for a in inputs]
         weights = unflatten_leaves([getval(w) for w in leaves], keys)
-        y, saved = self.forward(layer, weights, values if self.takes_list else values[0], **call)
-        return record_op(self, layer, keys, len(inputs), saved, y, *inputs, *leaves)
+        y, saved = self.forward(layer, weights, values if as_list else values[0], **call)
+        out = record_op(self, layer, keys, (as_list, len(inputs)), saved, y, *inputs, *leaves)
+        return list(out) if isinstance(y, list) else out      # a list, as apply returns, even when traced
 
 
 def _always(layer):
@@ -84,21 +89,20 @@ def weight_leaves(params):
 
 
 @primitive
-def record_op(record, layer, keys, n_inputs, saved, y, *arrays):
-    """The op autograd records for a ``Record`` (called by ``Record.run``, not by hand): its
-    value is ``forward``'s output ``y``, computed before; its VJP calls ``record.backward``."""
+def record_op(record, layer, keys, form, saved, y, *arrays):
+    """The op autograd records; its value is ``forward``'s output (computed by ``Record.run``)."""
     return y
 
 
-def _record_vjp(argnums, y, args, kwargs):
-    record, layer, keys, n_inputs, saved, _, *arrays = args
+def record_vjp(argnums, y, args, kwargs):
+    record, layer, keys, (as_list, n_inputs), saved, _, *arrays = args    # form: x a list?, how many
     first = 6                                    # index of the first array among the op's arguments
     wanted_inputs = tuple(first + i in argnums for i in range(n_inputs))
     params = unflatten_leaves(arrays[n_inputs:], keys)
 
     def vjp(g):
         dx, dparams = record.backward(layer, params, saved, g, wanted_inputs)
-        dxs = list(dx) if record.takes_list else [dx]
+        dxs = list(dx) if as_list else [dx]
         d_leaves = [_lookup(dparams, key, weight) for key, weight in named_leaves(params)]
         by_index = {first + i: d for i, d in enumerate(dxs)}
         by_index.update({first + n_inputs + i: d for i, d in enumerate(d_leaves)})
@@ -113,4 +117,4 @@ def _lookup(tree, key, like):
     return np.zeros_like(like) if tree is None else tree
 
 
-defvjp_argnums(record_op, _record_vjp)
+defvjp_argnums(record_op, record_vjp)

@@ -21,7 +21,7 @@ keras_hub's arguments and weight order (keras_hub itself pulls TensorFlow in)::
 
     register(layers.TransformerEncoder, "minattn>TransformerEncoder", export, load)
 
-``tests/test_keras_bridge_layers.py`` fails if a Transformer layer in
+``tests/keras_bridge/test_keras_bridge_layers.py`` fails if a Transformer layer in
 ``minattn.layers`` has no entry here. ``register`` takes class *names*
 on the Keras side, so a module can register without the Keras class being
 importable here.

@@ -12,12 +12,15 @@ list of shapes and a list of arrays; one with several outputs returns a list.
 
 Calling a layer on a symbolic tensor (from ``Input``) records a node in the
 graph and builds the layer's weights once; calling it on a NumPy array runs
-it at once (handy to try a layer out).
+its ``apply`` at once (handy to try a layer out; always the readable maths).
+
+This package never imports ``minattn.fast``: the fast path's records are
+chosen by the code that runs the graph (``Model.apply``, ``fit``'s fast
+step), never by a layer.
 """
 import numpy as np
 
 from .. import config
-from ..fast.seam import kernel_for
 from ..graph import SymbolicTensor, call_symbolic
 from ..pytree import named_leaves, tree_leaves, tree_map
 from .vocabulary import check_mask, layer_label, shapes_match, show_shape, snake_case, unique_name
@@ -67,21 +70,21 @@ class Layer:
 
     # -- running -------------------------------------------------------------
     def forward(self, params, x, **kwargs):
-        """Run the layer: its fast kernel if one takes over now, else ``apply``.
+        """Run the layer's maths: check the call (``check_call``), then ``apply``.
 
-        This is the one seam between the two paths (``minattn.fast.seam``):
-        with the fast path on and a kernel registered for this layer's class
-        and settings, the kernel computes the same maths in fewer recorded
-        ops; otherwise -- and always under ``minattn.traced()`` -- ``apply``
-        runs, the code to read. A layer that takes a mask has it checked
-        against its input first, on both paths.
+        This is the readable maths only. On the fast path the code that runs
+        the graph -- ``Model.apply`` and ``fit``'s fast step -- may run the
+        layer's record instead (``minattn.fast.table``); the layer itself
+        never asks. ``layer(array)`` (an eager call) always runs this.
         """
+        self.check_call(x, kwargs)
+        return self.apply(params, x, **kwargs)
+
+    def check_call(self, x, kwargs):
+        """Check what a call hands ``apply``: a layer that takes a mask has it checked against
+        its input (``vocabulary.check_mask``), on both paths."""
         if self.accepts_mask:
             check_mask(self, kwargs.get("mask"), x, self.first_input_mask)
-        kernel = kernel_for(self)
-        if kernel is None:
-            return self.apply(params, x, **kwargs)
-        return kernel(self, params, x, **kwargs)
 
     # -- building ----------------------------------------------------------
     def build(self, input_shape):

@@ -91,8 +91,8 @@ def windows(x, kernel, strides, out_h, out_w):
     """All kernel windows of a padded image, as a stack over kernel offsets.
 
     Returns ``(batch, out_h, out_w, kh * kw, C)``; entry ``[b, i, j, di * kw + dj, c]``
-    is ``x[b, i * sh + di, j * sw + dj, c]``. (The fast path stacks them as one
-    op, ``minattn.fast.windows``, passed in as a layer's ``stack_windows``.)
+    is ``x[b, i * sh + di, j * sw + dj, c]``. (The fast path's records,
+    ``minattn.fast.windows``, stack them the same way and add the gradient back by hand.)
     """
     slices = [x[:, rows, cols, :] for rows, cols in window_offsets(kernel, strides, out_h, out_w)]
     return anp.stack(slices, axis=3)                               # (batch, out_h, out_w, kh*kw, C)
@@ -169,13 +169,13 @@ class Conv2D(Layer):
                     for n, k, s in zip((height, width), self.kernel_size, self.strides))
         return out + (self.filters,), params
 
-    def apply(self, params, x, stack_windows=windows):
+    def apply(self, params, x):
         kernel = params["kernel"]                                   # (kh, kw, in, out)
         kh, kw, cin, cout = kernel.shape
         x = pad_image(x, self.kernel_size, self.strides, self.padding)
         out_h = (x.shape[1] - kh) // self.strides[0] + 1             # padded: 'valid' arithmetic
         out_w = (x.shape[2] - kw) // self.strides[1] + 1
-        patches = stack_windows(x, self.kernel_size, self.strides, out_h, out_w)   # (b, oh, ow, kh*kw, in)
+        patches = windows(x, self.kernel_size, self.strides, out_h, out_w)   # (b, oh, ow, kh*kw, in)
         patches = anp.reshape(patches, (x.shape[0], out_h, out_w, kh * kw * cin))
         y = anp.matmul(patches, anp.reshape(kernel, (kh * kw * cin, cout)))  # (b, oh, ow, out)
         if self.use_bias:

@@ -37,12 +37,12 @@ class _Pooling2D(Layer):
                     for n, k, s in zip((height, width), self.pool_size, self.strides))
         return out + (channels,), {}
 
-    def padded_windows(self, x, fill, stack_windows=windows):
+    def padded_windows(self, x, fill):
         """``(batch, out_h, out_w, ph*pw, C)`` windows of ``x`` padded with ``fill``."""
         x = pad_image(x, self.pool_size, self.strides, self.padding, value=fill)
         out_h = (x.shape[1] - self.pool_size[0]) // self.strides[0] + 1
         out_w = (x.shape[2] - self.pool_size[1]) // self.strides[1] + 1
-        return stack_windows(x, self.pool_size, self.strides, out_h, out_w)
+        return windows(x, self.pool_size, self.strides, out_h, out_w)
 
 
 class MaxPooling2D(_Pooling2D):
@@ -64,8 +64,8 @@ class MaxPooling2D(_Pooling2D):
         >>> MaxPooling2D(2)(Input((28, 28, 8)))          # (None, 14, 14, 8)
     """
 
-    def apply(self, params, x, stack_windows=windows):
-        return anp.max(self.padded_windows(x, -np.inf, stack_windows), axis=3)         # (batch, oh, ow, C)
+    def apply(self, params, x):
+        return anp.max(self.padded_windows(x, -np.inf), axis=3)         # (batch, oh, ow, C)
 
 
 class AveragePooling2D(_Pooling2D):
@@ -85,8 +85,8 @@ class AveragePooling2D(_Pooling2D):
     Output shape: ``(batch, out_height, out_width, channels)``.
     """
 
-    def apply(self, params, x, stack_windows=windows):
-        sums = anp.sum(self.padded_windows(x, 0.0, stack_windows), axis=3)              # (batch, oh, ow, C)
+    def apply(self, params, x):
+        sums = anp.sum(self.padded_windows(x, 0.0), axis=3)              # (batch, oh, ow, C)
         ones = np.ones((1,) + tuple(x.shape[1:3]) + (1,), dtype=sums.dtype)
         counts = np.sum(self.padded_windows(ones, 0.0), axis=3)          # (1, oh, ow, 1): real pixels
         return sums / counts

@@ -25,9 +25,10 @@ one bias and the reset gate acts before the matmul:
 
 Both layers share one loop (``_Recurrent.run_steps``): all time steps' input
 projections ``x_t W + b`` in one matmul before the loop, then one ``step``
-per time step; a masked step keeps the previous state. (The fast path runs
-the whole loop as one op instead -- ``minattn.fast.lstm`` / ``fast.gru`` --
-handed to ``apply`` as its ``run_steps``, the layer's one seam.)
+per time step; a masked step keeps the previous state. (On the fast path the
+code that runs the graph uses the layers' records instead --
+``minattn.fast.lstm`` / ``fast.gru`` --: the same maths, with the loop and its
+backward pass written by hand.)
 """
 import autograd.numpy as anp
 import numpy as np
@@ -112,13 +113,8 @@ class _Recurrent(Layer):
         return x_shape
 
     # -- the maths -------------------------------------------------------------
-    def apply(self, params, x, mask=None, run_steps=None):
-        """The layer's output for ``x``: the loop over time, then what to return.
-
-        ``run_steps(params, x, states, mask) -> (sequence, final states)``
-        is the loop itself: ``self.run_steps`` unless the fast path hands in
-        its one-op version (the same maths; see ``minattn.fast.kernels``).
-        """
+    def apply(self, params, x, mask=None):
+        """The layer's output for ``x``: the loop over time (``run_steps``), then what to return."""
         x, states, mask = self._split_inputs(x, mask)
         if self.go_backwards:                                 # read the steps last to first
             x = x[:, ::-1]                                    # (batch, time, features), reversed
@@ -126,7 +122,7 @@ class _Recurrent(Layer):
         if states is None:
             zeros = np.zeros((x.shape[0], self.units), dtype=params["kernel"].dtype)
             states = [zeros] * self.state_count
-        sequence, states = (run_steps or self.run_steps)(params, x, states, mask)
+        sequence, states = self.run_steps(params, x, states, mask)
         output = sequence if self.return_sequences else states[0]     # (b, t, u) | (b, u)
         return [output] + list(states) if self.return_state else output
 

@@ -1,0 +1,98 @@
+"""The Transformer demos run as scripts at --quick size: they learn, and write their figures and numbers."""
+import json
+
+import numpy as np
+import pytest
+
+import demo_runner
+
+
+@pytest.fixture(scope="module")
+def gpt(tmp_path_factory):
+    out = tmp_path_factory.mktemp("char_gpt")
+    results, stdout = demo_runner.run_demo(out, "char_gpt.py", "--quick", timeout=900,
+                                           figures=("bits_per_char.png", "learning_curves.png",
+                                                    "causal_attention.png"))
+    return out, results, stdout
+
+
+def test_gpt_beats_the_ngram_baseline_at_quick_size(gpt):
+    _, results, stdout = gpt
+    models = results["models"]
+    assert results["settings"]["ngram_order"] == 2 and models["ngram"]["order"] == 2
+    # measured, like for like: bigram 3.469, GPT 3.088, LSTM 3.655 bits per character
+    # (seed 0, the large corpus, 2000 windows at random offsets, 3 epochs, 19 999 scored characters)
+    assert models["gpt"]["bits_per_char"] < models["ngram"]["bits_per_char"] - 0.2, models
+    assert models["gpt"]["bits_per_char"] < models["lstm"]["bits_per_char"], models
+    assert f"| {models['gpt']['bits_per_char']:.3f} |" in stdout
+    # the baseline LSTM has about the GPT's number of weights (within 5 %)
+    assert abs(models["lstm"]["params"] - models["gpt"]["params"]) < 0.05 * models["gpt"]["params"]
+
+
+def test_gpt_block_bits_match_its_validation_loss(gpt):
+    """Bits on the fixed 64-character blocks are the last validation cross-entropy, in bits."""
+    _, results, _ = gpt
+    val_nats = results["history"]["val_loss"][-1]
+    assert results["models"]["gpt"]["block_bits_per_char"] == pytest.approx(val_nats / np.log(2), rel=2e-3)
+
+
+def test_every_model_is_scored_on_the_same_characters_with_context(gpt):
+    from minattn.datasets import char_corpus as cc
+    _, results, stdout = gpt
+    settings, models = results["settings"], results["models"]
+    assert settings["corpus"] == "large" and settings["windows"] == "random" and settings["eval_stride"] == 32
+    assert settings["modules"] + settings["modules_missing"] == list(cc.STDLIB_LARGE)
+    assert settings["corpus_characters"] == len(cc.stdlib_text(settings["modules"]))
+    assert settings["eval_characters"] == 20_000 and settings["scored_characters"] == 19_999
+    assert "19999 held-out characters, windows of 64 every 32" in stdout
+    # with at least 32 characters of context, both networks do better than on blocks read from scratch
+    for name in ("gpt", "lstm"):
+        assert models[name]["bits_per_char"] < models[name]["block_bits_per_char"], models[name]
+
+
+def test_generation_with_the_cache_gives_the_recomputed_characters(gpt):
+    _, results, stdout = gpt
+    generation = results["generation"]
+    assert generation["same_ids"] is True
+    speeds = generation["tokens_per_second"]
+    assert set(speeds) == {"cached", "full_recompute"} and min(speeds.values()) > 0
+    assert f"{speeds['cached']:.0f} characters/s with the key/value cache" in stdout
+
+
+def test_gpt_samples_and_causal_attention_maps(gpt):
+    out, results, _ = gpt
+    samples = results["samples"]
+    assert len(samples) == 2 and all(text.startswith("    def __init__(self") for text in samples.values())
+    assert all(len(text) == len("    def __init__(self") + 300 for text in samples.values())
+    maps = np.array(results["attention"])                                  # (layers, heads, T, T)
+    assert maps.shape == (2, 4, 21, 21)
+    assert np.all(maps[..., np.triu_indices(21, 1)[0], np.triu_indices(21, 1)[1]] == 0.0)   # causal
+    np.testing.assert_allclose(maps.sum(-1), 1.0, rtol=1e-4)
+    assert (out / "samples.txt").read_text().count("--- temperature=") == 2
+
+
+@pytest.fixture(scope="module")
+def dates(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dates_transformer")
+    results, stdout = demo_runner.run_demo(out, "translate_dates_transformer.py", "--quick", timeout=900,
+                                           figures=("cross_attention_0.png", "loss.png"))
+    return out, results, stdout
+
+
+def test_date_transformer_learns_the_translation(dates):
+    _, results, stdout = dates
+    r = results["transformer"]
+    # measured: exact match 0.716, token accuracy 0.938 (seed 0, 5000 dates, 4 epochs)
+    assert r["exact_match"] > 0.5 and r["token_accuracy"] > 0.9, r
+    assert f"{r['exact_match']:.4f}" in stdout
+    assert results["settings"]["samples"] == 5000 and len(results["history"]["loss"]) == 4
+    assert results["history"]["loss"][-1] < 0.3 * results["history"]["loss"][0]
+    assert all(iso.count("-") == 2 for _, iso in r["examples"])
+
+
+def test_date_transformer_figures_are_listed(dates):
+    out, results, _ = dates
+    assert [p.split("/")[-1] for p in results["transformer"]["heatmaps"]] == [
+        f"cross_attention_{i}.png" for i in range(3)]
+    with open(out / "results.json") as handle:
+        assert json.load(handle)["transformer"]["params"] == results["transformer"]["params"]
