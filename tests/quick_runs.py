@@ -3,10 +3,10 @@
 A run's numbers are every int or float leaf of its record, by path
 (``variants.global_additive.exact_match``, ``history.loss.2``), apart from
 what measures the machine rather than the code: timings, speeds, versions and
-provenance. Each number has a scale: its own size, or for an item of a list of
-numbers (a loss curve, an attention vector, permutation importances) the
-largest size in that list -- a weight of 1e-5 beside one of 0.5 is compared at
-the scale of 0.5, as the figure and the table show it.
+provenance. Each number has a scale: its own size, or for an item of an array
+(lists of numbers, nested: a loss curve, an attention map, permutation
+importances) the largest size in that array -- a weight of 1e-5 beside one of
+0.5 is compared at the scale of 0.5, as the figure and the table show it.
 """
 import math
 
@@ -18,28 +18,38 @@ def is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def numbers(record, path=""):
-    """``{path: (value, scale)}`` of every number in ``record`` that the code computes (not timings, versions)."""
-    found = {}
+def leaves(value):
+    """The numbers of a list nested in lists (an array), or None when it holds anything else."""
+    if is_number(value):
+        return [float(value)]
+    if not isinstance(value, list) or not value:
+        return None
+    found = []
+    for item in value:
+        inner = leaves(item)
+        if inner is None:
+            return None
+        found += inner
+    return found
+
+
+def numbers(record, path="", scale=None):
+    """``{path: (value, scale)}`` of every number in ``record`` that the code computes (not timings, versions).
+
+    The scale of a number in an array (lists of numbers, nested) is the array's largest size.
+    """
     if is_number(record):
-        return {path: (float(record), abs(float(record)))}
-    if isinstance(record, dict):
-        items = record.items()
-    elif isinstance(record, list):
-        items = enumerate(record)
-    else:
-        return found
-    flat = isinstance(record, list) and record and all(is_number(v) for v in record)
-    scale = max(abs(float(v)) for v in record if not math.isnan(v)) if flat and any(
-        not math.isnan(v) for v in record) else None
+        return {path: (float(record), abs(float(record)) if scale is None else scale)}
+    if scale is None and isinstance(record, list):
+        array = leaves(record)
+        if array is not None:
+            finite = [abs(v) for v in array if not math.isnan(v)]
+            scale = max(finite, default=0.0)
+    items = record.items() if isinstance(record, dict) else enumerate(record) if isinstance(record, list) else ()
+    found = {}
     for key, value in items:
-        child = f"{path}.{key}" if path else str(key)
-        if any(word in str(key) for word in MACHINE):
-            continue
-        if flat:
-            found[child] = (float(value), scale if scale is not None else abs(float(value)))
-        else:
-            found.update(numbers(value, child))
+        if not any(word in str(key) for word in MACHINE):
+            found.update(numbers(value, f"{path}.{key}" if path else str(key), scale))
     return found
 
 

@@ -222,20 +222,25 @@ def pages():
 def main(argv=None):
     """``--write``: rewrite every page's literals and tables from the runs; else list the stale ones."""
     write = "--write" in (argv if argv is not None else sys.argv[1:])
-    stale_pages = 0
+    stale_pages, broken = 0, 0
     for page in pages():
         path = os.path.join(ROOT, page)
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
-        new, stale = refresh(text, page)
+        try:
+            new, stale = refresh(text, page)
+        except RunNumberError as error:
+            print(f"{page}: {error}")
+            broken += 1
+            continue
         for finding in stale:
             print(finding)
         if write and new != text:
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(new)
         stale_pages += bool(stale)
-    print(f"{stale_pages} page(s) {'rewritten' if write else 'stale'}")
-    return 1 if stale_pages and not write else 0
+    print(f"{stale_pages} page(s) {'rewritten' if write else 'stale'}, {broken} with a marker no run answers")
+    return 1 if broken or (stale_pages and not write) else 0
 
 
 if __name__ == "__main__":

@@ -57,18 +57,29 @@ def machine():
     return {"cpus": os.cpu_count(), "cpu_model": model, "load_average": load}
 
 
+STARTED = {}          # the commit, tree state and date when the run began (filled on first use, at import)
+
+
+def started():
+    """``{"commit", "dirty", "date"}`` as the run began: a run's code is the code it started with."""
+    if not STARTED:
+        commit, dirty = git_state(os.path.dirname(os.path.abspath(__file__)))
+        STARTED.update(commit=commit, dirty=dirty,
+                       date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return STARTED
+
+
 def provenance():
-    """What made a run: the commit (and whether the tree differed from it), the versions,
-    the platform, the date (UTC), the command line and the machine (``machine()``)."""
-    commit, dirty = git_state(os.path.dirname(os.path.abspath(__file__)))
+    """What made a run: the commit it started on (and whether the tree differed from it), the
+    versions, the platform, the date it started (UTC), the command line and the machine
+    (``machine()``, as the run ended)."""
     versions = package_versions()
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     script = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     if script.startswith(root + os.sep):                  # demos/x.py, whatever folder it was run from
         script = os.path.relpath(script, root)
-    return {"commit": commit, "dirty": dirty, "python": versions["python"], "numpy": versions["numpy"],
+    return {**started(), "python": versions["python"], "numpy": versions["numpy"],
             "autograd": versions["autograd"], "platform": platform.platform(),
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "command": shlex.join(["python", script, *sys.argv[1:]]), "machine": machine()}
 
 
@@ -134,3 +145,6 @@ def report_outputs(folder, figures):
     for name, meaning in figures.items():
         print(f"  {name:<28} {meaning}")
     print(f"  {'results.json':<28} settings, per-epoch history and every number printed above")
+
+
+started()      # at import: a demo imports this module before it trains
