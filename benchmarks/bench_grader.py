@@ -95,7 +95,7 @@ def main(argv=None):
             print(f"--jobs {jobs}: graded {len(graded.submissions)} submissions ({passed} passed every check) "
                   f"in {graded.seconds:.1f} s, {graded.seconds / len(graded.submissions):.2f} s each")
     if args.json:
-        write_json(args.json, {"provenance": provenance(), "students": args.students, "hangs": args.hangs,
+        write_json(args.json, {"provenance": provenance(__file__, argv), "students": args.students, "hangs": args.hangs,
                                "kinds": kinds, "timeout": args.timeout,
                                "seconds": {str(jobs): s for jobs, s in seconds.items()},
                                "seconds_per_submission": {str(jobs): s / (args.students + args.hangs)

@@ -632,7 +632,7 @@ def main(argv=None):
 
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"provenance": provenance(), "env": env, "batches": args.batches, "warmup": args.warmup,
+            json.dump({"provenance": provenance(__file__, argv), "env": env, "batches": args.batches, "warmup": args.warmup,
                        "repeats": args.repeats, "memory_batches": MEMORY_BATCHES,
                        "peak_rss_mb": peak, "results": results}, handle, indent=2)
         print(f"results written to {args.json}")

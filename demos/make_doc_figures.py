@@ -2,11 +2,13 @@
 
 Runs the demos with their fixed seeds, each in its own process, into one
 folder (``runs/docs/<run>``), then copies the figures the pages use into
-``docs/figures/`` and each run's ``results.json`` into ``docs/runs/<run>/``
-(the tables in docs/results.md and docs/seq2seq.md are checked against
-those by tests/test_doc_figures.py).
+``docs/figures/`` and each run's ``results.json`` into ``docs/runs/<run>/``.
+Every result number a page quotes names its run and path in a marker
+(``0.9975<!--run:dates:variants.global_additive.exact_match-->``):
+docs/hooks/run_numbers.py renders it when the site is built and
+tests/test_doc_numbers.py fails when a page's literal differs from its run.
 
-    python demos/make_doc_figures.py                 # full size, as committed: about 1.5 h on 2 cores
+    python demos/make_doc_figures.py                 # full size, as committed: over an hour on 2 cores
     python demos/make_doc_figures.py --only dates    # one run (names: see RUNS)
     python demos/make_doc_figures.py --copy-only     # copy from runs/docs without running again
     python demos/make_doc_figures.py --quick         # every demo at --quick size, a few minutes;

@@ -107,6 +107,7 @@ def test_bench_train_reports_a_jax_column(jax_bench, tmp_path, capsys):
     saved = json.loads(out_json.read_text())
     result = saved["results"][0]
     assert saved["env"]["jax"] != "not installed" and result["torch"] is None
+    assert "--json" in saved["provenance"]["command"] and saved["provenance"]["machine"]["cpus"] >= 1
     assert len(result["jax"]["all_seconds"]) == 2 and result["jax_check_max_abs_diff"] < 1e-5
     ratio = result["minattn"]["samples_per_s"] / result["jax"]["samples_per_s"]
     assert result["ratio_minattn_over_jax"] == pytest.approx(ratio)
@@ -120,3 +121,15 @@ def test_time_dates_prints_a_time_and_a_loss_for_each_variant(capsys):
     rows = re.findall(r"^    (\w+)\s+([0-9.]+) s   loss ([0-9.]+)$", out, flags=re.M)
     assert [name for name, _, _ in rows] == ["global_dot"]
     assert float(rows[0][1]) > 0 and 0 < float(rows[0][2]) < 10
+
+
+def test_bench_grader_writes_its_timings_with_their_provenance(tmp_path):
+    """``--json``: the file a page can quote, with the command, commit and machine that made it."""
+    import bench_grader
+    path = tmp_path / "bench" / "grader.json"
+    seconds = bench_grader.main(["--students", "2", "--jobs", "1", "--json", str(path)])
+    saved = json.loads(path.read_text())
+    assert saved["seconds"] == {"1": seconds[1]} and saved["students"] == 2
+    assert saved["provenance"]["command"] == f"python benchmarks/bench_grader.py --students 2 --jobs 1 --json {path}"
+    assert len(saved["provenance"]["commit"]) == 40
+    assert saved["seconds_per_submission"]["1"] == pytest.approx(seconds[1] / 2)

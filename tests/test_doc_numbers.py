@@ -139,3 +139,35 @@ def test_paths_reduce_lists_and_divide():
 def test_a_star_gathers_over_the_items():
     record = {"v": {"a": {"t": 1.0}, "b": {"t": 3.0}}}
     assert run_numbers.lookup(record, "v.*.t.sum") == 4.0 and run_numbers.lookup(record, "v.*.t.max") == 3.0
+
+
+def printed_numbers(text):
+    """``[(value, half of the last printed digit)]`` of the numbers in ``text`` (``0.0574``, ``5.3e-06``)."""
+    found = []
+    for token in re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", text):
+        mantissa, _, exponent = token.partition("e")
+        step = 10.0 ** (-len(mantissa.split(".")[1]) + (int(exponent) if exponent else 0))
+        found.append((float(token), step / 2))
+    return found
+
+
+def test_start_heres_printout_is_the_committed_quick_run():
+    """start-here.md shows the whole output of ``python demos/e1_dense_attention.py --quick``: its losses,
+    targets, predictions, attention and importances are docs/runs/e1_quick's, to the printed digit."""
+    text = read("docs/start-here.md")
+    block = re.search(r"This is its whole output.*?```\n(.*?)```", text, flags=re.S).group(1)
+    record = run_numbers.load_run("e1_quick", {})
+    lines = {"loss:": record["history"]["loss"], "first ten targets": record["first_ten"]["true"],
+             "first ten predictions": record["first_ten"]["predicted"], "mean attention": record["attention"],
+             "loss rise when shuffled": record["permutation_importance"]}
+    losses = " ".join(line.split("loss:")[1] for line in block.splitlines() if "loss:" in line)
+    shown = {"loss:": losses}
+    for label in list(lines)[1:]:
+        shown[label] = re.search(re.escape(label) + r"\s*\[(.*?)\]", block, flags=re.S).group(1)
+    wrong = []
+    for label, values in lines.items():
+        numbers = printed_numbers(shown[label])
+        if len(numbers) != len(values) or any(abs(p - v) > half + 1e-12 for (p, half), v in zip(numbers, values)):
+            wrong.append(label)
+    assert not wrong, (f"docs/start-here.md's printout differs from docs/runs/e1_quick in {wrong}: paste the output "
+                       "of `python demos/make_doc_figures.py --only e1_quick` (the run prints it) again")

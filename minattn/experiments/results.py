@@ -69,18 +69,25 @@ def started():
     return STARTED
 
 
-def provenance():
+def provenance(script=None, argv=None):
     """What made a run: the commit it started on (and whether the tree differed from it), the
     versions, the platform, the date it started (UTC), the command line and the machine
-    (``machine()``, as the run ended)."""
+    (``machine()``, as the run ended).
+
+    Args:
+        script: the script's path (default: ``sys.argv[0]``); shown relative to the repository.
+        argv: its arguments (default: ``sys.argv[1:]``), for a ``main(argv)`` called in-process.
+    """
     versions = package_versions()
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    script = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    script = script or (sys.argv[0] if sys.argv else "")
+    script = os.path.abspath(script) if script else ""
     if script.startswith(root + os.sep):                  # demos/x.py, whatever folder it was run from
         script = os.path.relpath(script, root)
+    argv = sys.argv[1:] if argv is None else list(argv)
     return {**started(), "python": versions["python"], "numpy": versions["numpy"],
             "autograd": versions["autograd"], "platform": platform.platform(),
-            "command": shlex.join(["python", script, *sys.argv[1:]]), "machine": machine()}
+            "command": shlex.join(["python", script, *argv]), "machine": machine()}
 
 
 def _plain(value):
