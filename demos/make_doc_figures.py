@@ -88,7 +88,7 @@ QUICK_REFERENCES = {
     "se_channels": ["se_channels.py", "--samples", "600", "--epochs", "1"],
     "spatial_transformer": ["spatial_transformer.py", "--samples", "600", "--epochs", "1"],
     "char_gpt": ["char_gpt.py", "--samples", "300", "--epochs", "1"],
-    "dates_transformer": ["translate_dates_transformer.py", "--samples", "1000", "--epochs", "1"],
+    "dates_transformer": ["translate_dates_transformer.py", "--samples", "1000", "--epochs", "3"],
 }
 QUICK_REFERENCE_FOLDER = os.path.join(ROOT, "tests", "fixtures", "quick_runs")
 

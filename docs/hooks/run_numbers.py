@@ -25,7 +25,7 @@ Markers:
 * ``<!--table:NAME-->`` ... ``<!--/table-->`` around a table that a demo
   prints (``TABLES`` below): the hook writes the table again from the runs.
 * ``<!--unsourced:COMMAND-->`` ... ``<!--/unsourced-->`` around numbers that no
-  committed file holds yet (a benchmark measured by hand): the site shows them
+  committed file holds yet (a benchmark whose output was not kept): the site shows them
   under a note naming the command that would make their file. Each such block
   is listed in tests/doc_numbers_allowed.py; the aim is none.
 
@@ -195,9 +195,9 @@ def refresh(text, page="page", warn=None):
 
 def strip_markers(text):
     """The page as a reader sees it: markers gone, values left, unsourced numbers under a note."""
-    text = UNSOURCED.sub(lambda m: f'!!! note "Not from a committed run"\n    These numbers were measured by hand, '
-                                   f'not re-made with the code: `{m.group(1).strip()}` would make their file.\n\n'
-                                   + m.group(2), text)
+    note = ('!!! note "Not from a committed run"\n    The numbers below come from runs whose output is not '
+            'committed, so nothing re-makes them with the code; `{}` would write their file.\n\n')
+    text = UNSOURCED.sub(lambda m: note.format(m.group(1).strip()) + m.group(2), text)
     return re.sub(r"<!--(?:run:[^>]*|/?table[^>]*)-->\n?", "", text)
 
 
