@@ -94,15 +94,19 @@ def test_readme_links_every_docs_page_source():
 
 
 def test_the_api_reference_covers_every_module():
-    """A new module in minattn/ must get a ``::: minattn.x`` entry in docs/api/ (exercises apart:
-    they are coursework, documented in docs/coursework/)."""
+    """A new module in minattn/ must get a ``::: minattn.x`` entry in docs/api/ (of the coursework, its
+    API modules, on docs/api/coursework.md; each exercise's checks and starter are in docs/coursework/)."""
     import pkgutil
+
+    import minattn.exercises
     documented = set()
     for page in os.listdir(os.path.join(DOCS, "api")):
         with open(os.path.join(DOCS, "api", page)) as handle:
             documented |= {line[4:].strip() for line in handle if line.startswith("::: ")}
     modules = {info.name for info in pkgutil.walk_packages(minattn.__path__, "minattn.")
                if not info.ispkg and not info.name.startswith("minattn.exercises")}
+    modules |= {info.name for info in pkgutil.iter_modules(minattn.exercises.__path__, "minattn.exercises.")
+                if not info.ispkg}                         # the coursework's API (not each exercise's checks)
     missing = sorted(modules - documented)
     assert not missing, f"modules without a '::: module' entry under docs/api/: {missing}"
 
