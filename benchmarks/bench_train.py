@@ -99,6 +99,7 @@ import minattn
 import minattn.losses
 from minattn import Input, Model
 from minattn.datasets import abs_difference, planted_column, planted_time_step
+from minattn.experiments.results import provenance
 from minattn.layers import (LSTM, Activation, Dense, Flatten, Lambda, Multiply, Permute,
                             RepeatVector)
 from minattn.optimizers import Adam
@@ -691,7 +692,7 @@ def main(argv=None):
 
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"env": env, "batches": args.batches, "warmup": args.warmup,
+            json.dump({"provenance": provenance(__file__, argv), "env": env, "batches": args.batches, "warmup": args.warmup,
                        "repeats": args.repeats, "memory_batches": MEMORY_BATCHES,
                        "peak_rss_mb": peak, "results": results}, handle, indent=2)
         print(f"results written to {args.json}")
