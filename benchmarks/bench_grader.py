@@ -12,6 +12,7 @@ each of which costs the full ``--timeout``. Needs the repository (it reads
 """
 import argparse
 import itertools
+import json
 import os
 import sys
 import tempfile
@@ -20,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from minattn.exercises import EXERCISES, grade_folder, starter_text  # noqa: E402
+from minattn.experiments.results import provenance  # noqa: E402
 
 STUDENTS = 100
 JOBS = (1, 2)
@@ -75,6 +77,9 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, nargs="+", default=list(JOBS))
     parser.add_argument("--timeout", type=float, default=TIMEOUT)
     parser.add_argument("--hangs", type=int, default=0)
+    parser.add_argument("--json", metavar="PATH",
+                        help="also write the timings, with the command, commit and machine, as JSON "
+                             "(e.g. docs/runs/bench/grader.json, which a page can quote)")
     args = parser.parse_args(argv)
     seconds = {}
     with tempfile.TemporaryDirectory(prefix="minattn_class_") as scratch:
@@ -89,7 +94,21 @@ def main(argv=None):
             seconds[jobs] = graded.seconds
             print(f"--jobs {jobs}: graded {len(graded.submissions)} submissions ({passed} passed every check) "
                   f"in {graded.seconds:.1f} s, {graded.seconds / len(graded.submissions):.2f} s each")
+    if args.json:
+        write_json(args.json, {"provenance": provenance(__file__, argv), "students": args.students, "hangs": args.hangs,
+                               "kinds": kinds, "timeout": args.timeout,
+                               "seconds": {str(jobs): s for jobs, s in seconds.items()},
+                               "seconds_per_submission": {str(jobs): s / (args.students + args.hangs)
+                                                          for jobs, s in seconds.items()}})
     return seconds
+
+
+def write_json(path, record):
+    """Write ``record`` to ``path`` (its folder made as needed)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump(record, handle, indent=2)
+    print(f"results written to {path}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Training throughput of the articles' four models (E1-E4) and a character GPT in minattn, beside PyTorch.
+"""Training throughput of the articles' four models (E1-E4) and the three Transformers in minattn, beside PyTorch.
 
 Each model is built exactly as its article writes it (see
 docs/articles/), compiled with ``Adam()`` in float32, and trained with
@@ -33,13 +33,18 @@ timed runs alternate minattn, torch, jax.
     python benchmarks/bench_train.py --no-torch --no-jax  # minattn only (reference columns)
     python benchmarks/bench_train.py --json bench.json    # also save the numbers
     python benchmarks/bench_train.py --only GPT --batches 50
+    python benchmarks/bench_train.py --only GPT,DATES,TEXT --batches 20 --no-memory
     python benchmarks/bench_train.py --default-threads    # no thread count set anywhere
 
 GPT is demos/char_gpt.py's model (``minattn.transformers.build_gpt``: two
 pre-norm TransformerDecoder blocks, 64 wide, 4 heads, 64 characters, a
 64-id vocabulary, relu) on random ids; PyTorch's is two
 ``nn.TransformerEncoderLayer(norm_first=True)`` with a causal mask, the same
-maths, loaded with minattn's initial weights.
+maths, loaded with minattn's initial weights. DATES is the dates Transformer
+(``build_translator``, demos/translate_dates_transformer.py's sizes: a padded
+source, cross-attention) and TEXT the review classifier (``build_classifier``:
+padded words, dropout 0.1); their PyTorch twins are in
+benchmarks/torch_transformers.py with the GPT's, checked like it.
 
 Memory: for each experiment and framework a fresh Python process (this script
 with ``--memory-child``) trains ``MEMORY_BATCHES`` batches and reports its
@@ -94,6 +99,7 @@ import minattn
 import minattn.losses
 from minattn import Input, Model
 from minattn.datasets import abs_difference, planted_column, planted_time_step
+from minattn.experiments.results import provenance
 from minattn.layers import (LSTM, Activation, Dense, Flatten, Lambda, Multiply, Permute,
                             RepeatVector)
 from minattn.optimizers import Adam
@@ -686,7 +692,7 @@ def main(argv=None):
 
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"env": env, "batches": args.batches, "warmup": args.warmup,
+            json.dump({"provenance": provenance(__file__, argv), "env": env, "batches": args.batches, "warmup": args.warmup,
                        "repeats": args.repeats, "memory_batches": MEMORY_BATCHES,
                        "peak_rss_mb": peak, "results": results}, handle, indent=2)
         print(f"results written to {args.json}")

@@ -86,15 +86,15 @@ def run_variant(name, args, arrays, test_sources, test_targets, target_vocab):
     (x, decoder_in, y), (x_val, decoder_in_val, y_val), (x_test, _, y_test) = arrays
     model, encoder, parts = build_model(score, attention, decoder_in.shape[1])
     model.compile(Adam(LEARNING_RATE), loss=seq2seq.masked_sparse_categorical_crossentropy)
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu_started = time.perf_counter(), time.process_time()
     history = model.fit([x, decoder_in], y, epochs=args.epochs, batch_size=BATCH_SIZE,
                         validation_data=([x_val, decoder_in_val], y_val), verbose=args.verbose)
-    train_seconds, train_cpu = time.perf_counter() - started, time.process_time() - cpu
+    train_seconds, train_cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     tokens, weights = seq2seq.greedy_decode(encoder, parts, x_test, y.shape[1])
     mono_tokens, _ = seq2seq.greedy_decode(encoder, parts, x_test, y.shape[1], monotonic=True)
     year_first = [i for i, text in enumerate(test_sources) if re.match(r"\d{4}", text)]   # in output order
     result = {"score": score, "attention": attention, "train_seconds": train_seconds,
-              "train_cpu_seconds": train_cpu, "params": model.count_params(),
+              "train_cpu_seconds": train_cpu_seconds, "params": model.count_params(),
               "exact_match": seq2seq.exact_match(tokens, test_targets, target_vocab),
               "exact_match_monotonic": seq2seq.exact_match(mono_tokens, test_targets, target_vocab),
               "exact_match_year_first": seq2seq.exact_match(

@@ -114,7 +114,8 @@ def main(argv=None):
                                               used_decoder_in[:HEATMAP_DATES], tokens[:HEATMAP_DATES], args.out)
     result["loss_curve"] = plots.learning_curves(
         {"train": history.history["loss"], "validation": history.history["val_loss"]},
-        os.path.join(args.out, "loss.png"), "Dates, Transformer: masked cross-entropy", "nats per token")
+        os.path.join(args.out, "loss.png"), "Dates, Transformer: masked cross-entropy (log scale)",
+        "nats per token", log_scale=True)
     settings = {"experiment": "translate_dates_transformer", "samples": args.samples,
                 "train_samples": len(x), "epochs": args.epochs, "batch_size": BATCH_SIZE,
                 "learning_rate": LEARNING_RATE, "schedule": "warmup + cosine decay",

@@ -24,8 +24,10 @@ class Adam(Optimizer):
         beta_2: decay rate of the second moment v, default 0.999.
         epsilon: default 1e-7 (Keras's; the paper's 1e-8).
         amsgrad: default False.
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see ``Optimizer``
-            (Adam's weight_decay defaults to None: none).
+        weight_decay: see ``Optimizer`` (Adam's defaults to None: none).
+        clipnorm: see ``Optimizer``.
+        clipvalue: see ``Optimizer``.
+        global_clipnorm: see ``Optimizer``.
     """
 
     def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
@@ -67,8 +69,13 @@ class AdamW(Adam):
     Args:
         learning_rate: a number or a schedule, default 1e-3.
         weight_decay: default 0.004 (Keras's), a number >= 0.
-        beta_1, beta_2, epsilon, amsgrad: as ``Adam`` (0.9, 0.999, 1e-7, False).
-        clipnorm, clipvalue, global_clipnorm: see ``Optimizer``.
+        beta_1: as ``Adam`` (0.9).
+        beta_2: as ``Adam`` (0.999).
+        epsilon: as ``Adam`` (1e-7).
+        amsgrad: as ``Adam`` (False).
+        clipnorm: see ``Optimizer``.
+        clipvalue: see ``Optimizer``.
+        global_clipnorm: see ``Optimizer``.
     """
 
     def __init__(self, learning_rate=1e-3, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,

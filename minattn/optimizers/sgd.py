@@ -14,7 +14,10 @@ class SGD(Optimizer):
         learning_rate: a number or a schedule, default 0.01.
         momentum: in [0, 1), default 0.
         nesterov: Nesterov momentum, default False.
-        weight_decay, clipnorm, clipvalue, global_clipnorm: see ``Optimizer``.
+        weight_decay: see ``Optimizer``.
+        clipnorm: see ``Optimizer``.
+        clipvalue: see ``Optimizer``.
+        global_clipnorm: see ``Optimizer``.
     """
     moment_names = ("velocity",)
 

@@ -110,6 +110,7 @@ def test_bench_train_reports_a_jax_column(jax_bench, tmp_path, capsys):
     saved = json.loads(out_json.read_text())
     result = saved["results"][0]
     assert saved["env"]["jax"] != "not installed" and result["torch"] is None
+    assert "--json" in saved["provenance"]["command"] and saved["provenance"]["machine"]["cpus"] >= 1
     assert len(result["jax"]["all_seconds"]) == 2 and result["jax_check_max_abs_diff"] < 1e-5
     ratio = result["minattn"]["samples_per_s"] / result["jax"]["samples_per_s"]
     assert result["ratio_minattn_over_jax"] == pytest.approx(ratio)
@@ -132,3 +133,15 @@ def test_bench_generate_times_both_ways_and_they_give_the_same_ids(capsys):
     assert same and "same ids both ways" in out
     assert set(medians) == {"cached", "full recompute"} and min(medians.values()) > 0
     assert re.search(r"^median ids/s: cached \d+, full recompute \d+; cached / full = [0-9.]+$", out, flags=re.M)
+
+
+def test_bench_grader_writes_its_timings_with_their_provenance(tmp_path):
+    """``--json``: the file a page can quote, with the command, commit and machine that made it."""
+    import bench_grader
+    path = tmp_path / "bench" / "grader.json"
+    seconds = bench_grader.main(["--students", "2", "--jobs", "1", "--json", str(path)])
+    saved = json.loads(path.read_text())
+    assert saved["seconds"] == {"1": seconds[1]} and saved["students"] == 2
+    assert saved["provenance"]["command"] == f"python benchmarks/bench_grader.py --students 2 --jobs 1 --json {path}"
+    assert len(saved["provenance"]["commit"]) == 40
+    assert saved["seconds_per_submission"]["1"] == pytest.approx(seconds[1] / 2)

@@ -94,15 +94,19 @@ def test_readme_links_every_docs_page_source():
 
 
 def test_the_api_reference_covers_every_module():
-    """A new module in minattn/ must get a ``::: minattn.x`` entry in docs/api/ (exercises apart:
-    they are coursework, documented in docs/coursework/)."""
+    """A new module in minattn/ must get a ``::: minattn.x`` entry in docs/api/ (of the coursework, its
+    API modules, on docs/api/coursework.md; each exercise's checks and starter are in docs/coursework/)."""
     import pkgutil
+
+    import minattn.exercises
     documented = set()
     for page in os.listdir(os.path.join(DOCS, "api")):
         with open(os.path.join(DOCS, "api", page)) as handle:
             documented |= {line[4:].strip() for line in handle if line.startswith("::: ")}
     modules = {info.name for info in pkgutil.walk_packages(minattn.__path__, "minattn.")
                if not info.ispkg and not info.name.startswith("minattn.exercises")}
+    modules |= {info.name for info in pkgutil.iter_modules(minattn.exercises.__path__, "minattn.exercises.")
+                if not info.ispkg}                         # the coursework's API (not each exercise's checks)
     missing = sorted(modules - documented)
     assert not missing, f"modules without a '::: module' entry under docs/api/: {missing}"
 
@@ -177,19 +181,39 @@ def sets_attribute(cls, name):
     return False
 
 
+PATH_IN_SPAN = re.compile(r"(?<![\w.])((?:[\w.-]+/)*[\w-]+(?:\.(?:py|md|json|png|toml|yml|cfg|txt|npz)|/))(?![\w(])")
+
+
+def repository_paths():
+    """Every file and folder of the repository (git's view: no caches, no runs), relative, / separated."""
+    import subprocess
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split()
+    folders = {"/".join(path.split("/")[:i]) + "/" for path in listed for i in range(1, path.count("/") + 1)}
+    return set(listed) | folders
+
+
+def names_a_path(path, known):
+    """Whether ``path`` is a file or folder of the repository, from its root, from minattn/ (``layers/base.py``),
+    or as the tail of one (``fast/seam.py``)."""
+    return path in known or f"minattn/{path}" in known or any(k.endswith("/" + path) for k in known)
+
+
 @pytest.mark.parametrize("page", MAP_PAGES)
-def test_every_file_the_page_names_exists(page):
-    """A backticked ``something.py`` is a file of the repository, or one under minattn/ (``layers/base.py``)."""
-    under_minattn = []
-    for folder, _, files in os.walk(os.path.join(ROOT, "minattn")):
-        under_minattn += [os.path.relpath(os.path.join(folder, f), ROOT).replace(os.sep, "/") for f in files]
-    missing = []
-    for span in CODE_SPAN.findall(page_text(page)):
-        for path in re.findall(r"[\w/.]+\.py\b", span):
-            if not os.path.isfile(os.path.join(ROOT, path)) and \
-                    not any(f == f"minattn/{path}" or f.endswith(f"/{path}") for f in under_minattn):
-                missing.append(path)
-    assert not missing, f"docs/{page} names files that do not exist: {sorted(set(missing))}"
+def test_every_file_and_folder_the_page_names_exists(page):
+    """A backticked ``something.py`` (or .md, .json, ...) or ``folder/`` is in the repository
+    (``runs/...`` apart: what a demo writes when the reader runs it)."""
+    known = repository_paths()
+    missing = sorted({path for span in CODE_SPAN.findall(page_text(page)) for path in PATH_IN_SPAN.findall(span)
+                      if "://" not in span and not path.startswith("runs/") and not names_a_path(path, known)})
+    assert not missing, f"docs/{page} names files or folders that do not exist: {missing}"
+
+
+def test_the_path_check_refuses_what_does_not_exist():
+    known = repository_paths()
+    assert names_a_path("layers/base.py", known) and names_a_path("fast/", known) and names_a_path("docs/", known)
+    assert not names_a_path("callbacks.py", known) and not names_a_path("fast/tape.py", known)
+    assert PATH_IN_SPAN.findall("python demos/e1_dense_attention.py --quick") == ["demos/e1_dense_attention.py"]
 
 
 @pytest.mark.parametrize("page", MAP_PAGES)
@@ -291,3 +315,40 @@ def test_the_engine_imports_the_demo_support_only_where_the_map_says():
                                  handle.read(), flags=re.M):
                         importing.append(f"{folder}/{name}".lstrip("/"))
     assert sorted(importing) == ["seq2seq.py", "transformers.py"], f"engine modules importing demo support: {importing} (update the docs)"
+
+
+def line_count(path):
+    with open(os.path.join(ROOT, path)) as handle:
+        return sum(1 for _ in handle)
+
+
+def close_enough(stated, actual):
+    """The reading map rounds nothing, but files change under it: within 10% (at least 5 lines)."""
+    return abs(actual - stated) <= max(5, actual // 10)
+
+
+@pytest.mark.parametrize("page", ["start-here.md", "architecture.md"])
+def test_every_line_count_in_the_prose_is_the_trees(page):
+    """``fast/seam.py`` (N lines ...) in a sentence, and ``minattn/fast/`` ... N in M files (a folder's
+    .py files: their lines together, and how many)."""
+    known, wrong = repository_paths(), []
+    text = prose(page_text(page))
+    for path, stated in re.findall(r"`([\w/.]+\.py)` \((\d+) lines", text):
+        full = next(k for k in sorted(known) if k == path or k.endswith("/" + path))
+        if not close_enough(int(stated), line_count(full)):
+            wrong.append(f"{path}: says {stated} lines, has {line_count(full)}")
+    for folder, lines, files in re.findall(r"`(minattn/[\w/]+/)`[^|\n]*\| (\d+) in (\d+) files", text):
+        sources = [k for k in known if k.startswith(folder) and k.endswith(".py") and "/" not in k[len(folder):]]
+        total = sum(line_count(k) for k in sources)
+        if int(files) != len(sources) or not close_enough(int(lines), total):
+            wrong.append(f"{folder}: says {lines} lines in {files} files, has {total} in {len(sources)}")
+    assert not wrong, f"docs/{page}'s line counts are stale: {wrong}"
+
+
+def test_every_file_and_folder_the_readme_names_exists():
+    with open(os.path.join(ROOT, "README.md")) as handle:
+        readme = handle.read()
+    known = repository_paths()
+    missing = sorted({path for span in CODE_SPAN.findall(readme) for path in PATH_IN_SPAN.findall(span)
+                      if "://" not in span and not path.startswith("runs/") and not names_a_path(path, known)})
+    assert not missing, f"README.md names files or folders that do not exist: {missing}"

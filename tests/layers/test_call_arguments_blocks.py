@@ -58,7 +58,7 @@ def test_encoder_dropout_follows_training():
     x = X.astype("float32")
     assert np.abs(layer(x, training=True) - layer(x)).max() > 1e-3
     np.testing.assert_array_equal(layer(x, training=False), layer(x))
-    np.testing.assert_allclose(in_model(layer, x, run_training=True, training=False), layer(x), rtol=1e-6)
+    np.testing.assert_allclose(in_model(layer, x, run_training=True, training=False), layer(x), rtol=1e-5, atol=1e-6)   # float32: the record vs apply
     assert np.abs(in_model(layer, x, training=True) - layer(x)).max() > 1e-3      # in predict's mode
 
 

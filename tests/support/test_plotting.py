@@ -70,3 +70,31 @@ def test_translation_heatmap_shows_spaces_target_and_verdict(drawn):
     red = [t.get_text() for t in right.get_yticklabels() if t.get_color() == "red"]
     assert red == ["3"]
     assert charts.visible("a b") == "a\u2423b"
+
+
+def test_head_grid_has_one_colour_bar_and_legible_panels(tmp_path, monkeypatch):
+    """Every panel shares one 0-1 colour bar; at most two panels across; 8-point tick labels."""
+    from minattn.plotting import transformer as plots
+    kept = []
+    monkeypatch.setattr(plots.plt, "close", lambda fig: kept.append(fig))
+    text = "    def __init__(self"
+    weights = np.tril(np.ones((2, 4, len(text), len(text))))
+    weights /= weights.sum(-1, keepdims=True)
+    plots.head_grid(weights, str(tmp_path / "grid.png"), "GPT", list(text), list(text), row_titles=["l1", "l2"])
+    fig = kept[0]
+    panels = [ax for ax in fig.axes if ax.images]
+    bars = [ax for ax in fig.axes if not ax.images and ax.get_ylabel().startswith("attention weight")]
+    assert len(panels) == 8 and len(bars) == 1
+    assert bars[0].get_ylim() == (0.0, 1.0)
+    assert len({round(ax.get_position().x0, 3) for ax in panels}) == 2            # two columns
+    assert all(label.get_fontsize() >= 8 for ax in panels for label in ax.get_xticklabels())
+    charts.plt.close(fig)
+
+
+def test_learning_curves_on_a_log_axis(tmp_path, monkeypatch):
+    from minattn.plotting import transformer as plots
+    kept = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: kept.append(fig) or path)
+    plots.learning_curves({"train": [0.6, 0.05, 0.003]}, "unused.png", "loss", "nats", log_scale=True)
+    assert kept[0].axes[0].get_yscale() == "log"
+    charts.plt.close(kept[0])
