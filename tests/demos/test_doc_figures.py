@@ -129,28 +129,3 @@ def test_the_scale_out_gpt_table_is_the_committed_run():
     gap = f"{abs(bits['minattn'] - bits['keras_exported']):.0e}".replace("e-0", "e-")
     assert f"differ by\n{gap}" in page
 
-
-def test_the_transformer_page_quotes_the_dates_and_review_runs():
-    """transformer.md's dates table and review table are the committed runs, rounded as printed there."""
-    from minattn.experiments.results import load_runs
-    runs, page = load_runs(RUNS), pages()["transformer.md"]
-    quoted = []
-    for seed, name in enumerate(("dates_transformer", "dates_transformer_seed1", "dates_transformer_seed2")):
-        r = runs[name]["transformer"]
-        assert runs[name]["settings"]["seed"] == seed
-        quoted.append(f"| {seed} | {r['params']:,} | {r['exact_match']:.4f} | {r['token_accuracy']:.4f} | "
-                      f"{r['train_cpu_seconds']:.0f} ({r['train_seconds']:.0f}) |".replace(",", " "))
-    lstm = runs["dates_bilstm"]["variants"]["global_additive"]
-    quoted.append(f"| 0 | {lstm['params']:,} | {lstm['exact_match']:.4f} | {lstm['token_accuracy']:.4f} | "
-                  f"{lstm['train_cpu_seconds']:.0f} ({lstm['train_seconds']:.0f}) |".replace(",", " "))
-    text, big = runs["text_transformers"], runs["text_transformers_20k"]
-    quoted.append(f"| {text['order_blind_accuracy']:.3f} |")
-    for variant, accuracy in (("transformer", "{:.4f}"), ("transformer_attn", "{:.3f}")):
-        v = text["variants"][variant]
-        quoted.append(f"| {v['params']:,} | {accuracy.format(v['test_accuracy'])} | {v['decisive_attention']:.3f} | "
-                      f"{v['history']['accuracy'][-1]:.3f} |".replace(",", " "))
-    v = big["variants"]["transformer_attn"]
-    quoted.append(f"| {v['params']:,} | {v['test_accuracy']:.3f} | {v['decisive_attention']:.3f} | "
-                  f"{v['history']['accuracy'][-1]:.3f} |".replace(",", " "))
-    missing = [row for row in quoted if row not in page]
-    assert not missing, f"docs/transformer.md does not quote these numbers of docs/runs: {missing}"
