@@ -152,7 +152,7 @@ def learning_rate(variant, samples, epochs):
 
 
 def order_blind_accuracy(test_texts, test_y, max_len, seed):
-    """The held-out accuracy of the best rule that sees only which words a review has, not their order.
+    """The held-out accuracy of the best rule (estimated) that sees which words a review has, not their order.
 
     Without order, all a review offers is its counts of positive words,
     negative words and negators (which neutral or sentiment word it is
