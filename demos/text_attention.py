@@ -185,7 +185,8 @@ def train_variant(variant, args, data):
     minattn.clear_session()
     minattn.set_random_seed(args.seed)
     model, attention_model = build_model(variant, vocab_size, maxlen, args.bidirectional, args.penalty)
-    model.compile(optimizer=Adam(learning_rate(variant, len(x), args.epochs)), loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=Adam(learning_rate(variant, len(x), args.epochs)), loss="binary_crossentropy",
+                  metrics=["accuracy"])
     print(f"\n== {variant}: {LABELS[variant]} ({model.count_params()} weights)")
     start = time.perf_counter()
     history = model.fit(x, y[:, None], epochs=args.epochs, batch_size=BATCH_SIZE,

@@ -94,7 +94,8 @@ def main(argv=None):
     minattn.clear_session()
     minattn.set_random_seed(args.seed)
     model, blocks = build_model(decoder_in.shape[1])
-    model.compile(Adam(learning_rate_schedule(len(x), args.epochs)), loss=seq2seq.masked_sparse_categorical_crossentropy)
+    model.compile(Adam(learning_rate_schedule(len(x), args.epochs)),
+                  loss=seq2seq.masked_sparse_categorical_crossentropy)
     wall, cpu = time.perf_counter(), time.process_time()
     history = model.fit([x, decoder_in], y, epochs=args.epochs, batch_size=BATCH_SIZE,
                         validation_data=([x_val, decoder_in_val], y_val), verbose=args.verbose)
