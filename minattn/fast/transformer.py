@@ -149,13 +149,8 @@ def encoder_backward(layer, params, tape, g, wanted):
 def decoder_forward(layer, params, xs, mask=None, training=False, rng=None, decoder_padding_mask=None,
                     encoder_padding_mask=None):
     cross = has_encoder(layer)
-    if isinstance(xs, (list, tuple)) != cross or (cross and len(xs) != 2):
-        built = "[decoder_sequence, encoder_sequence]" if cross else "decoder_sequence alone"
-        raise ValueError(f"{layer_label(layer)}: was built for {built}; call it the same way")
-    x, encoder = (xs[0], xs[1]) if cross else (xs, None)
-    masks = list(mask) if isinstance(mask, (list, tuple)) else [mask, None]
-    decoder_mask = decoder_padding_mask if decoder_padding_mask is not None else masks[0]
-    encoder_mask = encoder_padding_mask if encoder_padding_mask is not None else masks[1]
+    x, encoder, decoder_mask, encoder_mask = layer.split_call(xs, mask, decoder_padding_mask,
+                                                              encoder_padding_mask)
     steps = [attention_step(layer, params, "self_attention", "self_attention_layer_norm", decoder_mask,
                             training, rng)]
     if cross:

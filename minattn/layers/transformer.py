@@ -313,11 +313,10 @@ class TransformerDecoder(TransformerBlock):
         shapes["feedforward_output_dense"] = decoder_shape[:-1] + (self.intermediate_dim,)
         return decoder_shape, self._init_sublayers(rng, shapes)
 
-    def run_with_scores(self, params, xs, mask=None, training=False, rng=None, decoder_padding_mask=None,
-                        encoder_padding_mask=None, decoder_attention_mask=None, encoder_attention_mask=None,
-                        use_causal_mask=True):
-        """``(output (batch, T, d), {"self_attention": (batch, H, T, T)[, "cross_attention": (batch, H, T, Te)]})``."""
-        check_input_arrays(self, xs if isinstance(xs, (list, tuple)) else [xs], ["decoder_sequence", "encoder_sequence"])
+    def split_call(self, xs, mask, decoder_padding_mask=None, encoder_padding_mask=None):
+        """``(decoder sequence, encoder sequence or None, decoder mask, encoder mask)`` of one call:
+        the inputs checked against how the layer was built, and keras_hub's padding masks over
+        the propagated ones (shared by the readable call and the fast record)."""
         cross = "cross_attention" in self.sublayers
         if isinstance(xs, (list, tuple)) != cross or (cross and len(xs) != 2):
             built = "[decoder_sequence, encoder_sequence]" if cross else "decoder_sequence alone"
@@ -326,6 +325,16 @@ class TransformerDecoder(TransformerBlock):
         masks = list(mask) if isinstance(mask, (list, tuple)) else [mask, None]
         decoder_mask = decoder_padding_mask if decoder_padding_mask is not None else masks[0]
         encoder_mask = encoder_padding_mask if encoder_padding_mask is not None else masks[1]
+        return x, encoder, decoder_mask, encoder_mask
+
+    def run_with_scores(self, params, xs, mask=None, training=False, rng=None, decoder_padding_mask=None,
+                        encoder_padding_mask=None, decoder_attention_mask=None, encoder_attention_mask=None,
+                        use_causal_mask=True):
+        """``(output (batch, T, d), {"self_attention": (batch, H, T, T)[, "cross_attention": (batch, H, T, Te)]})``."""
+        check_input_arrays(self, xs if isinstance(xs, (list, tuple)) else [xs], ["decoder_sequence", "encoder_sequence"])
+        cross = "cross_attention" in self.sublayers
+        x, encoder, decoder_mask, encoder_mask = self.split_call(xs, mask, decoder_padding_mask,
+                                                                 encoder_padding_mask)
         scores = {}
         x = self._attention_block(params, x, "self_attention", "self_attention_layer_norm", decoder_mask,
                                   training, rng, scores, attention_mask=decoder_attention_mask,
