@@ -99,7 +99,7 @@ from minattn.layers import (LSTM, Activation, Dense, Flatten, Lambda, Multiply, 
 from minattn.optimizers import Adam
 from minattn.pytree import tree_leaves
 from minattn.seq2seq import masked_sparse_categorical_crossentropy
-from minattn.transformers import build_gpt
+from minattn.transformers import build_classifier, build_gpt, build_translator
 
 BATCHES = 300           # timed batches per run
 WARMUP = 30             # batches of the untimed warm-up (each framework)
@@ -113,10 +113,14 @@ CHECK_TOLERANCE = 1e-4  # max |difference| allowed between minattn and torch/jax
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"   # XLA_FLAGS entry when one BLAS thread is asked
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-BATCH_SIZE = {"E1": 32, "E2": 32, "E3": 64, "E4": 32, "GPT": 32}
+BATCH_SIZE = {"E1": 32, "E2": 32, "E3": 64, "E4": 32, "GPT": 32, "DATES": 64, "TEXT": 32}
 LOSS = {"E1": "mse", "E2": "mse", "E3": "binary_crossentropy", "E4": "binary_crossentropy",
-        "GPT": masked_sparse_categorical_crossentropy}
-GPT_VOCAB, GPT_LENGTH, GPT_DIM, GPT_HEADS, GPT_LAYERS = 64, 64, 64, 4, 2    # as torch_models.GPT
+        "GPT": masked_sparse_categorical_crossentropy, "DATES": masked_sparse_categorical_crossentropy,
+        "TEXT": "binary_crossentropy"}
+# the Transformers' sizes, as benchmarks/torch_transformers.py builds them
+GPT_VOCAB, GPT_LENGTH, GPT_DIM, GPT_HEADS, GPT_LAYERS = 64, 64, 64, 4, 2
+DATES_SOURCE_VOCAB, DATES_TARGET_VOCAB, DATES_SOURCE_LENGTH, DATES_TARGET_LENGTH = 62, 14, 30, 11
+TEXT_VOCAB, TEXT_LENGTH, TEXT_SHORTEST = 1000, 60, 8
 # Reference throughputs (samples/s) of the same models, shown when torch is not measured:
 # PyTorch on the CPU and a plain hand-written autograd script, measured earlier on this machine.
 TORCH_CPU = {"E1": 66_000, "E2": 15_700, "E3": 27_700, "E4": 62_000}
@@ -201,6 +205,43 @@ def data_gpt(n):
     return ids[:, :-1], ids[:, 1:]
 
 
+def build_dates_bench():
+    """The dates Transformer (demos/translate_dates_transformer.py's sizes): one post-norm encoder
+    block over the padded source, one decoder block with cross-attention; masked cross-entropy."""
+    model, _ = build_translator(DATES_SOURCE_VOCAB, DATES_TARGET_VOCAB, DATES_SOURCE_LENGTH, DATES_TARGET_LENGTH)
+    model.compile(optimizer=Adam(), loss=LOSS["DATES"])
+    return model
+
+
+def padded_ids(rng, n, length, vocabulary):
+    """Random ids 1..vocabulary-1, each row cut at a random length >= TEXT_SHORTEST, zeros after."""
+    ids = rng.integers(1, vocabulary, size=(n, length))
+    ids[np.arange(length) >= rng.integers(TEXT_SHORTEST, length + 1, size=(n, 1))] = 0
+    return ids
+
+
+def data_dates(n):
+    """Padded random sources (n, 30), targets (n, 11) and the decoder input (start id, then the targets)."""
+    rng = np.random.default_rng(SEED)
+    source = padded_ids(rng, n, DATES_SOURCE_LENGTH, DATES_SOURCE_VOCAB)
+    target = rng.integers(3, DATES_TARGET_VOCAB, size=(n, DATES_TARGET_LENGTH))     # 0-2: pad, start, end
+    decoder_in = np.concatenate([np.ones((n, 1), target.dtype), target[:, :-1]], axis=1)
+    return [source, decoder_in], target
+
+
+def build_text_bench():
+    """The Transformer text classifier (demos/text_attention.py's head): binary cross-entropy."""
+    model, _ = build_classifier(TEXT_VOCAB, TEXT_LENGTH)
+    model.compile(optimizer=Adam(), loss=LOSS["TEXT"])
+    return model
+
+
+def data_text(n):
+    """Padded random reviews (n, 60) and random 0/1 labels (n, 1) float32."""
+    rng = np.random.default_rng(SEED)
+    return padded_ids(rng, n, TEXT_LENGTH, TEXT_VOCAB), rng.integers(0, 2, size=(n, 1)).astype(FLOATX)
+
+
 def data_e1(n):
     x, _, y = abs_difference(n)
     return x, y
@@ -220,8 +261,10 @@ def data_e4(n):
 
 
 EXPERIMENTS = {"E1": (build_e1, data_e1), "E2": (build_e2, data_e2),
-               "E3": (build_e3, data_e3), "E4": (build_e4, data_e4), "GPT": (build_gpt_bench, data_gpt)}
-INTEGER_DATA = {"GPT"}          # token ids stay integers
+               "E3": (build_e3, data_e3), "E4": (build_e4, data_e4), "GPT": (build_gpt_bench, data_gpt),
+               "DATES": (build_dates_bench, data_dates), "TEXT": (build_text_bench, data_text)}
+INTEGER_DATA = {"GPT", "DATES", "TEXT"}          # token ids stay integers
+JAX_MODELS = {"E1", "E2", "E3", "E4"}            # benchmarks/jax_models.py has these
 
 
 # -- setting up ------------------------------------------------------------------------
@@ -277,8 +320,8 @@ def setup_minattn(name, n):
 def setup_torch(tm, name, model, x, y):
     """A torch Trainer on the same data, starting from the minattn model's initial weights."""
     trainer = tm.Trainer(name, x, y, BATCH_SIZE[name], seed=SEED)
-    if name == "GPT":
-        tm.set_gpt_weights(trainer.model, tree_leaves(model.params))
+    if hasattr(trainer.model, "minattn_view"):           # the Transformers: nested weights, leaf by leaf
+        tm.set_view_weights(trainer.model, tree_leaves(model.params))
     else:
         tm.set_weights(trainer.model, list(model.params.values()))
     return trainer
@@ -296,8 +339,8 @@ def minattn_reference(model, name, xb, yb):
     so the checks do not depend on how ``fit`` is implemented.
     """
     loss_fn = minattn.losses.get(LOSS[name])
-    loss, grads = value_and_grad(lambda p: anp.mean(loss_fn(yb, model.apply(p, xb))))(model.params)
-    return model.apply(model.params, xb), float(loss), list(grads.values())
+    loss, grads = value_and_grad(lambda p: anp.mean(loss_fn(yb, model.apply(p, *as_inputs(xb)))))(model.params)
+    return model.apply(model.params, *as_inputs(xb)), float(loss), list(grads.values())
 
 
 def largest_difference(name, framework, ours, theirs):
@@ -318,21 +361,32 @@ def largest_difference(name, framework, ours, theirs):
 def check_same_model(tm, model, trainer, x, y):
     """Largest |difference| of outputs, loss and gradients between minattn and torch on one batch."""
     name = trainer.name
-    xb, yb = x[:BATCH_SIZE[name]], y[:BATCH_SIZE[name]]
+    xb, yb = first(x, BATCH_SIZE[name]), y[:BATCH_SIZE[name]]
     torch_model = trainer.model
     torch_model.zero_grad()
-    torch_out = torch_model(tm.torch.from_numpy(xb))
+    torch_model.eval()                                  # no dropout: minattn_reference runs inference
+    torch_out = torch_model(*[tm.torch.from_numpy(a) for a in as_inputs(xb)])
     torch_loss = torch_model.loss(torch_out, tm.torch.from_numpy(yb))
     torch_loss.backward()
-    torch_grads = tm.gpt_leaves(torch_model, grads=True) if name == "GPT" else \
-        tm.get_weights(torch_model, grads=True)
+    torch_model.train()
+    nested = hasattr(torch_model, "minattn_view")
+    torch_grads = tm.view_leaves(torch_model, grads=True) if nested else tm.get_weights(torch_model, grads=True)
     torch_model.zero_grad()
     ours = minattn_reference(model, name, xb, yb)
-    if name == "GPT":                 # nested blocks: compare the gradients leaf by leaf, in Keras's order
+    if nested:                        # nested blocks: compare the gradients leaf by leaf, in Keras's order
         ours = ours[:2] + ([{"w": leaf} for grads in ours[2] for leaf in tree_leaves(grads)],)
         torch_grads = [{"w": leaf} for leaf in torch_grads]
     theirs = (torch_out.detach().numpy(), float(torch_loss.detach()), torch_grads)
     return largest_difference(name, "torch", ours, theirs)
+
+
+def first(x, n):
+    """The first ``n`` samples of ``x``, an array or a list of arrays (a model with several inputs)."""
+    return [a[:n] for a in x] if isinstance(x, list) else x[:n]
+
+
+def as_inputs(x):
+    return x if isinstance(x, list) else [x]
 
 
 def check_same_jax(jm, model, name, x, y):
@@ -377,12 +431,13 @@ def bench(name, batches, warmup, repeats, tm=None, jm=None):
     batch_size = BATCH_SIZE[name]
     n_timed, n_warm = batches * batch_size, warmup * batch_size
     model, x, y = setup_minattn(name, max(n_timed, n_warm))
-    trainer = setup_torch(tm, name, model, x[:n_timed], y[:n_timed]) if tm else None
+    trainer = setup_torch(tm, name, model, first(x, n_timed), y[:n_timed]) if tm else None
     check = check_same_model(tm, model, trainer, x, y) if tm else None
+    jm = jm if name in JAX_MODELS else None
     jax_trainer = setup_jax(jm, name, model, x[:n_timed], y[:n_timed]) if jm else None
     jax_check = check_same_jax(jm, model, name, x, y) if jm else None
     if n_warm:
-        model.fit(x[:n_warm], y[:n_warm], batch_size=batch_size, epochs=1, verbose=0)
+        model.fit(first(x, n_warm), y[:n_warm], batch_size=batch_size, epochs=1, verbose=0)
         if trainer:
             trainer.run(warmup)
     if jax_trainer:
@@ -390,7 +445,7 @@ def bench(name, batches, warmup, repeats, tm=None, jm=None):
     ours, theirs, jax_runs = [], [], []
     for _ in range(repeats):
         settle()
-        ours.append(time_minattn(model, x[:n_timed], y[:n_timed], batch_size))
+        ours.append(time_minattn(model, first(x, n_timed), y[:n_timed], batch_size))
         if trainer:
             settle()
             theirs.append(time_trainer(trainer, batches))

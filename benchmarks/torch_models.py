@@ -1,4 +1,5 @@
-"""The articles' four models (E1-E4) in PyTorch, for comparison with minattn.
+"""The articles' four models (E1-E4) in PyTorch, for comparison with minattn (and the Transformers,
+from ``torch_transformers.py``).
 
 PyTorch is optional: only the benchmark imports this module, and only when
 ``import torch`` works. minattn itself never depends on it.
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch_transformers import GPT, Classifier, Translator, set_view_weights, view_leaves  # noqa: F401
 
 TIME_STEPS, DIM = 10, 10
 LEARNING_RATE = 1e-3
@@ -156,100 +158,11 @@ class E4(nn.Module):
         return [self.dense_1, self.dense_2, self.dense_3, self.dense_4]
 
 
-# -- the character GPT (demos/char_gpt.py's layout, benchmark size) ---------------------------
-GPT_VOCAB, GPT_LENGTH, GPT_DIM, GPT_HEADS, GPT_LAYERS, GPT_FF = 64, 64, 64, 4, 2, 256
-
-
-def _causal_mask(length):
-    """True above the diagonal: the future steps a query may not see (nn.MultiheadAttention's convention)."""
-    return torch.triu(torch.ones(length, length, dtype=torch.bool), diagonal=1)
-
-
-class GPT(nn.Module):
-    """minattn's ``build_gpt`` in PyTorch: token + learned position embedding, pre-norm blocks, softmax.
-
-    Each block is ``nn.TransformerEncoderLayer(norm_first=True)`` with a causal
-    mask -- the same maths as keras_hub's ``TransformerDecoder(normalize_first=True)``
-    without cross-attention: ``x + SA(LN(x))``, then ``x + FF(LN(x))``. The loss is
-    minattn's masked cross-entropy on probabilities clipped at 1e-7 (no label is
-    0 here, so it is the plain mean over all tokens).
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.token = nn.Embedding(GPT_VOCAB, GPT_DIM)
-        self.position = nn.Parameter(torch.zeros(GPT_LENGTH, GPT_DIM))
-        self.blocks = nn.ModuleList(
-            nn.TransformerEncoderLayer(GPT_DIM, GPT_HEADS, GPT_FF, dropout=0.0, activation="relu",
-                                       layer_norm_eps=1e-5, batch_first=True, norm_first=True)
-            for _ in range(GPT_LAYERS))
-        self.final_norm = nn.LayerNorm(GPT_DIM, eps=1e-5)
-        self.output = nn.Linear(GPT_DIM, GPT_VOCAB)
-        self.register_buffer("causal", _causal_mask(GPT_LENGTH))
-
-    def forward(self, ids):                                     # (B, T) integer ids
-        x = self.token(ids.long()) + self.position[:ids.shape[1]]
-        for block in self.blocks:
-            x = block(x, src_mask=self.causal, is_causal=True)
-        return F.softmax(self.output(self.final_norm(x)), dim=-1)          # (B, T, vocab)
-
-    @staticmethod
-    def loss(probabilities, labels):
-        picked = probabilities.gather(-1, labels.long().unsqueeze(-1)).squeeze(-1)
-        return -torch.log(picked.clamp(1e-7, 1.0)).mean()
-
-    def minattn_view(self):
-        """Every weight as ``(tensor, rows, to_minattn, to_torch)`` in minattn's order (keras_hub's).
-
-        ``tensor[rows]`` holds the weight in torch's layout (``rows`` picks the
-        query, key or value third of a packed ``in_proj``); ``to_minattn`` and
-        ``to_torch`` convert between that and minattn's layout.
-        """
-        d, h = GPT_DIM, GPT_HEADS
-        k = d // h
-        same = (lambda t: t, lambda a: a)
-        linear = (lambda t: t.T, lambda a: a.T)                                    # (out, in) <-> (in, out)
-        views = [(self.token.weight, slice(None), *same), (self.position, slice(None), *same)]
-        for block in self.blocks:
-            attention = block.self_attn
-            for part in range(3):                                                  # query, key, value
-                rows = slice(part * d, (part + 1) * d)
-                views.append((attention.in_proj_weight, rows, lambda t: t.T.reshape(d, h, k),
-                              lambda a: a.reshape(d, h * k).T))                    # kernel (d, H, k)
-                views.append((attention.in_proj_bias, rows, lambda t: t.reshape(h, k), lambda a: a.reshape(-1)))
-            views += [(attention.out_proj.weight, slice(None), lambda t: t.T.reshape(h, k, d),
-                       lambda a: a.reshape(h * k, d).T),                           # output kernel (H, k, d)
-                      (attention.out_proj.bias, slice(None), *same),
-                      (block.norm1.weight, slice(None), *same), (block.norm1.bias, slice(None), *same),
-                      (block.linear1.weight, slice(None), *linear), (block.linear1.bias, slice(None), *same),
-                      (block.linear2.weight, slice(None), *linear), (block.linear2.bias, slice(None), *same),
-                      (block.norm2.weight, slice(None), *same), (block.norm2.bias, slice(None), *same)]
-        views += [(self.final_norm.weight, slice(None), *same), (self.final_norm.bias, slice(None), *same),
-                  (self.output.weight, slice(None), *linear), (self.output.bias, slice(None), *same)]
-        return views
-
-
-def set_gpt_weights(model, leaves):
-    """Copy minattn's GPT weights (``tree_leaves(model.params)`` order) into the torch GPT."""
-    views = model.minattn_view()
-    if len(views) != len(leaves):
-        raise ValueError(f"GPT: {len(views)} weights in torch, got {len(leaves)} from minattn")
-    with torch.no_grad():
-        for (param, rows, _, to_torch), value in zip(views, leaves):
-            param[rows] = to_torch(torch.from_numpy(np.ascontiguousarray(value)))
-
-
-def gpt_leaves(model, grads=False):
-    """The torch GPT's weights (or gradients) as minattn-shaped arrays, in minattn's order."""
-    return [to_minattn((param.grad if grads else param)[rows]).detach().numpy().copy()
-            for param, rows, to_minattn, _ in model.minattn_view()]
-
-
-MODELS = {"E1": E1, "E2": E2, "E3": E3, "E4": E4, "GPT": GPT}
+MODELS = {"E1": E1, "E2": E2, "E3": E3, "E4": E4, "GPT": GPT, "DATES": Translator, "TEXT": Classifier}
 
 
 def build(name, seed=0):
-    """The float32 model of experiment ``name`` ("E1".."E4"), initialised from ``seed``."""
+    """The float32 model of experiment ``name`` (``MODELS``), initialised from ``seed``."""
     torch.manual_seed(seed)
     return MODELS[name]().to(DTYPE)
 
@@ -314,11 +227,12 @@ class Trainer:
         self.model = build(name, seed)
         self.optimizer = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad],
                                           lr=LEARNING_RATE, eps=ADAM_EPSILON)
-        self.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+        self.xs = [torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+                   for a in (x if isinstance(x, (list, tuple)) else [x])]       # the model's inputs
         self.y = torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32))
-        self.n_batches = len(self.x) // batch_size
+        self.n_batches = len(self.y) // batch_size
         if self.n_batches < 1:
-            raise ValueError(f"{name}: {len(self.x)} samples is less than one batch of {batch_size}")
+            raise ValueError(f"{name}: {len(self.y)} samples is less than one batch of {batch_size}")
         self.next_batch = 0
         self.last_loss = None
 
@@ -329,9 +243,9 @@ class Trainer:
         start = time.perf_counter()
         for _ in range(batches):
             lo = (self.next_batch % self.n_batches) * size
-            xb, yb = self.x[lo:lo + size], self.y[lo:lo + size]
+            xbs, yb = [x[lo:lo + size] for x in self.xs], self.y[lo:lo + size]
             optimizer.zero_grad()
-            loss = loss_fn(model(xb), yb)
+            loss = loss_fn(model(*xbs), yb)
             loss.backward()
             optimizer.step()
             self.next_batch += 1

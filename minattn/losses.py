@@ -56,6 +56,27 @@ def sparse_categorical_crossentropy(y_true, y_pred):
     return categorical_crossentropy(one_hot_like(y_true, y_pred), y_pred)
 
 
+def masked_sparse_categorical_crossentropy(y_true, y_pred):
+    """Cross-entropy of integer targets per step, padded steps (label 0) left out.
+
+    ``y_true`` (batch, Ty) ids with 0 = padding; ``y_pred`` (batch, Ty, vocab)
+    probabilities. Per sample: ``-sum_t real_t log p_t[y_t] / sum_t real_t``,
+    the mean over that sample's real tokens (0 for a sample with none).
+    ``fit`` averages the samples; with targets of equal length (as the
+    dates) that is exactly the mean over all real tokens. A padded step's
+    prediction has no effect on the value or the gradient.
+    """
+    check_labels(y_true, anp.shape(y_pred)[-1], "masked_sparse_categorical_crossentropy")
+    labels = anp.reshape(y_true, anp.shape(y_pred)[:-1])                      # (batch, Ty)
+    real = (np.asarray(labels) != 0).astype(y_pred.dtype)                     # (batch, Ty)
+    picked = anp.sum(one_hot_like(labels, y_pred) * y_pred, axis=-1)          # p_t[y_t]
+    nll = -anp.log(anp.clip(picked, EPSILON, 1.0)) * real
+    return anp.sum(nll, axis=-1) / np.maximum(real.sum(axis=-1), 1.0)
+
+
+masked_sparse_categorical_crossentropy.sparse_labels = True       # y_true has no class axis
+
+
 def check_labels(labels, classes, where):
     """Raise ``ValueError`` unless every label is a whole number in ``[0, classes)``.
 

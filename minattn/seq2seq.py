@@ -9,36 +9,14 @@ Training feeds the decoder the true previous token at every step (teacher
 forcing, ``AttentionDecoder.apply``). Decoding feeds it its own previous
 output, one step at a time, with the very same ``AttentionDecoder.step``.
 """
-import autograd.numpy as anp
 import numpy as np
 
 from .layers import LSTM, Bidirectional, Concatenate, Embedding
 from .layers.decoder import AttentionDecoder
 from .layers.input_layer import Input
-from .config import EPSILON
-from .losses import one_hot_like
+from .losses import masked_sparse_categorical_crossentropy  # noqa: F401  (the loss of these models; defined with the others)
 from .model import Model
 from .datasets.dates import START
-
-
-def masked_sparse_categorical_crossentropy(y_true, y_pred):
-    """Cross-entropy of integer targets per step, padded steps (label 0) left out.
-
-    ``y_true`` (batch, Ty) ids with 0 = padding; ``y_pred`` (batch, Ty, vocab)
-    probabilities. Per sample: ``-sum_t real_t log p_t[y_t] / sum_t real_t``,
-    the mean over that sample's real tokens (0 for a sample with none).
-    ``fit`` averages the samples; with targets of equal length (as the
-    dates) that is exactly the mean over all real tokens. A padded step's
-    prediction has no effect on the value or the gradient.
-    """
-    labels = anp.reshape(y_true, anp.shape(y_pred)[:-1])                      # (batch, Ty)
-    real = (np.asarray(labels) != 0).astype(y_pred.dtype)                     # (batch, Ty)
-    picked = anp.sum(one_hot_like(labels, y_pred) * y_pred, axis=-1)          # p_t[y_t]
-    nll = -anp.log(anp.clip(picked, EPSILON, 1.0)) * real
-    return anp.sum(nll, axis=-1) / np.maximum(real.sum(axis=-1), 1.0)
-
-
-masked_sparse_categorical_crossentropy.sparse_labels = True       # y_true has no class axis
 
 
 def build_translation_model(source_vocab_size, target_vocab_size, source_length, target_length,

@@ -5,8 +5,13 @@ as plain NumPy (calling the autograd-wrapped ``minattn.activations`` there
 would only add overhead), and every hand-written backward pass takes the
 activation's derivative from its OUTPUT ``y`` (sigmoid' = y (1 - y)), so
 nothing is recomputed.
+
+gelu is the exception: its derivative is not a function of its output, so it
+lives in a second table, ``FROM_INPUT``, whose forward also returns what the
+derivative needs (``activate_keeping`` / ``kept_vjp`` serve both tables).
 """
 import functools
+import math
 
 import numpy as np
 
@@ -28,6 +33,45 @@ ELEMENTWISE = {
     act.legacy_hard_sigmoid: (lambda x: np.clip(0.2 * x + 0.5, 0.0, 1.0),
                               lambda y: ((y > 0) & (y < 1)).astype(y.dtype) * 0.2),
 }
+
+
+# -- gelu: its derivative needs the input, not the output ------------------------------------
+def gelu_keeping(x):
+    """``(gelu(x), (x, Phi(x)))`` with ``Phi(x) = (1 + erf(x / sqrt 2)) / 2``, the normal CDF:
+    the same operations as ``activations.gelu``, so the same numbers."""
+    cdf = 0.5 * (1.0 + act.erf(x * (1.0 / math.sqrt(2.0))))
+    return x * cdf, (x, cdf)
+
+
+def gelu_derivative(kept):
+    """``gelu'(x) = Phi(x) + x phi(x)``, ``phi(x) = exp(-x^2 / 2) / sqrt(2 pi)`` (the normal density)."""
+    x, cdf = kept
+    return cdf + x * np.exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
+
+
+# activation -> (x -> (y, kept), kept -> d y / d x)
+FROM_INPUT = {act.gelu: (gelu_keeping, gelu_derivative)}
+
+
+def activate_keeping(fn, x):
+    """``(activation(x), kept)``: kept is what ``kept_vjp`` needs -- the output itself, but for
+    the activations of ``FROM_INPUT`` (gelu)."""
+    if fn in FROM_INPUT:
+        return FROM_INPUT[fn][0](x)
+    y = activate(fn, x)
+    return y, y
+
+
+def kept_vjp(fn, kept, g):
+    """Gradient wrt the pre-activation from ``activate_keeping``'s ``kept`` and g = d loss / d y."""
+    if fn in FROM_INPUT:
+        return g * FROM_INPUT[fn][1](kept)
+    return activation_vjp(fn, kept, g)
+
+
+def supports_keeping(fn):
+    """Whether ``activate_keeping`` runs ``fn``: the elementwise table, softmax, or gelu."""
+    return fn in ELEMENTWISE or fn in FROM_INPUT or fn is act.softmax
 
 
 def supports(*activation_fns):
@@ -92,6 +136,14 @@ def sum_along(x, axis):
     ones (one BLAS call, where NumPy sums 320 rows of 10 one row at a time: 6.6 us vs 1.3 us)."""
     if not _short_last_axis(x, axis):
         return np.sum(x, axis=axis, keepdims=True)
+    size = x.shape[-1]
+    return x.reshape(-1, size).dot(_ones(size, x.dtype)).reshape(x.shape[:-1] + (1,))
+
+
+def sum_last(x):
+    """``np.sum(x, -1, keepdims=True)`` of a float array as a product with a vector of ones, at any
+    length of the last axis: one BLAS call where NumPy sums row by row (for 131 072 rows of 64,
+    0.05 ms against 0.4). The sum's order is BLAS's, so it differs from NumPy's in rounding."""
     size = x.shape[-1]
     return x.reshape(-1, size).dot(_ones(size, x.dtype)).reshape(x.shape[:-1] + (1,))
 
