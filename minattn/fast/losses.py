@@ -11,6 +11,7 @@ from autograd.core import make_vjp
 
 from .. import losses
 from ..config import EPSILON
+from . import sequence_loss
 
 
 def mse_value(y_true, y_pred):
@@ -39,7 +40,8 @@ def bce_grad(y_true, y_pred, g=1.0, epsilon=EPSILON):
 
 # the readable loss -> (mean value, its gradient wrt y_pred), by hand
 LOSS_GRADS = {losses.mean_squared_error: (mse_value, mse_grad),
-              losses.binary_crossentropy: (bce_value, bce_grad)}
+              losses.binary_crossentropy: (bce_value, bce_grad),
+              **sequence_loss.LOSS_GRADS}
 
 
 def loss_with_grad(loss_fn):
