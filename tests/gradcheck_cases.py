@@ -125,6 +125,16 @@ for _name in ACTIVATION_INPUTS:
     layer_case(f"activation_{_name}")(_activation_layer(_name))
 
 
+@layer_case("dense_3d_gelu")
+def _():
+    return case(Dense(4, activation="gelu"), rand(BATCH, 3, 5, seed=4))       # every position a row
+
+
+@layer_case("dense_3d_relu")
+def _():
+    return case(Dense(4, activation="relu"), rand(BATCH, 3, 5, seed=5))
+
+
 @layer_case("activation_softmax_3d")
 def _():
     return case(Activation("softmax"), rand(2, 3, 4))

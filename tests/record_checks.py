@@ -1,11 +1,8 @@
-"""Checks any fast record must pass, shared by the tests of the Transformer's records.
+"""``check_equals_readable``: a record against its readable layer, at any float type.
 
-* ``check_equals_readable``: ``forward`` gives the readable ``apply``'s output,
-  ``backward`` the gradients autograd finds through ``apply`` (weights and
-  inputs), and ``Record.run`` under autograd the same gradients;
-* ``check_finite_differences``: each weight's and input's gradient from
-  ``backward`` agrees with central differences of ``forward`` itself, along a
-  random direction in that weight (or input) alone, in float64.
+``forward`` gives the readable ``apply``'s output, ``backward`` the gradients
+autograd finds through ``apply`` (weights and float inputs), and ``Record.run``
+under autograd the same gradients.
 
 The checked scalar is ``sum(output * R)`` for a fixed R (for each output).
 A call's ``rng`` is a seed: every evaluation gets a fresh generator from it,
@@ -16,9 +13,8 @@ import numpy as np
 from autograd import grad
 
 import minattn
-from minattn.pytree import named_leaves, tree_map
+from minattn.pytree import named_leaves
 
-readable_path = getattr(minattn, "readable", None) or minattn.traced      # the readable path's switch
 
 
 def call_arguments(layer, kwargs):
@@ -54,7 +50,7 @@ def check_equals_readable(record, layer, inputs, kwargs, rtol=1e-10, atol=1e-12)
     many = isinstance(inputs, list)
     params = layer.params
     y, saved = record.forward(layer, params, inputs, **call_arguments(layer, kwargs))
-    with readable_path():
+    with minattn.readable():
         readable = layer.apply(params, inputs, **call_arguments(layer, kwargs))
     for got, want in zip(as_list(y), as_list(readable), strict=True):
         np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
@@ -68,7 +64,7 @@ def check_equals_readable(record, layer, inputs, kwargs, rtol=1e-10, atol=1e-12)
         x = x if many else x[0]
         if through_record:
             return scalar(record.run(layer, tree["params"], x, **call_arguments(layer, kwargs)), rs)
-        with readable_path():
+        with minattn.readable():
             return scalar(layer.apply(tree["params"], x, **call_arguments(layer, kwargs)), rs)
 
     tree = {"params": params, "x": [as_list(inputs)[i] for i in floats]}
@@ -84,31 +80,3 @@ def check_equals_readable(record, layer, inputs, kwargs, rtol=1e-10, atol=1e-12)
     for i, index in enumerate(floats):
         np.testing.assert_allclose(as_list(dx)[index], expected["x"][i], rtol=rtol, atol=atol)
         np.testing.assert_allclose(through_run["x"][i], expected["x"][i], rtol=rtol, atol=atol)
-
-
-def check_finite_differences(record, layer, inputs, kwargs, eps=1e-6, tol=1e-6):
-    params = tree_map(np.array, layer.params)
-    xs = [np.array(x) for x in as_list(inputs)]
-    many = isinstance(inputs, list)
-    floats = differentiable(inputs)
-
-    def run():
-        return record.forward(layer, params, xs if many else xs[0], **call_arguments(layer, kwargs))
-
-    y, saved = run()
-    rs = projections(y)
-    dx, dparams = record.backward(layer, params, saved, rs if isinstance(y, list) else rs[0],
-                                  [i in floats for i in range(len(xs))])
-    analytic = dict(named_leaves(dparams), **{f"x{i}": as_list(dx)[i] for i in floats})
-    leaves = dict(named_leaves(params), **{f"x{i}": xs[i] for i in floats})
-    rng = np.random.default_rng(3)
-    for name, leaf in leaves.items():
-        direction = rng.standard_normal(leaf.shape)
-        leaf += eps * direction
-        up = scalar(run()[0], rs)
-        leaf -= 2 * eps * direction
-        down = scalar(run()[0], rs)
-        leaf += eps * direction
-        numeric = (up - down) / (2 * eps)
-        exact = float(np.sum(analytic[name] * direction))
-        assert abs(numeric - exact) <= tol * max(1.0, abs(exact)), (name, numeric, exact)

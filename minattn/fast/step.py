@@ -190,7 +190,8 @@ def plan(model):
     ``wanted[i]``: whether input i of the node needs a gradient (a weight reaches it);
     ``differentiable``: whether one reaches the node at all (its weights or an input);
     ``maskless``: no mask can reach the node's inputs -- the model's inputs have none, and
-    only a layer that makes or passes on masks gives one -- so it runs without looking.
+    only a layer that makes or passes on masks gives one -- and the node makes none itself
+    (``makes_mask``), so it runs without looking.
     All three follow from the graph alone: the model's inputs are data.
     """
     needs_grad = dict.fromkeys(model.inputs, False)
@@ -203,8 +204,8 @@ def plan(model):
         record = record_for(layer, node.takes_list)
         wanted = [needs_grad[t] for t in node.inputs]
         differentiable = layer.count_params() > 0 or any(wanted)
-        maskless = not any(may_mask[t] for t in node.inputs)
-        for tensor in node.outputs:            # a layer with a record makes no mask of its own
+        maskless = not any(may_mask[t] for t in node.inputs) and not makes_mask(layer)
+        for tensor in node.outputs:            # a record's layer passes masks on, or makes one (mask_zero)
             needs_grad[tensor], may_mask[tensor] = differentiable, not maskless or record is None
         steps.append((node, record, wanted, differentiable, maskless))
     return steps
@@ -219,6 +220,12 @@ def fixed_calls(steps):
             nones = [None] * len(node.inputs)
             fixed[node] = node.call_arguments(nones, nones, True, None)[2]
     return fixed
+
+
+def makes_mask(layer):
+    """Whether the layer makes a mask of its own: Keras's ``mask_zero`` (Embedding,
+    TokenAndPositionEmbedding); every other layer with a record only passes masks on."""
+    return bool(getattr(layer, "mask_zero", False))
 
 
 def add_into(tree, grads):

@@ -131,7 +131,12 @@ def test_a_loss_without_a_hand_written_gradient_goes_through_autograd():
 
 # -- every record of the table -------------------------------------------------------------------
 def _call(layer, kwargs):
-    return {"mask": kwargs["mask"]} if layer.accepts_mask and "mask" in kwargs else {}
+    """The case's call arguments: its mask, and while training a fresh generator from its seed
+    (so every run draws the same dropout masks)."""
+    call = {"mask": kwargs["mask"]} if layer.accepts_mask and "mask" in kwargs else {}
+    if layer.accepts_training and kwargs.get("training"):
+        call.update(training=True, rng=np.random.default_rng(kwargs.get("rng", 0)))
+    return call
 
 
 def _record_cases():
@@ -168,26 +173,28 @@ def _projections(out):
 def test_record_equals_the_readable_layer(case_id):
     """forward's output and backward's gradients equal ``apply``'s and autograd's (float64)."""
     layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
-    many, call = isinstance(inputs, list), _call(layer, kwargs)
+    many = isinstance(inputs, list)
     record = record_for(layer, many)
-    out, saved = record.forward(layer, layer.params, inputs, **call)
+    out, saved = record.forward(layer, layer.params, inputs, **_call(layer, kwargs))
     with minattn.readable():
-        readable = layer.apply(layer.params, inputs, **call)
+        readable = layer.apply(layer.params, inputs, **_call(layer, kwargs))
     for got, want in zip(_as_list(out), _as_list(readable)):
         assert np.allclose(got, want, rtol=1e-12, atol=1e-14)
     weights = _projections(out)
     g = weights if isinstance(out, list) else weights[0]
-    dx, dparams = record.backward(layer, layer.params, saved, g, [True] * len(_as_list(inputs)))
+    wrt_inputs = kwargs.get("wrt_inputs", True)
+    dx, dparams = record.backward(layer, layer.params, saved, g, [wrt_inputs] * len(_as_list(inputs)))
 
     def total(tree):
+        x = tree.get("x", inputs)
         with minattn.readable():
-            y = layer.apply(tree["params"], list(tree["x"]) if many else tree["x"], **call)
+            y = layer.apply(tree["params"], list(x) if many else x, **_call(layer, kwargs))
         return sum(anp.sum(o * w) for o, w in zip(_as_list(y), weights))
-    expected = grad(total)({"params": layer.params, "x": inputs})
+    expected = grad(total)({"params": layer.params, **({"x": inputs} if wrt_inputs else {})})
     assert [key for key, _ in named_leaves(dparams)] == [key for key, _ in named_leaves(layer.params)]
     for (name, got), (_, want) in zip(named_leaves(dparams), named_leaves(expected["params"])):
         assert np.allclose(got, want, rtol=1e-10, atol=1e-12), name
-    for got, want in zip(_as_list(dx), _as_list(expected["x"])):
+    for got, want in zip(_as_list(dx), _as_list(expected.get("x", []))):
         assert np.allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
@@ -196,20 +203,21 @@ def test_record_gradients_against_finite_differences(case_id):
     """Each weight's and input's gradient from ``backward``, against central differences of
     ``forward`` along a random direction in that weight (or input) alone, in float64."""
     layer, inputs, kwargs = cases.LAYER_CASES[case_id]()
-    many, call = isinstance(inputs, list), _call(layer, kwargs)
+    many = isinstance(inputs, list)
     record = record_for(layer, many)
     params = tree_map(np.array, layer.params)                  # copies, nudged in place below
-    xs = [np.array(x, dtype=float) for x in _as_list(inputs)]
-    out, saved = record.forward(layer, params, xs if many else xs[0], **call)
+    wrt_inputs = kwargs.get("wrt_inputs", True)
+    xs = [np.array(x, dtype=float) if wrt_inputs else x for x in _as_list(inputs)]
+    out, saved = record.forward(layer, params, xs if many else xs[0], **_call(layer, kwargs))
     weights = _projections(out)
     g = weights if isinstance(out, list) else weights[0]
-    dx, dparams = record.backward(layer, params, saved, g, [True] * len(xs))
-    analytic = dict(named_leaves(dparams), **{f"x{i}": d for i, d in enumerate(_as_list(dx))})
-    leaves = dict(named_leaves(params), **{f"x{i}": x for i, x in enumerate(xs)})
+    dx, dparams = record.backward(layer, params, saved, g, [wrt_inputs] * len(xs))
+    analytic = dict(named_leaves(dparams), **{f"x{i}": d for i, d in enumerate(_as_list(dx)) if wrt_inputs})
+    leaves = dict(named_leaves(params), **{f"x{i}": x for i, x in enumerate(xs) if wrt_inputs})
     rng = np.random.default_rng(3)
 
     def loss():
-        y, _ = record.forward(layer, params, xs if many else xs[0], **call)
+        y, _ = record.forward(layer, params, xs if many else xs[0], **_call(layer, kwargs))
         return sum(np.sum(o * w) for o, w in zip(_as_list(y), weights))
 
     for name, leaf in leaves.items():
