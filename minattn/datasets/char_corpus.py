@@ -187,6 +187,14 @@ class NGramModel:
                 self.counts[k][tuple(ids[t - k:t])][c] += 1
         return self
 
+    def with_order(self, order):
+        """The model of a lower ``order`` from the same counts (no refit): its first ``order`` tables."""
+        if not 1 <= order <= self.order:
+            raise ValueError(f"NGramModel.with_order: order must be in 1..{self.order}, got {order}")
+        lower = NGramModel(order, self.vocab_size)
+        lower.counts = self.counts[:order]
+        return lower
+
     def probability(self, context, c):
         """P(c | the last ``order - 1`` ids of ``context``)."""
         p = 1.0 / self.vocab_size

@@ -20,13 +20,22 @@ def test_gpt_beats_the_ngram_baseline_at_quick_size(gpt):
     _, results, stdout = gpt
     models = results["models"]
     assert results["settings"]["ngram_order"] == 2 and models["ngram"]["order"] == 2
-    # measured, like for like: bigram 3.469, GPT 3.088, LSTM 3.655 bits per character
-    # (seed 0, the large corpus, 2000 windows at random offsets, 3 epochs, 19 999 scored characters)
+    # measured, like for like: bigram 3.469, GPT 2.923, LSTM 3.788 bits per character (seed 0, the large
+    # corpus, 2000 windows at random offsets, 3 epochs = 189 steps, 19 999 characters scored every 32)
     assert models["gpt"]["bits_per_char"] < models["ngram"]["bits_per_char"] - 0.2, models
     assert models["gpt"]["bits_per_char"] < models["lstm"]["bits_per_char"], models
     assert f"| {models['gpt']['bits_per_char']:.3f} |" in stdout
     # the baseline LSTM has about the GPT's number of weights (within 5 %)
     assert abs(models["lstm"]["params"] - models["gpt"]["params"]) < 0.05 * models["gpt"]["params"]
+
+
+def test_both_networks_train_with_the_recipe_for_the_same_steps(gpt):
+    _, results, _ = gpt
+    recipe = results["settings"]["recipe"]
+    assert recipe == {"optimizer": "AdamW", "peak_learning_rate": 3e-3, "warmup_steps": 18, "decay": "cosine",
+                      "final_fraction": 0.1, "weight_decay": 0.01, "global_clipnorm": 1.0, "steps": 3 * 63}
+    assert len(results["history"]["loss"]) == len(results["lstm_history"]["loss"]) == 3
+    assert results["models"]["ngram"]["tuning_bits_per_char"] == {}          # --quick fixes the order at 2
 
 
 def test_gpt_block_bits_match_its_validation_loss(gpt):
@@ -69,6 +78,37 @@ def test_gpt_samples_and_causal_attention_maps(gpt):
     assert np.all(maps[..., np.triu_indices(21, 1)[0], np.triu_indices(21, 1)[1]] == 0.0)   # causal
     np.testing.assert_allclose(maps.sum(-1), 1.0, rtol=1e-4)
     assert (out / "samples.txt").read_text().count("--- temperature=") == 2
+
+
+def test_gpt_recipe_warms_up_then_decays_and_clips():
+    """make_optimizer: AdamW, a straight-line warmup to the peak, a cosine down to a tenth, global-norm clipping."""
+    from demo_runner import import_demo
+    demo = import_demo("char_gpt")
+    optimizer = demo.make_optimizer(1000)
+    rates = [optimizer.learning_rate_at(s) for s in (0, 50, 100, 550, 1000, 2000)]
+    peak = demo.PEAK_LEARNING_RATE
+    assert rates[0] == 0.0 and rates[1] == pytest.approx(peak / 2) and rates[2] == pytest.approx(peak)
+    assert rates[3] == pytest.approx(peak * (0.1 + 0.9 * 0.5))                          # half way down the cosine
+    assert rates[4] == pytest.approx(0.1 * peak) and rates[5] == pytest.approx(0.1 * peak)
+    assert type(optimizer).__name__ == "AdamW" and optimizer.global_clipnorm == 1.0
+    assert not optimizer.exclusions.decays("final_norm/gamma") and not optimizer.exclusions.decays("next_char/bias")
+    assert optimizer.exclusions.decays("next_char/kernel") and optimizer.exclusions.decays("embedding/embeddings")
+
+
+def test_ngram_order_is_the_best_on_the_tuning_text():
+    from argparse import Namespace
+    from demo_runner import import_demo
+    from minattn.datasets import char_corpus as cc
+    demo = import_demo("char_gpt")
+    text = cc.stdlib_text(("textwrap", "heapq"))                       # about 42 000 characters
+    vocab = cc.CharVocab.from_text(text)
+    train, tuning = vocab.encode(text[:30_000]), vocab.encode(text[30_000:36_000])
+    ngram, tried = demo.choose_ngram(train, tuning, len(vocab), Namespace(ngram_order=None))
+    assert sorted(tried) == list(demo.NGRAM_ORDERS) and ngram.order == min(tried, key=tried.get)
+    assert 1 < ngram.order < max(demo.NGRAM_ORDERS)      # on 30 000 characters a long context over-fits
+    assert tried[ngram.order] == pytest.approx(ngram.bits_per_char(tuning))
+    fixed, none_tried = demo.choose_ngram(train, tuning, len(vocab), Namespace(ngram_order=3))
+    assert fixed.order == 3 and none_tried == {}
 
 
 @pytest.fixture(scope="module")

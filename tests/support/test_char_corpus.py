@@ -35,3 +35,17 @@ def test_epoch_windows_move_with_the_epoch_and_repeat_with_the_seed():
 def test_epoch_windows_refuse_a_text_too_short():
     with pytest.raises(ValueError, match="at least 33 ids"):
         cc.EpochWindows(np.arange(20), 16, 10, seed=0)
+
+
+def test_ngram_with_a_lower_order_equals_one_fitted_at_that_order():
+    text = cc.stdlib_text(("textwrap",))[:4000]
+    vocab = cc.CharVocab.from_text(text)
+    ids = vocab.encode(text)
+    largest = cc.NGramModel(5, len(vocab)).fit(ids[:3000])
+    for order in (1, 3, 5):
+        lower, fitted = largest.with_order(order), cc.NGramModel(order, len(vocab)).fit(ids[:3000])
+        assert lower.order == order
+        assert lower.bits_per_char(ids[3000:]) == pytest.approx(fitted.bits_per_char(ids[3000:]), rel=1e-12)
+    assert largest.with_order(3).bits_per_char(ids[3000:]) != largest.bits_per_char(ids[3000:])
+    with pytest.raises(ValueError, match="order must be in 1..5, got 6"):
+        largest.with_order(6)
