@@ -184,7 +184,7 @@ def backward(layer, params, saved, g, wanted):
 
 
 def supports(layer):
-    """The scores of ``layers/scores.py`` (exactly those classes) and the usual-or-table activations."""
+    """The five scores of ``layers/scores.py``, exactly those classes (a subclass may change the maths)."""
     return type(layer.score) in SCORE_KINDS
 
 

@@ -30,12 +30,9 @@ ALL_PADDED = np.array([[True, True, True, True, True],
 
 
 @pytest.fixture(autouse=True)
-def float64_fast():
-    previous = minattn.floatx()
-    minattn.set_floatx("float64")
+def fast_in_float64(float64):
+    """float64 (``tests/conftest.py``, which restores both settings afterwards) on the fast path."""
     minattn.set_fast(True)
-    yield
-    minattn.set_floatx(previous)
 
 
 def _built(layer, inputs):
