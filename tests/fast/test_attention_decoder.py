@@ -90,9 +90,12 @@ def _dates_model(score, attention):
 
 
 @pytest.mark.parametrize("score,attention", [("additive", "global"), ("general", "local_p"), ("dot", "hard")])
-def test_the_dates_model_fit_on_the_fast_path_ends_at_the_readable_weights(score, attention):
+def test_the_dates_model_fit_on_the_fast_path_ends_at_the_readable_weights(score, attention, monkeypatch):
     """Three steps of ``fit`` on each path (float64, small sizes, padded sources): the same
-    weights and losses; on the fast path the decoder runs its record."""
+    weights and losses; on the fast path the decoder runs its record, once a step."""
+    record, calls = RECORDS[AttentionDecoder], []
+    monkeypatch.setattr(record, "forward", lambda *args, _run=record.forward, **call: calls.append(1) or
+                        _run(*args, **call))
     rng = np.random.default_rng(0)
     source = rng.integers(1, 9, (6, 6))
     source[:, 4:] = 0                                               # padding: the encoder's mask
@@ -113,3 +116,4 @@ def test_the_dates_model_fit_on_the_fast_path_ends_at_the_readable_weights(score
     for got, want in zip(fast_weights, readable_weights, strict=True):
         assert np.allclose(got, want, rtol=1e-8, atol=1e-10)
     assert fast_losses[-1] < fast_losses[0]
+    assert len(calls) == 3                                          # the fast fit's three steps
