@@ -82,99 +82,107 @@ def align_backward(layer, params, h, kept, d_weights, d_params):
 
 # -- the record --------------------------------------------------------------------------------
 def _cell(layer, params):
+    """[W; b; U] in the LSTM record's layout, and the settings ``lstm_step`` takes."""
     cell = params["cell"]
     stacked = stacked_weights(cell["kernel"], cell["recurrent_kernel"], cell.get("bias"))
     usual = is_usual(layer.cell.activation, layer.cell.recurrent_activation)
     return stacked, (layer.cell.activation, layer.cell.recurrent_activation, usual)
 
 
+def _loop_buffers(x, stacked, u):
+    """The LSTM record's buffers for every step: ``xh`` (Ty + 1, rows, B), each block
+    [y_{t-1}; h~_{t-1}; 1; h_{t-1}] with y, the bias's 1 and h0 filled in (h~_0 = 0), and
+    ``blocks`` (Ty + 1, 5u, B), c0 in the first block's c rows."""
+    batch, steps, emb = x[0].shape
+    xh = np.zeros((steps + 1, len(stacked), batch), dtype=stacked.dtype)
+    xh[:steps, :emb] = x[0].transpose(1, 2, 0)
+    if len(stacked) > emb + 2 * u:                                       # a bias: its input row
+        xh[:, emb + u] = 1.0
+    blocks = np.empty((steps + 1, 5 * u, batch), dtype=stacked.dtype)   # (o, i, f, g, c_{t-1}) per step
+    if len(x) == 4:
+        xh[0, -u:], blocks[0, 4 * u:] = x[2].T, x[3].T
+    else:
+        blocks[0, 4 * u:] = 0.0
+    return xh, blocks
+
+
 def forward(layer, params, x, mask=None):
     """``AttentionDecoder.apply``'s output (teacher forcing); saved: every step's values."""
-    decoder_inputs, keys = x[0], x[1]
-    batch, steps, emb = decoder_inputs.shape
-    u, dtype = layer.units, keys.dtype
+    keys, u = x[1], layer.units
+    batch, steps, emb = x[0].shape
     allowed = mask[1] if isinstance(mask, (list, tuple)) else None
     allowed = None if allowed is None else np.asarray(allowed).astype(bool)
     stacked, settings = _cell(layer, params)
-    has_bias = params["cell"].get("bias") is not None
-    h_at = emb + u + has_bias                                          # rows: [y; h~; (1;) h]
-    xh = np.zeros((steps + 1, h_at + u, batch), dtype=stacked.dtype)
-    xh[:steps, :emb] = decoder_inputs.transpose(1, 2, 0)
-    if has_bias:
-        xh[:, emb + u] = 1.0
-    blocks = np.empty((steps + 1, 5 * u, batch), dtype=stacked.dtype)  # (o, i, f, g, c_{t-1}) per step
-    if len(x) == 4:
-        xh[0, h_at:], blocks[0, 4 * u:] = x[2].T, x[3].T
-    else:
-        blocks[0, 4 * u:] = 0.0
+    xh, blocks = _loop_buffers(x, stacked, u)
     act_cs, products = np.empty((steps, u, batch), stacked.dtype), np.empty((2 * u, batch), stacked.dtype)
     step_w, score = step_weights_of(stacked, u, settings[2]), ScoreKeys(layer.score, params["score"], keys)
-    combine_kernel = params["combine_kernel"]
-    weights, per_step = np.empty((batch, steps, keys.shape[1]), dtype), []
+    weights, per_step = np.empty((batch, steps, keys.shape[1]), keys.dtype), []
     for t in range(steps):
         lstm_step(t, step_w, xh, blocks, act_cs, products, settings)
-        h = np.ascontiguousarray(xh[t + 1, h_at:].T)                   # (B, u)
+        h = np.ascontiguousarray(xh[t + 1, -u:].T)                       # (B, u)
         scores, score_kept = score.forward(h)
         weights[:, t], align_kept = align_forward(layer, params, scores, h, allowed)
         context = np.matmul(weights[:, t, None, :], keys)[:, 0]         # (B, dv)
         joined = np.concatenate([context, h], axis=-1)                   # [ctx; h]
-        h_tilde = np.tanh(np.dot(joined, combine_kernel))                # (B, u)
+        h_tilde = np.tanh(np.dot(joined, params["combine_kernel"]))      # (B, u)
         xh[t + 1, emb:emb + u] = h_tilde.T                               # input feeding
         per_step.append((h, score_kept, align_kept, joined, h_tilde))
     h_tildes = xh[1:, emb:emb + u].transpose(2, 0, 1)                    # (B, Ty, u)
     probs = activate(act.softmax, np.dot(h_tildes, params["output_kernel"]) + params["output_bias"])
-    saved = (len(x), keys, allowed, xh, blocks, act_cs, stacked, settings, score, weights, per_step, probs)
+    saved = (len(x), keys, xh, blocks, act_cs, stacked, settings, score, weights, per_step, probs)
     return ([probs, weights] if layer.return_attention else probs), saved
 
 
+def _output_backward(params, probs, h_tildes, g_probs, d_params):
+    """d loss / d every h~ (B, Ty, u) from p = softmax(h~ W_s + b_s); W_s's, b_s's gradients."""
+    d_logits = np.zeros_like(probs) if g_probs is None else activation_vjp(act.softmax, probs, g_probs)
+    u, vocab = h_tildes.shape[-1], probs.shape[-1]
+    d_params["output_kernel"] = np.dot(h_tildes.reshape(-1, u).T, d_logits.reshape(-1, vocab))
+    d_params["output_bias"] = d_logits.sum(axis=(0, 1))
+    return np.dot(d_logits, params["output_kernel"].T)                   # (B, Ty, u)
+
+
+def _attention_backward(layer, params, keys, weights, kept, d_pre, g_weights, score, d_keys, d_params):
+    """d loss / d h_t (B, u) from dP, d loss / d h~_t's pre-activation, through W_c, the context,
+    the alignment and the score; hbar's and the weights' gradients add up."""
+    h, score_kept, align_kept = kept
+    d_joined = np.dot(d_pre, params["combine_kernel"].T)                 # [dctx; dh]
+    d_context, dh = d_joined[:, :keys.shape[-1]], d_joined[:, keys.shape[-1]:]
+    d_weights = np.matmul(keys, d_context[:, :, None])[:, :, 0]          # (B, Tx)
+    if g_weights is not None:
+        d_weights = d_weights + g_weights
+    d_keys += weights[:, :, None] * d_context[:, None, :]
+    d_scores, dh_align = align_backward(layer, params, h, align_kept, d_weights, d_params)
+    dh = dh + score.backward(h, score_kept, d_scores)
+    return dh if dh_align is None else dh + dh_align
+
+
 def backward(layer, params, saved, g, wanted):
-    n_inputs, keys, allowed, xh, blocks, act_cs, stacked, settings, score, weights, per_step, probs = saved
+    n_inputs, keys, xh, blocks, act_cs, stacked, settings, score, weights, per_step, probs = saved
     g_probs, g_weights = (g if layer.return_attention else (g, None))
     steps, rows, batch = xh.shape[0] - 1, xh.shape[1], keys.shape[0]
     u = layer.units
-    emb, h_at = rows - 2 * u - (params["cell"].get("bias") is not None), rows - u
-    h_tildes = xh[1:, emb:emb + u].transpose(2, 0, 1)                    # (B, Ty, u)
-    d_params = {"cell": None, "score": None}
-    if g_probs is None:
-        d_logits = np.zeros_like(probs)
-    else:
-        d_logits = activation_vjp(act.softmax, probs, g_probs)           # (B, Ty, V)
-    d_params["output_kernel"] = np.dot(h_tildes.reshape(-1, u).T, d_logits.reshape(-1, probs.shape[-1]))
-    d_params["output_bias"] = d_logits.sum(axis=(0, 1))
-    d_h_tilde_out = np.dot(d_logits, params["output_kernel"].T)          # (B, Ty, u)
-    for name in ("position_kernel", "position_v"):
-        if name in params:
-            d_params[name] = np.zeros_like(params[name])
-    gates, cs = blocks[:steps, :4 * u], blocks[:, 4 * u:]
-    dz_steps = np.empty(gates.shape, dtype=gates.dtype)
-    dc_from_dh = step_factors(gates, cs, act_cs, settings[0], settings[1], dz_steps)
-    d_inputs = np.empty((steps, rows, batch), dtype=gates.dtype)
-    combine_t = params["combine_kernel"].T
-    d_pres, dv = [None] * steps, keys.shape[-1]
-    d_keys = np.zeros_like(keys)
+    emb = rows - 2 * u - (params["cell"].get("bias") is not None)
+    d_params = {name: np.zeros_like(params[name]) for name in ("position_kernel", "position_v") if name in params}
+    d_h_tilde_out = _output_backward(params, probs, xh[1:, emb:emb + u].transpose(2, 0, 1), g_probs, d_params)
+    gates = blocks[:steps, :4 * u]
+    dz_steps = np.empty(gates.shape, dtype=gates.dtype)                   # dz, (Ty, 4u, B)
+    dc_from_dh = step_factors(gates, blocks[:, 4 * u:], act_cs, settings[0], settings[1], dz_steps)
+    d_inputs = np.empty((steps, rows, batch), dtype=gates.dtype)          # d[y_{t-1}; h~_{t-1}; 1; h_{t-1}]
+    d_pres, d_keys = np.empty((batch, steps, u), gates.dtype), np.zeros_like(keys)
     dh_carry, dc = np.zeros((u, batch), gates.dtype), np.zeros((u, batch), gates.dtype)   # at h_t, c_t
-    d_h_tilde_next = 0.0
+    d_h_tilde_next = 0.0                                                 # from step t+1's input
     for t in reversed(range(steps)):
-        h, score_kept, align_kept, joined, h_tilde = per_step[t]
-        d_pre = (d_h_tilde_out[:, t] + d_h_tilde_next) * (1.0 - h_tilde * h_tilde)   # (B, u)
-        d_pres[t] = d_pre
-        d_joined = np.dot(d_pre, combine_t)                              # [dctx; dh]
-        d_context, dh = d_joined[:, :dv], d_joined[:, dv:]
-        d_weights = np.matmul(keys, d_context[:, :, None])[:, :, 0]      # (B, Tx)
-        if g_weights is not None:
-            d_weights = d_weights + g_weights[:, t]
-        d_keys += weights[:, t, :, None] * d_context[:, None, :]
-        d_scores, dh_align = align_backward(layer, params, h, align_kept, d_weights, d_params)
-        dh = dh + score.backward(h, score_kept, d_scores)
-        if dh_align is not None:
-            dh = dh + dh_align
+        h, score_kept, align_kept, _, h_tilde = per_step[t]
+        d_pres[:, t] = (d_h_tilde_out[:, t] + d_h_tilde_next) * (1.0 - h_tilde * h_tilde)   # dP
+        dh = _attention_backward(layer, params, keys, weights[:, t], (h, score_kept, align_kept), d_pres[:, t],
+                                 None if g_weights is None else g_weights[:, t], score, d_keys, d_params)
         dh_carry, dc = lstm_step_back(t, dh.T + dh_carry, dc, dz_steps, dc_from_dh, stacked, d_inputs,
                                       gates[:, 2 * u:3 * u])
         d_h_tilde_next = d_inputs[t, emb:emb + u].T
-    joined_all = np.stack([s[3] for s in per_step], axis=1)              # (B, Ty, dv + u)
-    d_pre_all = np.stack(d_pres, axis=1) if steps else np.zeros((batch, 0, u), gates.dtype)
-    d_params["combine_kernel"] = np.dot(joined_all.reshape(-1, joined_all.shape[-1]).T, d_pre_all.reshape(-1, u))
-    d_kernel, d_bias, d_recurrent = stacked_weight_grads(xh, dz_steps, emb + u, rows > 2 * u + emb)
+    joined = np.stack([kept[3] for kept in per_step], axis=1).reshape(batch * steps, -1)   # [ctx; h]
+    d_params["combine_kernel"] = np.dot(joined.T, d_pres.reshape(-1, u))
+    d_kernel, d_bias, d_recurrent = stacked_weight_grads(xh, dz_steps, emb + u, rows > emb + 2 * u)
     d_params["cell"] = {"kernel": d_kernel, "recurrent_kernel": d_recurrent}
     if d_bias is not None:
         d_params["cell"]["bias"] = d_bias
