@@ -52,7 +52,7 @@ def main(argv=None):
                                           demo.SOURCE_LENGTH)
     n = args.batches * demo.BATCH_SIZE
     x, decoder_in, y = x[:n], decoder_in[:n], y[:n]
-    record = table.RECORDS[AttentionDecoder]
+    record, results = table.RECORDS[AttentionDecoder], {}
     print(f"fit over {args.batches} batches of {demo.BATCH_SIZE}, fast path, median CPU seconds of "
           f"{args.repeats}, with and without the decoder's record, alternating")
     for variant in args.variants:
@@ -67,9 +67,11 @@ def main(argv=None):
                     table.RECORDS[AttentionDecoder] = record
                 seconds[route].append(spent)
         with_record, without = (statistics.median(seconds[k]) for k in ("record", "autograd"))
+        results[variant] = {"seconds": seconds, "losses": losses}
         print(f"    {variant:18s} record {with_record:6.2f} s   autograd {without:6.2f} s   "
               f"autograd / record {without / with_record:5.2f}x   "
               f"(loss {losses['record']:.6f} / {losses['autograd']:.6f})")
+    return results
 
 
 if __name__ == "__main__":
