@@ -136,8 +136,8 @@ def test_time_decoder_record_times_both_routes_and_puts_the_record_back(capsys):
     losses = results["local_p_additive"]["losses"]
     assert losses["record"] == pytest.approx(losses["autograd"], rel=1e-5)      # float32, the same step
     assert min(min(times) for times in results["local_p_additive"]["seconds"].values()) > 0
-    assert re.search(r"^    local_p_additive\s+record\s+[0-9.]+ s\s+autograd\s+[0-9.]+ s\s+autograd / record\s+[0-9.]+x",
-                     capsys.readouterr().out, flags=re.M)
+    row = r"^    local_p_additive\s+record\s+[0-9.]+ s\s+autograd\s+[0-9.]+ s\s+autograd / record\s+[0-9.]+x"
+    assert re.search(row, capsys.readouterr().out, flags=re.M)
 
 
 def test_bench_generate_times_both_ways_and_they_give_the_same_ids(capsys):
