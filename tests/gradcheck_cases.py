@@ -807,6 +807,11 @@ def _():
                 _decoder_inputs(), mask=_decoder_mask())
 
 
+@layer_case("attention_decoder_scaled_dot_local_p")
+def _():
+    return case(AttentionDecoder(4, 6, score="scaled_dot", attention="local_p", window=2), _decoder_inputs())
+
+
 # ---------------------------------------------------------------------------
 # The Transformer (minattn/layers/normalization.py, position.py, transformer.py) (appended section)
 # Block inputs are scaled by 0.5; relu cases are checked off relu's kink by

@@ -12,10 +12,11 @@ backward passes, and is what runs by default (``minattn.set_fast(False)`` or
   returns the input and weight gradients; ``Record.run`` makes the same pair
   one autograd primitive;
 * ``dense.py``, ``merging.py``, ``reshaping.py``, ``lstm.py``, ``gru.py``,
-  ``bidirectional.py``, ``windows.py`` -- the records, each file ending with its
-  ``RECORDS = {LayerClass: Record(...)}`` (``elementwise.py``: the
-  activations as they run; ``recurrent.py``: what the LSTM and GRU records
-  share);
+  ``bidirectional.py``, ``windows.py``, ``attention_decoder.py``, ... -- the
+  records, each file ending with its ``RECORDS = {LayerClass: Record(...)}``
+  (``elementwise.py``: the activations as they run; ``recurrent.py``: what the
+  LSTM and GRU records share; ``attention_scores.py``: the scores the
+  decoder's record runs);
 * ``table.py`` -- the one table joining them and ``record_for``, the one
   lookup; ``Model.apply`` asks it for every node (and runs ``Record.run``);
 * ``step.py`` -- ``FastStep``, ``fit``'s one step: the records' forward

@@ -33,12 +33,12 @@ from .recurrent import input_grads, layer_output, loop_grads, loop_inputs
 # gradient multiplies are another (i, f, g). Gradients go back in Keras's order. Each
 # step's block also holds c_{t-1} below its gates, (o, i, f, g, c_{t-1}), so the cell's
 # two products are one: [i; f] * [g; c_{t-1}] = rows (i, f) times rows (g, c_{t-1}).
-def _to_keras(columns, u):
+def to_keras_gates(columns, u):
     """The inner gate order (o, i, f, g) along the last axis -> Keras's (i, f, c, o)."""
     return np.concatenate([columns[..., u:], columns[..., :u]], axis=-1)
 
 
-def _stacked_weights(kernel, recurrent_kernel, bias):
+def stacked_weights(kernel, recurrent_kernel, bias):
     """[W; b; U] (features [+ 1] + u, 4u), gates in the inner order (o, i, f, g)."""
     u = recurrent_kernel.shape[0]
     keras = np.concatenate(([kernel] if bias is None else [kernel, bias[None]]) + [recurrent_kernel])
@@ -47,7 +47,7 @@ def _stacked_weights(kernel, recurrent_kernel, bias):
     return stacked
 
 
-def _step_weights(stacked, u, usual):
+def step_weights_of(stacked, u, usual):
     """The forward pass's (4u, rows) matrix: [W; b; U]^T, its sigmoid rows halved when usual.
 
     For the usual sigmoid/tanh LSTM, sigmoid(z) = 0.5 tanh(z / 2) + 0.5, so one tanh over the
@@ -62,19 +62,49 @@ def _step_weights(stacked, u, usual):
     return (stacked * scale).T
 
 
-def _is_usual(activation, recurrent_activation):
+def is_usual(activation, recurrent_activation):
     return recurrent_activation is act.sigmoid and activation is act.tanh
 
 
 def _activate_gates(gate, sigmoid_rows, u, recurrent_activation, activation, usual):
     """z -> (o, i, f, g), in place on one step's (4u, batch) block (``sigmoid_rows``: its first 3u)."""
-    if usual:                      # the sigmoid rows hold z / 2 (see _step_weights)
+    if usual:                      # the sigmoid rows hold z / 2 (see step_weights_of)
         np.tanh(gate, out=gate)
         sigmoid_rows *= 0.5
         sigmoid_rows += 0.5                                               # 0.5 tanh(z / 2) + 0.5
     else:
         gate[3 * u:] = ELEMENTWISE[activation][0](gate[3 * u:])
         gate[:3 * u] = ELEMENTWISE[recurrent_activation][0](gate[:3 * u])
+
+
+def lstm_step(t, step_weights, xh, blocks, act_cs, products, settings, keep=None):
+    """Step t of the loop, in place: z_t = [W; b; U]^T xh[t] -> the gates in ``blocks[t]``,
+    c_t in ``blocks[t + 1]``'s c rows, act(c_t) in ``act_cs[t]``, h_t in ``xh[t + 1]``'s h rows.
+
+    ``settings``: (activation, recurrent_activation, usual); ``keep`` (batch,) bools, or None:
+    where False the step keeps the old h and c (a masked step). ``products``: (2u, batch) scratch.
+    """
+    activation, recurrent_activation, usual = settings
+    u = act_cs.shape[1]
+    h_at = xh.shape[1] - u
+    block, c, c_new = blocks[t], blocks[t, 4 * u:], blocks[t + 1, 4 * u:]
+    gate, o, i_f, g_c = block[:4 * u], block[:u], block[u:3 * u], block[3 * u:]
+    np.dot(step_weights, xh[t], out=gate)                                 # z (halved where sigmoid)
+    _activate_gates(gate, block[:3 * u], u, recurrent_activation, activation, usual)
+    np.multiply(i_f, g_c, out=products)                                   # [i g; f c_{t-1}]
+    np.add(products[:u], products[u:], out=c_new)                         # c_t = i g + f c_{t-1}
+    h = xh[t + 1, h_at:]
+    cand_act = ELEMENTWISE[activation][0]
+    if keep is None:
+        if usual:
+            np.tanh(c_new, out=act_cs[t])
+        else:
+            act_cs[t] = cand_act(c_new)
+        np.multiply(o, act_cs[t], out=h)                                  # h_t = o act(c_t)
+    else:                                                                 # masked: keep the old state
+        h[...] = np.where(keep, o * cand_act(c_new), xh[t, h_at:])        # keep: one flag per column
+        c_new[...] = np.where(keep, c_new, c)
+        act_cs[t] = cand_act(c_new)
 
 
 def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activation=act.tanh,
@@ -86,9 +116,9 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activatio
     """
     batch, steps, features = x.shape
     u = recurrent_kernel.shape[0]
-    usual = _is_usual(activation, recurrent_activation)
-    stacked = _stacked_weights(kernel, recurrent_kernel, bias)          # (rows, 4u)
-    step_weights = _step_weights(stacked, u, usual)                       # (4u, rows)
+    usual = is_usual(activation, recurrent_activation)
+    stacked = stacked_weights(kernel, recurrent_kernel, bias)          # (rows, 4u)
+    step_weights = step_weights_of(stacked, u, usual)                       # (4u, rows)
     h_at = stacked.shape[0] - u                                           # where h sits in a block
     xh = np.empty((steps + 1, stacked.shape[0], batch), dtype=stacked.dtype)
     xh[:steps, :features] = x.transpose(1, 2, 0)                         # x_t, (features, batch)
@@ -100,26 +130,10 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, activatio
     gates, cs = blocks[:steps, :4 * u], blocks[:, 4 * u:]                # views: c_{t-1} at t, c0 first
     act_cs = np.empty((steps, u, batch), dtype=stacked.dtype)
     products = np.empty((2 * u, batch), dtype=stacked.dtype)
-    cand_act = ELEMENTWISE[activation][0]
+    settings = (activation, recurrent_activation, usual)
     for t in range(steps):
-        block, c, c_new = blocks[t], cs[t], cs[t + 1]
-        gate, o, i_f, g_c = block[:4 * u], block[:u], block[u:3 * u], block[3 * u:]
-        np.dot(step_weights, xh[t], out=gate)                             # z (halved where sigmoid)
-        _activate_gates(gate, block[:3 * u], u, recurrent_activation, activation, usual)
-        np.multiply(i_f, g_c, out=products)                               # [i g; f c_{t-1}]
-        np.add(products[:u], products[u:], out=c_new)                     # c_t = i g + f c_{t-1}
-        h = xh[t + 1, h_at:]
-        if mask is None:
-            if usual:
-                np.tanh(c_new, out=act_cs[t])
-            else:
-                act_cs[t] = cand_act(c_new)
-            np.multiply(o, act_cs[t], out=h)                              # h_t = o act(c_t)
-        else:                                                             # masked: keep the old state
-            keep = mask[:, t]                                             # (batch,): one flag per column
-            h[...] = np.where(keep, o * cand_act(c_new), xh[t, h_at:])
-            c_new[...] = np.where(keep, c_new, c)
-            act_cs[t] = cand_act(c_new)
+        lstm_step(t, step_weights, xh, blocks, act_cs, products, settings,
+                  None if mask is None else mask[:, t])
     hs = None
     if sequence:
         hs = np.ascontiguousarray(xh[1:, h_at:].transpose(0, 2, 1)).swapaxes(0, 1)   # (batch, time, u)
@@ -149,8 +163,7 @@ def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, saved, output_grads
     h_at = stacked.shape[0] - u
     g_hs = None if g_hs is None else g_hs.transpose(1, 2, 0)           # (time, u, batch)
     dz_steps = np.empty(gates.shape, dtype=gates.dtype)                 # dz, (time, 4u, batch)
-    dc_from_dh = _step_factors(gates, cs, act_cs, activation, recurrent_activation, dz_steps)
-    dz_gates = dz_steps.reshape(steps, 4, u, batch)
+    dc_from_dh = step_factors(gates, cs, act_cs, activation, recurrent_activation, dz_steps)
     back_weights = stacked if need_x else stacked[h_at:]                 # dz -> [dx; 1; dh] or dh
     d_inputs = np.empty((steps, len(back_weights), batch), dtype=gates.dtype)
     seq_grads = g_hs is not None and any_nonzero(g_hs[:-1])     # gradients at every h, not only the last
@@ -165,26 +178,42 @@ def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, saved, output_grads
             keep = mask[:, t]
             dh_carry, dc_carry = np.where(keep, 0.0, dh), np.where(keep, 0.0, dc)
             dh, dc = dh - dh_carry, dc - dc_carry
-        dc = dc + dh * dc_from_dh[t]
-        dz_gates[t, 0] *= dh                                             # o rows: dh * ...
-        dz_gates[t, 1:] *= dc                                            # i, f, g rows: dc * ...
-        np.dot(back_weights, dz_steps[t], out=d_inputs[t])               # [dx; -; dh] = [W; b; U] dz
-        dh = d_inputs[t, -u:]
-        dc = dc * f[t]
+        dh, dc = lstm_step_back(t, dh, dc, dz_steps, dc_from_dh, back_weights, d_inputs, f)
         if mask is not None:
             dh, dc = dh + dh_carry, dc + dc_carry
-    # d[W; b; U] = sum over steps of xh_t dz_t^T: one product over (time, batch) together, on
-    # copies laid out (rows, time, batch) -- cheaper than a batched product and a sum over time
-    xh_wide = xh[:steps].transpose(1, 0, 2).reshape(len(stacked), steps * batch)   # (rows, time * batch)
-    dz_wide = dz_steps.transpose(1, 0, 2).reshape(four_u, steps * batch)   # (4u, time * batch)
-    d_stacked = _to_keras(np.dot(dz_wide, xh_wide.T).T, u)                  # (rows, 4u)
-    d_kernel, d_recurrent = d_stacked[:features], d_stacked[h_at:]
-    d_bias = None if bias is None else d_stacked[features]
+    d_kernel, d_bias, d_recurrent = stacked_weight_grads(xh, dz_steps, features, bias is not None)
     d_x = d_inputs[:, :features].transpose(2, 0, 1) if need_x else None  # (batch, time, features)
     return (d_x, d_kernel, d_recurrent, d_bias, dh.T, dc.T)
 
 
-def _step_factors(gates, cs, act_cs, activation, recurrent_activation, dz_all):
+def lstm_step_back(t, dh, dc, dz_steps, dc_from_dh, back_weights, d_inputs, f):
+    """Step t going back, from dh, dc (u, batch) arriving at h_t, c_t: finishes dz_t in
+    ``dz_steps[t]`` (which holds ``step_factors``'s parts), writes ``[W; b; U] dz_t`` into
+    ``d_inputs[t]`` and returns (dh, dc) at h_{t-1}, c_{t-1}."""
+    u, batch = dh.shape
+    dc = dc + dh * dc_from_dh[t]
+    dz_gates = dz_steps[t].reshape(4, u, batch)
+    dz_gates[0] *= dh                                                    # o rows: dh * ...
+    dz_gates[1:] *= dc                                                   # i, f, g rows: dc * ...
+    np.dot(back_weights, dz_steps[t], out=d_inputs[t])                   # [dx; -; dh] = [W; b; U] dz
+    return d_inputs[t, -u:], dc * f[t]
+
+
+def stacked_weight_grads(xh, dz_steps, features, has_bias):
+    """(d kernel, d bias or None, d recurrent_kernel), Keras's gate order, from every step.
+
+    d[W; b; U] = sum over steps of xh_t dz_t^T: one product over (time, batch) together, on
+    copies laid out (rows, time, batch) -- cheaper than a batched product and a sum over time.
+    """
+    steps, four_u, batch = dz_steps.shape
+    u, rows = four_u // 4, xh.shape[1]
+    xh_wide = xh[:steps].transpose(1, 0, 2).reshape(rows, steps * batch)   # (rows, time * batch)
+    dz_wide = dz_steps.transpose(1, 0, 2).reshape(four_u, steps * batch)   # (4u, time * batch)
+    d_stacked = to_keras_gates(np.dot(dz_wide, xh_wide.T).T, u)            # (rows, 4u)
+    return d_stacked[:features], (d_stacked[features] if has_bias else None), d_stacked[rows - u:]
+
+
+def step_factors(gates, cs, act_cs, activation, recurrent_activation, dz_all):
     """The parts of dz and of dc's update that do not depend on the running dh, dc.
 
     Fills ``dz_all`` (time, 4u, batch): for gate o, act(c_t) o' (the loop multiplies
@@ -196,7 +225,7 @@ def _step_factors(gates, cs, act_cs, activation, recurrent_activation, dz_all):
     steps, four_u, batch = gates.shape
     u = four_u // 4
     o, i, g = gates[:, :u], gates[:, u:2 * u], gates[:, 3 * u:]
-    if _is_usual(activation, recurrent_activation):
+    if is_usual(activation, recurrent_activation):
         sigmoids, dz_sigmoids, dz_g = gates[:, :3 * u], dz_all[:, :3 * u], dz_all[:, 3 * u:]
         np.subtract(1.0, sigmoids, out=dz_sigmoids)
         dz_sigmoids *= sigmoids                                           # o', i', f' at once

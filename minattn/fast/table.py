@@ -15,13 +15,13 @@ list. No record: the layer's readable ``apply`` runs, differentiated by
 autograd. ``docs/architecture.md`` has the table in words.
 """
 from .. import config
-from . import (bidirectional, dense, dropout, embedding, global_pooling, gru, layer_norm, lstm, merging, multihead,
-               reshaping, sine_position, transformer, windows)
+from . import (attention_decoder, bidirectional, dense, dropout, embedding, global_pooling, gru, layer_norm, lstm,
+               merging, multihead, reshaping, sine_position, transformer, windows)
 
 RECORDS = {**dense.RECORDS, **merging.RECORDS, **reshaping.RECORDS, **lstm.RECORDS, **gru.RECORDS,
            **bidirectional.RECORDS, **windows.RECORDS, **embedding.RECORDS, **sine_position.RECORDS,
            **layer_norm.RECORDS, **multihead.RECORDS, **dropout.RECORDS, **transformer.RECORDS,
-           **global_pooling.RECORDS}
+           **global_pooling.RECORDS, **attention_decoder.RECORDS}
 
 
 def record_for(layer, takes_list):

@@ -126,6 +126,20 @@ def test_time_dates_prints_a_time_and_a_loss_for_each_variant(capsys):
     assert float(rows[0][1]) > 0 and 0 < float(rows[0][2]) < 10
 
 
+def test_time_decoder_record_times_both_routes_and_puts_the_record_back(capsys):
+    import time_decoder_record
+    from minattn.fast.table import RECORDS
+    from minattn.layers import AttentionDecoder
+    record = RECORDS[AttentionDecoder]
+    results = time_decoder_record.main(["--variants", "local_p_additive", "--batches", "1", "--repeats", "1"])
+    assert RECORDS[AttentionDecoder] is record
+    losses = results["local_p_additive"]["losses"]
+    assert losses["record"] == pytest.approx(losses["autograd"], rel=1e-5)      # float32, the same step
+    assert min(min(times) for times in results["local_p_additive"]["seconds"].values()) > 0
+    row = r"^    local_p_additive\s+record\s+[0-9.]+ s\s+autograd\s+[0-9.]+ s\s+autograd / record\s+[0-9.]+x"
+    assert re.search(row, capsys.readouterr().out, flags=re.M)
+
+
 def test_bench_generate_times_both_ways_and_they_give_the_same_ids(capsys):
     import bench_generate
     medians, same = bench_generate.main(["--tokens", "70", "--repeats", "1"])      # past the 64-id window
