@@ -102,7 +102,7 @@ import minattn
 import minattn.losses
 from minattn import Input, Model
 from minattn.datasets import abs_difference, planted_column, planted_time_step
-from minattn.experiments.results import provenance
+from minattn.experiments.results import provenance, started
 from minattn.layers import (LSTM, Activation, Dense, Flatten, Lambda, Multiply, Permute,
                             RepeatVector)
 from minattn.optimizers import Adam
@@ -592,7 +592,7 @@ def format_reference_table(results):
 
 
 def format_memory_table(results):
-    frameworks = [f for f in ("minattn", "torch", "jax") if results[0]["memory"].get(f)]
+    frameworks = [f for f in ("minattn", "torch", "jax") if any(f in r["memory"] for r in results)]
     group = f"{'':<4} " + " ".join(f"{f + ' process (MB)':^23}" for f in frameworks)
     header = f"{'exp':<4} " + " ".join(f"{'before':>7} {'peak':>7} {'+train':>7}" for _ in frameworks)
     group, header = group + f" {'minattn fit':>13}", header + f" {'numpy (MB)':>13}"
@@ -600,7 +600,10 @@ def format_memory_table(results):
     for r in results:
         cells = []
         for f in frameworks:
-            m = r["memory"][f]
+            m = r["memory"].get(f)
+            if m is None:                                   # not measured for this model (jax: E1-E4 only)
+                cells.append(f"{'-':>23}")
+                continue
             cells.append(f"{m['rss_before_training_mb']:>7.0f} {m['peak_rss_mb']:>7.0f} "
                          f"{m['peak_rss_mb'] - m['rss_before_training_mb']:>+7.0f}")
         lines.append(f"{r['experiment']:<4} {' '.join(cells)} "
@@ -658,6 +661,7 @@ def describe_environment(tm, no_torch, jm=None, no_jax=False):
 
 def main(argv=None):
     args = parse_args(argv)
+    started()                                               # the commit (and a dirty tree) as the run begins
     minattn.set_fast(not args.traced)
     if args.memory_child:                                   # internal: see measure_memory
         framework, name = args.memory_child.split(":")
@@ -696,8 +700,8 @@ def main(argv=None):
 
     if not args.no_memory:
         frameworks = ["minattn"] + (["torch"] if tm else []) + (["jax"] if jm else [])
-        for r in results:
-            r["memory"] = {f: measure_memory(f, r["experiment"]) for f in frameworks}
+        for r in results:                                   # jax: the models jax_models.py has
+            r["memory"] = {f: measure_memory(f, r["experiment"]) for f in frameworks if r[f] or f == "minattn"}
         print(f"\nmemory: each framework trains {MEMORY_BATCHES} batches in a fresh process holding the "
               f"interpreter, NumPy, autograd, minattn,\nthe data and the model"
               f"{' (and torch or jax, in their processes; jax compiles during training)' if tm or jm else ''}"
