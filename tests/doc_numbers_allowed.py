@@ -4,6 +4,9 @@ Each entry is a phrase of the page holding a number that is not a result of a
 committed run: a version, a tolerance a test enforces, a hyper-parameter of a
 command, a number of the original articles, a size of the data. Keep it short:
 a result goes in a run and is quoted with a marker, never listed here.
+
+``BENCHMARKS`` (below) lists the benchmark records the pages quote and the command that re-makes
+each at full size.
 """
 ALLOWED = {
     "README.md": ["Python >= 3.10, NumPy 1.26 or 2.x, autograd >= 1.7"],                 # requirements
