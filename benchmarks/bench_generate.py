@@ -1,7 +1,7 @@
 """Generation from the char GPT: with the key/value cache against rerunning the whole context.
 
-Builds ``demos/char_gpt.py``'s GPT (2 blocks of 64, 4 heads, 64 positions,
-164 ids: the large corpus's vocabulary) with seeded weights, then samples
+Builds ``demos/char_gpt.py``'s GPT (its sizes and vocabulary, read by
+benchmarks/char_gpt_sizes.py from the demo) with seeded weights, then samples
 ``--tokens`` ids from the same prompt with ``sample_text(cache=True)`` and
 ``sample_text(cache=False)``, alternating the two ``--repeats`` times in one
 process (the machine's load falls on both alike), with one BLAS thread as
@@ -22,8 +22,10 @@ import numpy as np  # noqa: E402
 
 import minattn  # noqa: E402
 from minattn.transformers import build_gpt, sample_text  # noqa: E402
+from char_gpt_sizes import char_gpt_sizes, char_gpt_vocabulary  # noqa: E402  (a sibling: benchmarks/)
 
-VOCAB, WINDOW, DIM, HEADS, LAYERS = 164, 64, 64, 4, 2
+GPT = char_gpt_sizes()
+WINDOW = GPT["length"]
 PROMPT = [5, 9, 9, 9, 9, 70, 71, 72]
 TOKENS, REPEATS = 300, 3
 
@@ -42,7 +44,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     minattn.clear_session()
     minattn.set_random_seed(0)
-    model, _ = build_gpt(VOCAB, WINDOW, DIM, HEADS, LAYERS, activation="relu")
+    model, _ = build_gpt(char_gpt_vocabulary(), WINDOW, GPT["dim"], GPT["heads"], GPT["layers"],
+                         activation=GPT["activation"])
     speeds = {"cached": [], "full recompute": []}
     same = True
     for repeat in range(args.repeats):
@@ -53,7 +56,7 @@ def main(argv=None):
         speeds["full recompute"].append(full)
         print(f"run {repeat + 1}: cached {cached:.0f} ids/s, full recompute {full:.0f} ids/s")
     medians = {name: float(np.median(values)) for name, values in speeds.items()}
-    print(f"GPT {LAYERS}x{DIM}, {HEADS} heads, window {WINDOW}, {args.tokens} ids per run, {args.repeats} runs each")
+    print(f"GPT {GPT['layers']}x{GPT['dim']}, {GPT['heads']} heads, window {WINDOW}, {args.tokens} ids per run, {args.repeats} runs each")
     print(f"median ids/s: cached {medians['cached']:.0f}, full recompute {medians['full recompute']:.0f}; "
           f"cached / full = {medians['cached'] / medians['full recompute']:.2f}")
     print("same ids both ways" if same else "THE IDS DIFFER")

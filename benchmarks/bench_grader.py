@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from minattn.exercises import EXERCISES, grade_folder, starter_text  # noqa: E402
-from minattn.experiments.results import provenance  # noqa: E402
+from minattn.experiments.results import provenance, started  # noqa: E402
 
 STUDENTS = 100
 JOBS = (1, 2)
@@ -81,6 +81,7 @@ def main(argv=None):
                         help="also write the timings, with the command, commit and machine, as JSON "
                              "(e.g. docs/runs/bench/grader.json, which a page can quote)")
     args = parser.parse_args(argv)
+    started()                                   # the commit (and a dirty tree) as the run begins
     seconds = {}
     with tempfile.TemporaryDirectory(prefix="minattn_class_") as scratch:
         folder = os.path.join(scratch, "class")

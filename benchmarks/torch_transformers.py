@@ -3,8 +3,8 @@
 PyTorch is optional: only the benchmark imports this module (through
 ``torch_models``), and only when ``import torch`` works.
 
-* ``GPT``: ``build_gpt`` at benchmark size -- token + learned position
-  embedding, pre-norm decoder blocks (``nn.TransformerEncoderLayer(norm_first=True)``
+* ``GPT``: ``build_gpt`` at demos/char_gpt.py's sizes (``char_gpt_sizes``) -- token +
+  learned position embedding, pre-norm decoder blocks (``nn.TransformerEncoderLayer(norm_first=True)``
   with a causal mask: self-attention only), a final LayerNorm, softmax;
 * ``Translator``: ``build_translator`` -- a post-norm encoder over the
   padded source (``nn.TransformerEncoderLayer`` with a key padding mask) and a
@@ -26,7 +26,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-GPT_VOCAB, GPT_LENGTH, GPT_DIM, GPT_HEADS, GPT_LAYERS, GPT_FF = 64, 64, 64, 4, 2, 256
+from char_gpt_sizes import char_gpt_sizes, char_gpt_vocabulary
+
 # the dates translator (demos/translate_dates_transformer.py): source/target vocabularies and lengths
 DATES_SOURCE_VOCAB, DATES_TARGET_VOCAB, DATES_SOURCE_LENGTH, DATES_TARGET_LENGTH = 62, 14, 30, 11
 DATES_DIM, DATES_HEADS, DATES_FF = 32, 4, 64
@@ -40,8 +41,8 @@ def causal_mask(length):
     return torch.triu(torch.ones(length, length, dtype=torch.bool), diagonal=1)
 
 
-def encoder_block(dim, heads, ff, dropout, norm_first):
-    block = nn.TransformerEncoderLayer(dim, heads, ff, dropout=dropout, activation="relu", layer_norm_eps=1e-5,
+def encoder_block(dim, heads, ff, dropout, norm_first, activation="relu"):
+    block = nn.TransformerEncoderLayer(dim, heads, ff, dropout=dropout, activation=activation, layer_norm_eps=1e-5,
                                        batch_first=True, norm_first=norm_first)
     block.dropout = nn.Identity()                      # keras_hub: no dropout inside the feed-forward
     return block
@@ -103,17 +104,20 @@ def embedding_views(token, position):
 
 # -- the models -------------------------------------------------------------------------------
 class GPT(nn.Module):
-    """``build_gpt(64, 64, 64, 4, 2, activation="relu")``: pre-norm causal blocks, softmax over 64 ids."""
+    """The char GPT demo's ``build_gpt``: pre-norm causal blocks (feed-forward 4 x wide), softmax over its ids."""
     loss = staticmethod(masked_sequence_loss)
 
     def __init__(self):
         super().__init__()
-        self.token = nn.Embedding(GPT_VOCAB, GPT_DIM)
-        self.position = nn.Parameter(torch.zeros(GPT_LENGTH, GPT_DIM))
-        self.blocks = nn.ModuleList(encoder_block(GPT_DIM, GPT_HEADS, GPT_FF, 0.0, True) for _ in range(GPT_LAYERS))
-        self.final_norm = nn.LayerNorm(GPT_DIM, eps=1e-5)
-        self.output = nn.Linear(GPT_DIM, GPT_VOCAB)
-        self.register_buffer("causal", causal_mask(GPT_LENGTH))
+        sizes, vocabulary = char_gpt_sizes(), char_gpt_vocabulary()
+        self.dim, self.heads = dim, heads = sizes["dim"], sizes["heads"]
+        self.token = nn.Embedding(vocabulary, dim)
+        self.position = nn.Parameter(torch.zeros(sizes["length"], dim))
+        self.blocks = nn.ModuleList(encoder_block(dim, heads, 4 * dim, 0.0, True, sizes["activation"])
+                                    for _ in range(sizes["layers"]))
+        self.final_norm = nn.LayerNorm(dim, eps=1e-5)
+        self.output = nn.Linear(dim, vocabulary)
+        self.register_buffer("causal", causal_mask(sizes["length"]))
 
     def forward(self, ids):                                     # (B, T) integer ids
         x = self.token(ids.long()) + self.position[:ids.shape[1]]
@@ -124,7 +128,7 @@ class GPT(nn.Module):
     def minattn_view(self):
         views = embedding_views(self.token, self.position)
         for block in self.blocks:       # keras_hub's decoder order: attention, norm, the two Dense, norm
-            views += (attention_views(block.self_attn, GPT_DIM, GPT_HEADS) + norm_views(block.norm1)
+            views += (attention_views(block.self_attn, self.dim, self.heads) + norm_views(block.norm1)
                       + linear_views(block.linear1) + linear_views(block.linear2) + norm_views(block.norm2))
         return views + norm_views(self.final_norm) + linear_views(self.output)
 

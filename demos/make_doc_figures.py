@@ -18,6 +18,10 @@ tests/docs/test_doc_numbers.py fails when a page's literal differs from its run.
     python docs/hooks/run_numbers.py --write         # then the numbers the pages quote, from docs/runs/
 
 A re-run with the same seeds gives the same numbers and figures (timings aside).
+
+The benchmark records the pages quote (docs/runs/bench/*.json) are not made here: each has its
+command in ``BENCHMARKS`` of tests/doc_numbers_allowed.py (with PyTorch and JAX installed), e.g.
+``python benchmarks/bench_train.py --json docs/runs/bench/train.json``; then run_numbers.py --write.
 """
 import argparse
 import os

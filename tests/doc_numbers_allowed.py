@@ -4,6 +4,9 @@ Each entry is a phrase of the page holding a number that is not a result of a
 committed run: a version, a tolerance a test enforces, a hyper-parameter of a
 command, a number of the original articles, a size of the data. Keep it short:
 a result goes in a run and is quoted with a marker, never listed here.
+
+``BENCHMARKS`` (below) lists the benchmark records the pages quote and the command that re-makes
+each at full size.
 """
 ALLOWED = {
     "README.md": ["Python >= 3.10, NumPy 1.26 or 2.x, autograd >= 1.7"],                 # requirements
@@ -33,11 +36,17 @@ ALLOWED = {
                                  "by more than 0.2 and that the mean zoom is below 0.8"],  # the quick test's bars
 }
 
-# Blocks of numbers measured by hand that no committed file holds yet, page by page: the command
-# (as in the page's <!--unsourced:COMMAND--> marker) that would write their file under docs/runs/bench/.
-UNSOURCED = {
-    "docs/performance.md": ["python benchmarks/bench_train.py --json docs/runs/bench/train.json"],
-    "docs/coursework/grading.md": ["python benchmarks/bench_grader.py --json docs/runs/bench/grader.json"],
-    "docs/transformer.md": ["python benchmarks/bench_train.py --only GPT,DATES,TEXT --batches 20 --warmup 3 "
-                            "--repeats 3 --no-memory --json docs/runs/bench/transformers.json"],
+# Blocks of numbers measured by hand that no committed file holds, page by page: the command (as in
+# the page's <!--unsourced:COMMAND--> marker) that would write their file under docs/runs/bench/. The aim is none.
+UNSOURCED = {}
+
+# The benchmark records the pages quote (RUN ``bench/NAME`` is docs/runs/bench/NAME.json) and the command that
+# re-makes each at full size; the page quoting one gives its command. Re-make them on the final code, then
+# rewrite the pages' literals from them (and read the prose around the changes):
+#     python docs/hooks/run_numbers.py --write
+BENCHMARKS = {
+    "bench/train": "python benchmarks/bench_train.py --json docs/runs/bench/train.json",
+    "bench/transformers": "python benchmarks/bench_train.py --only GPT,DATES,TEXT --batches 20 --warmup 3 "
+                          "--repeats 3 --no-memory --json docs/runs/bench/transformers.json",
+    "bench/grader": "python benchmarks/bench_grader.py --json docs/runs/bench/grader.json",
 }

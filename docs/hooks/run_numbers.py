@@ -22,6 +22,14 @@ Markers:
   (``variants.*.train_seconds.sum``); ``sum``, ``mean``, ``min``, ``max``,
   ``len`` reduce a list; ``A/B`` is the ratio of two paths of the run (or of
   a path and a number: ``history.loss.-1/0.693147`` for nats in bits).
+* ``` `TEXT`<!--run-text:RUN:PATH--> ``` after a code span, or with ``:N`` its
+  first N characters (``<!--run-text:bench/train:provenance.commit:7-->``): a
+  text of the run -- the command, the commit, a version, the machine's CPU --
+  rendered like a number, stale like one.
+* Benchmarks write their record with ``--json docs/runs/bench/NAME.json``
+  (with the command, commit, versions and machine, ``provenance``); a page
+  quotes it as RUN ``bench/NAME``: ``31 422<!--run:bench/train:results.E2.minattn.samples_per_s:,d-->``.
+  Their re-make commands are listed in tests/doc_numbers_allowed.py (``BENCHMARKS``).
 * ``<!--table:NAME-->`` ... ``<!--/table-->`` around a table that a demo
   prints (``TABLES`` below): the hook writes the table again from the runs.
 * ``<!--unsourced:COMMAND-->`` ... ``<!--/unsourced-->`` around numbers that no
@@ -47,6 +55,7 @@ DOCS = os.path.join(ROOT, "docs")
 RUNS = os.path.join(DOCS, "runs")
 NUMBER = r"-?\d{1,3}(?: \d{3})+|-?\d+(?:\.\d+)?(?:e[-+]?\d+)?%?"
 MARKER = re.compile(rf"({NUMBER})<!--run:([\w/.-]+):([^:>]+?)(?::([^>]+?))?-->")
+TEXT_MARKER = re.compile(r"`([^`\n]*)`<!--run-text:([\w/.-]+):([^:>]+?)(?::(\d+))?-->")
 TABLE = re.compile(r"(<!--table:([\w-]+)-->\n)(.*?)(<!--/table-->)", re.S)
 UNSOURCED = re.compile(r"<!--unsourced:(.*?)-->\n(.*?)<!--/unsourced-->\n?", re.S)
 REDUCERS = {"sum": sum, "min": min, "max": max, "len": len, "mean": lambda values: sum(values) / len(values)}
@@ -101,6 +110,14 @@ def walk(value, keys, missing):
         else:
             raise RunNumberError(f"{missing} (stuck at {key!r})")
     return value
+
+
+def run_text(run, path, characters, cache):
+    """The text at ``path`` of ``run`` (its first ``characters`` if given), for a ``run-text`` marker."""
+    value = walk(load_run(run, cache), path.split("."), f"{run} has no {path!r}")
+    if not isinstance(value, str):
+        raise RunNumberError(f"{run}:{path} is {value!r}, not a text")
+    return value[:int(characters)] if characters else value
 
 
 def format_of(literal):
@@ -187,7 +204,14 @@ def refresh(text, page="page", warn=None):
             stale.append(f"{page}: table {name!r} differs from {TABLES[name]}")
         return opening + made + closing
 
-    text = TABLE.sub(table, MARKER.sub(number, text))
+    def words(match):
+        literal, run, path, characters = match.groups()
+        rendered = run_text(run, path, characters, cache)
+        if rendered != literal:
+            stale.append(f"{page}: says `{literal}`, {run}:{path} gives `{rendered}`")
+        return f"`{rendered}`<!--run-text:{run}:{path}{':' + characters if characters else ''}-->"
+
+    text = TABLE.sub(table, TEXT_MARKER.sub(words, MARKER.sub(number, text)))
     for finding in stale:
         (warn or (lambda message: None))(f"{finding}; re-make with: {WRITE}")
     return text, stale
@@ -198,7 +222,7 @@ def strip_markers(text):
     note = ('!!! note "Not from a committed run"\n    The numbers below come from runs whose output is not '
             'committed, so nothing re-makes them with the code; `{}` would write their file.\n\n')
     text = UNSOURCED.sub(lambda m: note.format(m.group(1).strip()) + m.group(2), text)
-    return re.sub(r"<!--(?:run:[^>]*|/?table[^>]*)-->\n?", "", text)
+    return re.sub(r"<!--(?:run|run-text):[^>]*-->|<!--/?table[^>]*-->\n?", "", text)   # a table's own line goes
 
 
 def on_page_markdown(markdown, page, **kwargs):

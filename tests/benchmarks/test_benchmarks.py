@@ -108,7 +108,7 @@ def test_bench_train_reports_a_jax_column(jax_bench, tmp_path, capsys):
                     capsys.readouterr().out, flags=re.M)
     assert row, "no E4 row with minattn and jax columns"
     saved = json.loads(out_json.read_text())
-    result = saved["results"][0]
+    result = saved["results"]["E4"]
     assert saved["env"]["jax"] != "not installed" and result["torch"] is None
     assert "--json" in saved["provenance"]["command"] and saved["provenance"]["machine"]["cpus"] >= 1
     assert len(result["jax"]["all_seconds"]) == 2 and result["jax_check_max_abs_diff"] < 1e-5
@@ -142,7 +142,8 @@ def test_time_decoder_record_times_both_routes_and_puts_the_record_back(capsys):
 
 def test_bench_generate_times_both_ways_and_they_give_the_same_ids(capsys):
     import bench_generate
-    medians, same = bench_generate.main(["--tokens", "70", "--repeats", "1"])      # past the 64-id window
+    tokens = bench_generate.WINDOW + 6                                             # past the window
+    medians, same = bench_generate.main(["--tokens", str(tokens), "--repeats", "1"])
     out = capsys.readouterr().out
     assert same and "same ids both ways" in out
     assert set(medians) == {"cached", "full recompute"} and min(medians.values()) > 0
@@ -159,3 +160,54 @@ def test_bench_grader_writes_its_timings_with_their_provenance(tmp_path):
     assert saved["provenance"]["command"] == f"python benchmarks/bench_grader.py --students 2 --jobs 1 --json {path}"
     assert len(saved["provenance"]["commit"]) == 40
     assert saved["seconds_per_submission"]["1"] == pytest.approx(seconds[1] / 2)
+
+
+# -- the benchmark's GPT is the char GPT demo's (benchmarks/char_gpt_sizes.py) -----------------------
+def char_gpt_demo():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("char_gpt_demo", os.path.join(
+        os.path.dirname(__file__), "..", "..", "demos", "char_gpt.py"))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    return demo
+
+
+def test_the_benchmark_gpt_is_the_demos_model_at_its_batch():
+    """Read from the demo's source, the sizes are the imported demo's; the model has its weights' shapes."""
+    import bench_train
+    from char_gpt_sizes import char_gpt_vocabulary
+    from minattn.pytree import tree_leaves
+    demo = char_gpt_demo()
+    assert bench_train.BATCH_SIZE["GPT"] == demo.BATCH_SIZE
+    minattn.set_random_seed(0)
+    ours = bench_train.build_gpt_bench()
+    theirs, _ = demo.build_model(char_gpt_vocabulary())
+    assert [leaf.shape for leaf in tree_leaves(ours.params)] == [leaf.shape for leaf in tree_leaves(theirs.params)]
+    settings = lambda model: [(type(layer).__name__, layer.input_shape, getattr(layer, "activation", None),  # noqa: E731
+                               getattr(layer, "num_heads", None)) for layer in model.layers]
+    assert settings(ours) == settings(theirs)
+    x, y = bench_train.data_gpt(3)
+    assert x.shape == y.shape == (3, demo.SEQUENCE_LENGTH) and 1 <= x.min() and x.max() < char_gpt_vocabulary()
+
+
+def test_the_demo_constants_are_read_as_literals_or_refused(tmp_path):
+    from char_gpt_sizes import demo_constants
+    demo = tmp_path / "demo.py"
+    demo.write_text("import os\nSEQUENCE_LENGTH = 64\nACTIVATION = 'relu'\nLATER = SEQUENCE_LENGTH\n")
+    assert demo_constants(str(demo), ("SEQUENCE_LENGTH", "ACTIVATION")) == {"SEQUENCE_LENGTH": 64, "ACTIVATION": "relu"}
+    with pytest.raises(ValueError, match="LATER is not a literal"):
+        demo_constants(str(demo), ("LATER",))
+    with pytest.raises(ValueError, match=r"has no top-level \['BATCH_SIZE'\]"):
+        demo_constants(str(demo), ("SEQUENCE_LENGTH", "BATCH_SIZE"))
+
+
+@pytest.mark.parametrize("name", ["E2", "GPT", "DATES", "TEXT"])
+def test_the_torch_twins_compute_minattns_maths(name):
+    """In float64 (where no relu input sits within rounding of 0) PyTorch's models are minattn's, weight for weight."""
+    pytest.importorskip("torch")
+    import bench_train
+    torch_models = bench_train.import_torch_models(1)
+    minattn.set_floatx(bench_train.FLOATX)
+    model, x, y = bench_train.setup_minattn(name, bench_train.BATCH_SIZE[name])
+    trainer = bench_train.setup_torch(torch_models, name, model, x, y)
+    assert 0.0 <= bench_train.check_same_model(torch_models, model, trainer, x, y) < bench_train.CHECK_TOLERANCE_FLOAT64

@@ -37,7 +37,7 @@ RESULT_LIKE = re.compile(
     rf"|\d+(?:x\b|×)"                                                 # a whole ratio, 10x
     rf"|\d+ {TIME})")                                                 # a time
 
-from doc_numbers_allowed import ALLOWED, UNSOURCED  # noqa: E402  (the allow-list, one file of phrases)
+from doc_numbers_allowed import ALLOWED, BENCHMARKS, UNSOURCED  # noqa: E402  (the allow-list, one file of phrases)
 
 
 def read(page):
@@ -120,6 +120,32 @@ def test_a_stale_literal_is_found_and_rewritten():
     assert (truth != "0.9483") == bool(stale)
     assert new == f"a {truth}<!--run:dates:variants.global_additive.exact_match--> b"
     assert run_numbers.strip_markers(new) == f"a {truth} b"
+
+
+def test_a_text_marker_gives_the_runs_text_and_a_stale_one_is_found():
+    commit = run_numbers.load_run("bench/train", {})["provenance"]["commit"][:7]
+    new, stale = run_numbers.refresh("at `0000000`<!--run-text:bench/train:provenance.commit:7--> on\nb")
+    assert new == f"at `{commit}`<!--run-text:bench/train:provenance.commit:7--> on\nb" and len(stale) == 1
+    assert run_numbers.refresh(new)[1] == []
+    assert run_numbers.strip_markers(new) == f"at `{commit}` on\nb"          # the line break after it stays
+    with pytest.raises(run_numbers.RunNumberError, match="not a text"):
+        run_numbers.refresh("`5`<!--run-text:bench/train:batches-->")
+
+
+def test_every_benchmark_record_is_listed_with_the_command_that_remakes_it():
+    """docs/runs/bench/NAME.json (RUN ``bench/NAME``) has its full-size command in BENCHMARKS
+    (tests/doc_numbers_allowed.py), writing that file; a page that quotes it gives that command."""
+    folder = os.path.join(run_numbers.RUNS, "bench")
+    assert {f"bench/{name[:-len('.json')]}" for name in os.listdir(folder) if name.endswith(".json")} == set(BENCHMARKS)
+    assert all(command.endswith(f"--json docs/runs/{run}.json") for run, command in BENCHMARKS.items())
+    for page in PAGES:
+        text = read(page)
+        markers = run_numbers.MARKER.findall(text) + run_numbers.TEXT_MARKER.findall(text)
+        quoted = {run for _, run, _, _ in markers if run.startswith("bench/")}
+        unlisted = quoted - set(BENCHMARKS)
+        assert not unlisted, f"{page} quotes benchmark records with no command in BENCHMARKS: {sorted(unlisted)}"
+        missing = [BENCHMARKS[run] for run in sorted(quoted) if BENCHMARKS[run] not in text]
+        assert not missing, f"{page} quotes a benchmark record but does not give the command that re-makes it: {missing}"
 
 
 @pytest.mark.parametrize("marker, message", [

@@ -46,3 +46,16 @@ def test_every_committed_run_records_its_provenance():
             assert KEYS <= set(record["provenance"]), name
     assert without == LEGACY, ("runs without provenance differ from LEGACY (re-made runs have it: remove them "
                                f"from the set): {sorted(without ^ LEGACY)}")
+
+
+def test_every_benchmark_record_records_its_provenance():
+    """docs/runs/bench/*.json (benchmarks' --json output, quoted by the pages) say what made them."""
+    folder = os.path.join(RUNS, "bench")
+    names = [name for name in os.listdir(folder) if name.endswith(".json")]
+    assert names
+    for name in names:
+        with open(os.path.join(folder, name)) as handle:
+            record = json.load(handle)["provenance"]
+        assert KEYS | {"machine"} <= set(record), name
+        assert re.fullmatch(r"[0-9a-f]{40}", record["commit"]), name
+        assert record["command"].startswith("python benchmarks/") and f"--json docs/runs/bench/{name}" in record["command"]
