@@ -8,7 +8,7 @@ epoch the neural models train on windows cut at a new random offset
 (``--windows fixed``: the same windows every epoch). Three models learn from
 the same training text and are scored like for like on the same held-out
 characters, each with the same context (``minattn.datasets.lm_eval``: windows
-of 64 every ``--eval-stride`` characters), in bits per character (lower is better):
+of 128 every ``--eval-stride`` characters), in bits per character (lower is better):
 
 * a smoothed (Witten-Bell) character n-gram model, its order the best of
   1..8 on other held-out text (``--ngram-order`` fixes it);
@@ -54,15 +54,15 @@ from minattn.experiments.results import write_results  # noqa: E402
 from minattn.seq2seq import masked_sparse_categorical_crossentropy  # noqa: E402
 from minattn.transformers import attention_maps, build_gpt, sample_text  # noqa: E402
 
-SAMPLES = 8_000             # training windows per epoch (cut afresh each epoch): 250 steps of 32
+SAMPLES = 5_120             # training windows per epoch (cut afresh each epoch): 320 steps of 16
 EPOCHS = 16
 SEED = 0
-SEQUENCE_LENGTH = 64
+SEQUENCE_LENGTH = 128       # characters per window: the GPT's context and its position table
 EMBEDDING_DIM = 128
 NUM_HEADS = 4
 NUM_LAYERS = 2
 ACTIVATION = "relu"         # keras_hub's default; "gelu" is exact but ~3x slower here (math.erf per element)
-BATCH_SIZE = 32
+BATCH_SIZE = 16             # 16 windows of 128: 2 048 characters a step
 PEAK_LEARNING_RATE = 3e-3   # reached after the warmup, then a cosine down to FINAL_FRACTION of it
 WARMUP_STEPS = 200
 FINAL_FRACTION = 0.1
@@ -71,14 +71,14 @@ GLOBAL_CLIPNORM = 1.0
 NGRAM_ORDERS = range(1, 9)  # the orders tried on held-out tuning text
 CORPUS = "large"            # cc.STDLIB_LARGE (3.1 MB) or "small" (cc.STDLIB_MODULES, 430 kB)
 WINDOWS = "random"          # a new random offset each epoch, or "fixed"
-EVAL_STRIDE = 8             # like-for-like scoring: every scored character has >= 64 - 8 before it
+EVAL_STRIDE = 8             # like-for-like scoring: every scored character has >= 128 - 8 before it
 EVAL_CHARACTERS = 60_000    # the held-out characters scored (the first of the held-out text)
 TUNING_CHARACTERS = 20_000  # the next held-out characters: the n-gram's order is chosen on them
 LSTM_EMBEDDING_DIM = 32
 PROMPT = "    def __init__(self"
 SAMPLE_LENGTH = 300
 SAMPLES_SETTINGS = [(0.8, 10), (1.0, None)]          # (temperature, top_k)
-QUICK = {"samples": 2_000, "epochs": 3, "ngram_order": 2, "eval_characters": 20_000, "eval_stride": 32}
+QUICK = {"samples": 2_000, "epochs": 3, "ngram_order": 2, "eval_characters": 20_000, "eval_stride": 64}
 
 
 def build_model(vocab_size):
@@ -159,7 +159,7 @@ def choose_ngram(train_ids, tuning_ids, vocab_size, args):
 
 
 def evaluate(model, windows, blocks):
-    """Like-for-like bits per character, and on the fixed 64-character blocks (the last validation loss)."""
+    """Like-for-like bits per character, and on the fixed SEQUENCE_LENGTH-character blocks (the last validation loss)."""
     return {"bits_per_char": windows.model_bits(lambda x: model.predict(x, batch_size=128, verbose=0)),
             "block_bits_per_char": cc.bits_per_char(model.predict(blocks[0], batch_size=128, verbose=0), blocks[1]),
             "params": model.count_params()}
@@ -230,7 +230,7 @@ def main(argv=None):
     print(f"\nscored like for like: {len(scoring.positions())} held-out characters, windows of {SEQUENCE_LENGTH} "
           f"every {args.eval_stride} (each character after the first window sees >= "
           f"{SEQUENCE_LENGTH - args.eval_stride} before it; the n-gram its {order - 1})")
-    print(f"\n| model | parameters | bits/char, like for like | on 64-char blocks | train s (CPU s) |\n"
+    print(f"\n| model | parameters | bits/char, like for like | on {SEQUENCE_LENGTH}-char blocks | train s (CPU s) |\n"
           f"|---|---|---|---|---|")
     print(f"| {order}-gram, Witten-Bell | - | {results['ngram']['bits_per_char']:.3f} | - | - |")
     for name, label in (("lstm", f"LSTM({units})"), ("gpt", f"GPT {NUM_LAYERS}x{EMBEDDING_DIM}")):
@@ -267,7 +267,7 @@ def main(argv=None):
                                for name, h in (("GPT", gpt_history), ("LSTM", lstm_history))
                                for split, key in (("train", "loss"), ("validation", "val_loss"))},
                               os.path.join(args.out, "learning_curves.png"),
-                              "Char GPT: cross-entropy per character, train and held-out 64-character blocks",
+                              f"Char GPT: cross-entropy per character, train and held-out {SEQUENCE_LENGTH}-character blocks",
                               "bits per character"),
         plots.head_grid(maps, os.path.join(args.out, "causal_attention.png"),
                         f"Char GPT: causal self-attention on {PROMPT.strip()!r}", list(PROMPT), list(PROMPT),
