@@ -225,6 +225,8 @@ def main(argv=None):
     results["gpt"] = {**evaluate(gpt, scoring, data["blocks"]), "train_seconds": gpt_wall,
                       "train_cpu_seconds": gpt_cpu}
     order = results["ngram"]["order"]
+    results["gpt"]["ahead_by"] = {name: results[name]["bits_per_char"] - results["gpt"]["bits_per_char"]
+                                  for name in ("ngram", "lstm")}               # bits per character
     training_wall = time.perf_counter() - started
 
     print(f"\nscored like for like: {len(scoring.positions())} held-out characters, windows of {SEQUENCE_LENGTH} "
@@ -237,6 +239,9 @@ def main(argv=None):
         r = results[name]
         print(f"| {label} | {r['params']} | {r['bits_per_char']:.3f} | {r['block_bits_per_char']:.3f} | "
               f"{r['train_seconds']:.0f} ({r['train_cpu_seconds']:.0f}) |")
+    ahead = results["gpt"]["ahead_by"]
+    print(f"\nthe GPT is ahead of the {order}-gram by {ahead['ngram']:.3f} bits per character, "
+          f"of the LSTM by {ahead['lstm']:.3f}")
 
     generation = tokens_per_second(gpt, vocab.encode(PROMPT), args.seed)
     speeds = generation["tokens_per_second"]

@@ -25,6 +25,10 @@ def test_gpt_beats_the_ngram_baseline_at_quick_size(gpt):
     assert models["gpt"]["bits_per_char"] < models["ngram"]["bits_per_char"] - 0.2, models
     assert models["gpt"]["bits_per_char"] < models["lstm"]["bits_per_char"], models
     assert f"| {models['gpt']['bits_per_char']:.3f} |" in stdout
+    ahead = models["gpt"]["ahead_by"]                 # what the pages quote: the margins, in bits per character
+    assert ahead == {name: pytest.approx(models[name]["bits_per_char"] - models["gpt"]["bits_per_char"])
+                     for name in ("ngram", "lstm")}
+    assert f"ahead of the 2-gram by {ahead['ngram']:.3f} bits per character" in stdout
     # the baseline LSTM has about the GPT's number of weights (within 5 %)
     assert abs(models["lstm"]["params"] - models["gpt"]["params"]) < 0.05 * models["gpt"]["params"]
 
