@@ -21,7 +21,8 @@ ALLOWED = {
     "docs/coursework/grading.md": ["timed out after 60 s"],                               # the default limit
     "docs/transformer.md": ["keras_hub 0.32 / Keras 3.15",                       # versions
                             "a seeded 10% of",                                   # the data split
-                            "temperature 0.8"],                                  # a sampling setting
+                            "temperature 0.8",                                   # a sampling setting
+                            "1 / (1 - 0.999)"],                                  # Adam's beta_2 default
     "docs/articles/003-keras-attention-layer.md": ["N(0, 0.05²)",                   # an initializer's setting
                                                    "has 100 weights"],              # 100 units: one weight each
     "docs/attention.md": ["step 0 gets the most weight (0.59)", "step 0 gets 0.41 for feature 0 but only 0.19",
