@@ -8,7 +8,9 @@ Every result number a page quotes names its run and path in a marker
 docs/hooks/run_numbers.py renders it when the site is built and
 tests/docs/test_doc_numbers.py fails when a page's literal differs from its run.
 
-    python demos/make_doc_figures.py                 # full size, as committed: over an hour on 2 cores
+    python demos/make_doc_figures.py                 # full size, as committed: about an hour (the runs
+                                                     # committed added up to 3 965 s, most made two at a
+                                                     # time on a shared 2-core machine; char_gpt alone 505 s)
     python demos/make_doc_figures.py --only dates    # one run (names: see RUNS)
     python demos/make_doc_figures.py --copy-only     # copy from runs/docs without running again
     python demos/make_doc_figures.py --quick         # every demo at --quick size, a few minutes;
