@@ -49,5 +49,8 @@ BENCHMARKS = {
     "bench/train": "python benchmarks/bench_train.py --json docs/runs/bench/train.json",
     "bench/transformers": "python benchmarks/bench_train.py --only GPT,DATES,TEXT --batches 20 --warmup 3 "
                           "--repeats 3 --no-memory --json docs/runs/bench/transformers.json",
+    "bench/transformers_threads": "python benchmarks/bench_train.py --only GPT,DATES,TEXT --batches 20 --warmup 3 "
+                                  "--repeats 3 --no-memory --default-threads "
+                                  "--json docs/runs/bench/transformers_threads.json",
     "bench/grader": "python benchmarks/bench_grader.py --json docs/runs/bench/grader.json",
 }
