@@ -11,7 +11,7 @@ importances) the largest size in that array -- a weight of 1e-5 beside one of
 import math
 
 # a path holding one of these words measures the machine (or names it), not the computation
-MACHINE = ("seconds", "per_second", "versions", "provenance", "wall", "cpu")
+MACHINE = ("seconds", "per_second", "versions", "provenance", "wall", "cpu", "load_average")
 
 
 def is_number(value):
