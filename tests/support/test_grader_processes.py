@@ -137,7 +137,7 @@ def test_the_next_copy_cannot_be_turned_through_a_left_link(tmp_path):
 def test_the_cpu_limit_ends_a_loop_the_grader_cannot(tmp_path):
     """The grader stopped from outside (not by the submission: it may not signal): the child's CPU-time
     limit, a few seconds above --timeout, ends its endless loop all the same."""
-    process, children = start_a_loop(tmp_path, 1)
+    process, children = start_a_loop(tmp_path, 3)         # stopped while the child loops: before its 3 s
     try:
         process.send_signal(signal.SIGSTOP)
         ends = time.monotonic() + 3 * BOUND                 # CPU time runs slower than the clock on a busy machine
