@@ -1,6 +1,6 @@
 """Where a training step's time goes, for the articles' four models (E1-E4).
 
-For each model (built and fed exactly as in bench_train.py) it prints
+For each model (built and fed exactly as in bench_models.py) it prints
 
 * what autograd records in one step (``minattn.experiments.profiling``): on small
   models each recorded op costs about the same Python bookkeeping whatever its
@@ -38,7 +38,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_train  # noqa: E402  (sets the BLAS thread count before NumPy loads)
+from bench_threads import blas_threads  # noqa: E402  (sets the BLAS thread count before NumPy loads)
+import bench_models  # noqa: E402
 import step_costs  # noqa: E402
 from timing import median_us  # noqa: E402
 
@@ -152,8 +153,8 @@ def cprofile_fit(model, x, y, batch_size, batches, top):
 
 def report(name, args):
     minattn.clear_session()                    # layer names from _1 for each model
-    batch_size = bench_train.BATCH_SIZE[name]
-    model, x, y = bench_train.setup_minattn(name, (args.batches + 1) * batch_size)
+    batch_size = bench_models.BATCH_SIZE[name]
+    model, x, y = bench_models.setup_minattn(name, (args.batches + 1) * batch_size)
     model.fit(x[:10 * batch_size], y[:10 * batch_size], batch_size=batch_size, epochs=1, verbose=0)
     step = StepPieces(model, x, y, batch_size)
     header = f"{name} (batch {batch_size}, {model.count_params()} weights): "
@@ -191,7 +192,7 @@ def report(name, args):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", default=",".join(bench_train.EXPERIMENTS),
+    parser.add_argument("--only", default=",".join(bench_models.EXPERIMENTS),
                         help="comma-separated experiments, e.g. E2,E3")
     parser.add_argument("--batches", type=int, default=BATCHES, help="batches of the timed fit")
     parser.add_argument("--calls", type=int, default=CALLS, help="calls per timing of one piece")
@@ -203,9 +204,9 @@ def parse_args(argv):
                         help="on the fast step, also time each layer inside real training steps")
     args = parser.parse_args(argv)
     args.names = [s.strip().upper() for s in args.only.split(",") if s.strip()]
-    unknown = [s for s in args.names if s not in bench_train.EXPERIMENTS]
+    unknown = [s for s in args.names if s not in bench_models.EXPERIMENTS]
     if unknown or not args.names:
-        parser.error(f"--only: unknown experiment(s) {unknown}; choose from {list(bench_train.EXPERIMENTS)}")
+        parser.error(f"--only: unknown experiment(s) {unknown}; choose from {list(bench_models.EXPERIMENTS)}")
     if min(args.batches, args.calls, args.repeats) < 1 or args.cprofile < 0:
         parser.error("--batches, --calls and --repeats must be >= 1, --cprofile >= 0")
     return args
@@ -214,10 +215,10 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     minattn.set_fast(not args.traced)
-    minattn.set_floatx(bench_train.FLOATX)
+    minattn.set_floatx(bench_models.FLOATX)
     keep_freed_memory()                   # as the fast fit does, so the pieces timed alone match the step
     print(f"one training step, {'readable (traced)' if args.traced else 'fast'} path, "
-          f"{bench_train.blas_threads()} BLAS thread(s), float32, Adam; medians of {args.repeats} timings\n")
+          f"{blas_threads()} BLAS thread(s), float32, Adam; medians of {args.repeats} timings\n")
     for name in args.names:
         report(name, args)
 

@@ -48,22 +48,24 @@ def test_time_adam_prints_the_three_timings(capsys):
 # -- the optional JAX column of bench_train.py (skipped where JAX is not installed) -------------
 @pytest.fixture
 def jax_bench():
-    """(bench_train, jax_models) with XLA asked for one thread; the environment is restored after."""
+    """(bench_models, jax_models) with XLA asked for one thread; the environment is restored after."""
     pytest.importorskip("jax")
     saved = dict(os.environ)
-    import bench_train
-    jax_models = bench_train.import_jax_models(1)
-    minattn.set_floatx(bench_train.FLOATX)
-    yield bench_train, jax_models
+    import bench_models
+    from bench_threads import import_jax_models
+    jax_models = import_jax_models(1)
+    minattn.set_floatx(bench_models.FLOATX)
+    yield bench_models, jax_models
     os.environ.clear()
     os.environ.update(saved)
 
 
 @pytest.mark.parametrize("name", ["E1", "E2", "E3", "E4"])
 def test_jax_models_give_minattn_outputs_loss_and_gradients(jax_bench, name):
+    from bench_checks import check_same_jax
     bench, jax_models = jax_bench
     model, x, y = bench.setup_minattn(name, 2 * bench.BATCH_SIZE[name])
-    worst = bench.check_same_jax(jax_models, model, name, x, y)
+    worst = check_same_jax(jax_models, model, name, x, y)
     assert 0.0 <= worst < 1e-5                    # float32 rounding, well inside CHECK_TOLERANCE
 
 
@@ -85,6 +87,7 @@ def test_jitted_jax_steps_end_at_the_weights_of_minattn_fit(jax_bench, name):
 
 
 def test_the_jax_check_stops_on_a_different_model(jax_bench):
+    from bench_checks import check_same_jax
     bench, jax_models = jax_bench
     model, x, y = bench.setup_minattn("E1", 32)
 
@@ -96,13 +99,13 @@ def test_the_jax_check_stops_on_a_different_model(jax_bench):
             return jax_models.outputs_loss_grads(name, moved, xb, yb)
 
     with pytest.raises(AssertionError, match="E1: minattn and jax models differ"):
-        bench.check_same_jax(OutputBiasMoved, model, "E1", x, y)
+        check_same_jax(OutputBiasMoved, model, "E1", x, y)
 
 
 def test_bench_train_reports_a_jax_column(jax_bench, tmp_path, capsys):
-    bench, _ = jax_bench
+    import bench_train
     out_json = tmp_path / "bench.json"
-    bench.main(["--only", "E4", "--batches", "3", "--warmup", "1", "--repeats", "2", "--no-torch",
+    bench_train.main(["--only", "E4", "--batches", "3", "--warmup", "1", "--repeats", "2", "--no-torch",
                 "--no-memory", "--json", str(out_json)])
     row = re.search(r"^E4\s+32\s+369\s+([0-9,]+)\s+-\s+([0-9,]+)\s+-\s+([0-9.]+)\s",
                     capsys.readouterr().out, flags=re.M)
@@ -174,19 +177,19 @@ def char_gpt_demo():
 
 def test_the_benchmark_gpt_is_the_demos_model_at_its_batch():
     """Read from the demo's source, the sizes are the imported demo's; the model has its weights' shapes."""
-    import bench_train
+    import bench_models
     from char_gpt_sizes import char_gpt_vocabulary
     from minattn.pytree import tree_leaves
     demo = char_gpt_demo()
-    assert bench_train.BATCH_SIZE["GPT"] == demo.BATCH_SIZE
+    assert bench_models.BATCH_SIZE["GPT"] == demo.BATCH_SIZE
     minattn.set_random_seed(0)
-    ours = bench_train.build_gpt_bench()
+    ours = bench_models.build_gpt_bench()
     theirs, _ = demo.build_model(char_gpt_vocabulary())
     assert [leaf.shape for leaf in tree_leaves(ours.params)] == [leaf.shape for leaf in tree_leaves(theirs.params)]
     settings = lambda model: [(type(layer).__name__, layer.input_shape, getattr(layer, "activation", None),  # noqa: E731
                                getattr(layer, "num_heads", None)) for layer in model.layers]
     assert settings(ours) == settings(theirs)
-    x, y = bench_train.data_gpt(3)
+    x, y = bench_models.data_gpt(3)
     assert x.shape == y.shape == (3, demo.SEQUENCE_LENGTH) and 1 <= x.min() and x.max() < char_gpt_vocabulary()
 
 
@@ -205,9 +208,11 @@ def test_the_demo_constants_are_read_as_literals_or_refused(tmp_path):
 def test_the_torch_twins_compute_minattns_maths(name):
     """In float64 (where no relu input sits within rounding of 0) PyTorch's models are minattn's, weight for weight."""
     pytest.importorskip("torch")
-    import bench_train
-    torch_models = bench_train.import_torch_models(1)
-    minattn.set_floatx(bench_train.FLOATX)
-    model, x, y = bench_train.setup_minattn(name, bench_train.BATCH_SIZE[name])
-    trainer = bench_train.setup_torch(torch_models, name, model, x, y)
-    assert 0.0 <= bench_train.check_same_model(torch_models, model, trainer, x, y) < bench_train.CHECK_TOLERANCE_FLOAT64
+    import bench_models
+    from bench_checks import CHECK_TOLERANCE_FLOAT64, check_same_model
+    from bench_threads import import_torch_models
+    torch_models = import_torch_models(1)
+    minattn.set_floatx(bench_models.FLOATX)
+    model, x, y = bench_models.setup_minattn(name, bench_models.BATCH_SIZE[name])
+    trainer = bench_models.setup_torch(torch_models, name, model, x, y)
+    assert 0.0 <= check_same_model(torch_models, model, trainer, x, y) < CHECK_TOLERANCE_FLOAT64

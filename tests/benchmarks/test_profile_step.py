@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks"))
-import bench_train  # noqa: E402
+import bench_models  # noqa: E402
 import profile_step  # noqa: E402
 import step_costs  # noqa: E402
 
@@ -23,7 +23,7 @@ def test_the_products_of_e2s_step_are_those_of_its_layers():
     """E2: Dense(10, softmax) over the permuted input, LSTM(64) over 10 steps of 10 features,
     Dense(1); the first Dense's input is data (no dx product), the LSTM's is not."""
     minattn.set_floatx("float32")
-    model, x, _ = bench_train.setup_minattn("E2", 32)
+    model, x, _ = bench_models.setup_minattn("E2", 32)
     step = FastStep(model, model.compiled)
     values, _ = step.forward(step.weights.tree, [x], minattn.config.rng())
     shapes = step_costs.matmul_shapes(step, values)
