@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from minattn.exercises import reaper
+from minattn.exercises import limits, reaper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOUND = 60                                   # seconds: a grading that takes longer has hung
@@ -70,17 +70,6 @@ def running(pid):
 LOOPING_CPU = 0.5        # CPU seconds: several times the child's start-up (about 0.1 s here), below its budget
 
 
-def cpu_seconds(pid):
-    """User + system CPU time of ``pid`` (0 when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rindex(b")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def start_a_loop(tmp_path, timeout):
     """``check`` of a file that loops for ever at import; returns the command's process and the child's pids,
     once the child is in the loop: it has used more CPU time than starting up takes (found too early, the
@@ -93,7 +82,7 @@ def start_a_loop(tmp_path, timeout):
     children = set()
     while time.monotonic() < ends:
         children = reaper.processes_of(f"{process.pid}:")
-        if children and max(cpu_seconds(pid) for pid in children) >= LOOPING_CPU:
+        if children and max(limits.cpu_seconds(pid) or 0.0 for pid in children) >= LOOPING_CPU:
             break
         time.sleep(0.01)
     return process, children

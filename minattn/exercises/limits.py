@@ -76,14 +76,24 @@ def renew_cpu_budget(pid, seconds):
     """
     if resource is None or not hasattr(resource, "prlimit"):
         return
+    used = cpu_seconds(pid)
+    if used is None:                                     # the child is gone, or no /proc
+        return
+    try:
+        resource.prlimit(pid, resource.RLIMIT_CPU, (int(used + seconds + CPU_MARGIN) + 1, resource.RLIM_INFINITY))
+    except OSError:                                      # gone since
+        pass
+
+
+def cpu_seconds(pid):
+    """User + system CPU time process ``pid`` has used, from ``/proc``; None when it is gone or there is no /proc."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             stat = handle.read()
         ticks = stat[stat.rindex(b")") + 2:].split()
-        used = (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")      # utime + stime
-        resource.prlimit(pid, resource.RLIMIT_CPU, (int(used + seconds + CPU_MARGIN) + 1, resource.RLIM_INFINITY))
-    except (OSError, ValueError, IndexError):            # the child is gone, or no /proc
-        pass
+        return (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")      # utime + stime
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def set_limit(name, soft, hard):

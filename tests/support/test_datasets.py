@@ -142,21 +142,6 @@ def test_planted_time_step_other_sizes():
     assert not np.array_equal(x[:, 0, :], np.broadcast_to(y, (30, 3)))
 
 
-def test_planted_time_step_matches_article(global_np_random):
-    x, y = planted_time_step(200, 10, 2, 2, seed=5)
-    global_np_random.seed(5)
-    x_art, y_art = _article_get_data_recurrent(200, 10, 2, attention_column=2)
-    np.testing.assert_array_equal(x, x_art)
-    np.testing.assert_array_equal(y, y_art)
-
-
-def test_planted_time_step_seeding():
-    a, b = planted_time_step(50), planted_time_step(50)
-    np.testing.assert_array_equal(a[0], b[0])
-    np.testing.assert_array_equal(a[1], b[1])
-    assert not np.array_equal(a[0], planted_time_step(50, seed=1)[0])
-
-
 # --- planted_column -----------------------------------------------------------
 
 def test_planted_column_shapes_and_plant():
@@ -177,19 +162,27 @@ def test_planted_column_other_column():
     assert not np.array_equal(x[:, 1], y[:, 0])
 
 
-def test_planted_column_matches_article(global_np_random):
-    x, y = planted_column(300, 4, 1, seed=9)
-    global_np_random.seed(9)
-    x_art, y_art = _article_get_data(300, 4, attention_column=1)
+# --- both planted generators: the article's numbers, and their seeding -------------
+
+@pytest.mark.parametrize("ours, article, seed", [
+    (lambda seed: planted_time_step(200, 10, 2, 2, seed=seed),
+     lambda: _article_get_data_recurrent(200, 10, 2, attention_column=2), 5),
+    (lambda seed: planted_column(300, 4, 1, seed=seed), lambda: _article_get_data(300, 4, attention_column=1), 9),
+], ids=["planted_time_step", "planted_column"])
+def test_planted_data_matches_article(global_np_random, ours, article, seed):
+    x, y = ours(seed)
+    global_np_random.seed(seed)
+    x_art, y_art = article()
     np.testing.assert_array_equal(x, x_art)
     np.testing.assert_array_equal(y, y_art)
 
 
-def test_planted_column_seeding():
-    a, b = planted_column(50), planted_column(50)
+@pytest.mark.parametrize("make", [planted_time_step, planted_column])
+def test_planted_data_seeding(make):
+    a, b = make(50), make(50)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
-    assert not np.array_equal(a[0], planted_column(50, seed=1)[0])
+    assert not np.array_equal(a[0], make(50, seed=1)[0])
 
 
 # --- argument errors ----------------------------------------------------------
